@@ -1,0 +1,1 @@
+"""Hardware cost models (area, energy, latency) of datapaths and machines."""

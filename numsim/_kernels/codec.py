@@ -1,0 +1,486 @@
+"""Numba kernels for encoding, decoding and quantizing scalar formats.
+
+Inputs arrive as bit patterns of binary32 (``uint32``), binary64 (``uint64``) or as ``int64``
+integers; :func:`split_input` turns each into ``(kind, negative, mag, e2, payload)`` with the
+exact value ``(-1)^negative * mag * 2^e2``. Format descriptions are :class:`FloatSpec` /
+:class:`FixedSpec` tuples of ints built by :mod:`numsim.codecs`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit, prange, types
+from numba.extending import overload
+
+from .._config import JIT_CACHE
+from .rounding import (
+    NON_SATURATING,
+    SATURATE,
+    STOCHASTIC_A,
+    WRAP,
+    msb,
+    random_bits,
+    round_away,
+    toward_zero_for_sign,
+    truncate,
+)
+
+KIND_FINITE = 0
+KIND_ZERO = 1
+KIND_INF = 2
+KIND_NAN = 3
+
+_F64_NAN_BITS = np.int64(0x7FF8000000000000)
+_F64_EXP_ALL = np.int64(0x7FF0000000000000)
+
+
+class FloatSpec(NamedTuple):
+    """Kernel view of a FloatFormat (all ints; codes of absent specials are -1)."""
+
+    man_bits: int
+    bias: int
+    emin: int
+    subnormals: int
+    no_zero: int
+    sign_bit: int  # 1 << (E + M) for signed formats, 0 for unsigned
+    mag_mask: int  # (1 << (E + M)) - 1
+    max_mag: int
+    min_normal_code: int
+    neg_zero: int
+    ieee_nan: int  # NaNs carry a payload in the mantissa field (ieee style)
+    exp_all: int  # ieee: the all-ones exponent field, shifted into place
+    nan_pos: int
+    nan_neg: int
+    inf_pos: int
+    inf_neg: int
+
+
+class FixedSpec(NamedTuple):
+    """Kernel view of an IntFormat / FixedFormat."""
+
+    bits: int
+    frac_bits: int
+    lo: int
+    hi: int
+    signed: int
+
+
+# ---- input decomposition -------------------------------------------------------------------
+
+
+@njit(cache=JIT_CACHE)
+def split_ieee(v, exp_bits, man_bits):
+    """Decompose the bit pattern ``v`` (int64) of a binary float with the given field widths."""
+    man = v & ((np.int64(1) << man_bits) - 1)
+    e = (v >> man_bits) & ((np.int64(1) << exp_bits) - 1)
+    negative = ((v >> (exp_bits + man_bits)) & 1) == 1
+    payload = man << (52 - man_bits)
+    if e == (np.int64(1) << exp_bits) - 1:
+        return (KIND_INF if man == 0 else KIND_NAN), negative, np.int64(0), np.int64(0), payload
+    bias = (np.int64(1) << (exp_bits - 1)) - 1
+    if e == 0:
+        if man == 0:
+            return KIND_ZERO, negative, np.int64(0), np.int64(0), payload
+        return KIND_FINITE, negative, man, 1 - bias - man_bits, payload
+    return KIND_FINITE, negative, man | (np.int64(1) << man_bits), e - bias - man_bits, payload
+
+
+@njit(cache=JIT_CACHE)
+def split_int(v):
+    """Decompose an int64; magnitudes of 2^62 and above keep a sticky bit (exact for rounding)."""
+    if v == 0:
+        return KIND_ZERO, False, np.int64(0), np.int64(0), np.int64(0)
+    negative = v < 0
+    u = np.uint64(-(v + 1)) + np.uint64(1) if negative else np.uint64(v)
+    e2 = np.int64(0)
+    if u >= np.uint64(1) << np.uint64(62):
+        sticky = np.uint64(1) if (u & np.uint64(3)) != np.uint64(0) else np.uint64(0)
+        u = (u >> np.uint64(2)) | sticky
+        e2 = np.int64(2)
+    return KIND_FINITE, negative, np.int64(u), e2, np.int64(0)
+
+
+def split_input(x):
+    """Dispatch on the element type (binary32 bits, binary64 bits or int64)."""
+    raise NotImplementedError("only callable from Numba kernels")
+
+
+@overload(split_input, jit_options={"cache": JIT_CACHE})
+def _split_input_impl(x):
+    if x == types.uint32:
+        return lambda x: split_ieee(np.int64(x), 8, 23)
+    if x == types.uint64:
+        return lambda x: split_ieee(np.int64(x), 11, 52)
+    if x == types.int64:
+        return lambda x: split_int(x)
+    return None
+
+
+# ---- float formats -------------------------------------------------------------------------
+
+
+@njit(cache=JIT_CACHE)
+def _signed_special(negative, pos, neg):
+    return neg if negative else pos
+
+
+@njit(cache=JIT_CACHE)
+def _zero_code(s, negative):
+    return s.sign_bit if (negative and s.neg_zero) else np.int64(0)
+
+
+@njit(cache=JIT_CACHE)
+def encode_float_element(kind, negative, mag, e2, payload, s, mode, overflow, rbits, nbits, ftz):
+    """Code of ``(-1)^negative mag 2^e2`` in the float format ``s``; -1 if it needs a NaN the format
+    lacks."""
+    M = s.man_bits
+    if kind == KIND_NAN:
+        if s.ieee_nan:
+            p = payload >> (52 - M)
+            if p == 0:
+                p = np.int64(1) << (M - 1)
+            return (s.sign_bit if negative else np.int64(0)) | s.exp_all | p
+        return _signed_special(negative, s.nan_pos, s.nan_neg)
+    if s.no_zero and (negative or kind == KIND_ZERO):
+        return np.int64(0) if overflow == SATURATE else s.nan_pos
+    if kind == KIND_ZERO:
+        return _zero_code(s, negative)
+    unsigned_negative = negative and s.sign_bit == 0
+    if kind == KIND_INF:
+        if unsigned_negative:
+            return np.int64(0) if overflow == SATURATE else s.nan_pos
+        if overflow == SATURATE:
+            return s.max_mag | (s.sign_bit if negative else np.int64(0))
+        inf = _signed_special(negative, s.inf_pos, s.inf_neg)
+        return inf if inf >= 0 else _signed_special(negative, s.nan_pos, s.nan_neg)
+
+    L = msb(mag) + e2
+    below = L < s.emin
+    if not below:
+        q = L - M
+    elif s.subnormals:
+        q = s.emin - M
+    else:
+        q = np.int64(s.emin)
+    shift = q - e2
+    trunc = mag << (-shift) if shift <= 0 else truncate(mag, shift)
+    if not below:
+        code_t = ((L + s.bias) << M) + trunc - (np.int64(1) << M)
+    elif s.subnormals:
+        code_t = trunc
+    else:
+        code_t = np.int64(0)
+    up = shift > 0 and round_away(mode, negative, (code_t & 1) == 1, mag, shift, rbits, nbits)
+    if below and not s.subnormals:
+        code = s.min_normal_code if up else np.int64(0)
+    else:
+        code = code_t + up
+
+    if code == 0 and not s.no_zero:
+        return _zero_code(s, negative)
+    if unsigned_negative:
+        return np.int64(0) if overflow == SATURATE else s.nan_pos
+    if code > s.max_mag:
+        if overflow == NON_SATURATING and not toward_zero_for_sign(mode, negative):
+            inf = _signed_special(negative, s.inf_pos, s.inf_neg)
+            return inf if inf >= 0 else _signed_special(negative, s.nan_pos, s.nan_neg)
+        code = np.int64(s.max_mag)
+    elif ftz and code < s.min_normal_code:
+        return _zero_code(s, negative)
+    return code | (s.sign_bit if negative else np.int64(0))
+
+
+@njit(cache=JIT_CACHE)
+def decode_float_element(code, s):
+    """``(value, nan_bits)``: the float64 value of ``code``; for NaN codes ``nan_bits`` holds the
+    float64 bit pattern (ieee payloads are kept, shifted to the top of the mantissa), else -1."""
+    negative = s.sign_bit != 0 and (code & s.sign_bit) != 0
+    mag = code & s.mag_mask
+    M = s.man_bits
+    sign64 = np.int64(-0x7FFFFFFFFFFFFFFF - 1) if negative else np.int64(0)
+    if s.exp_all > 0 and (mag & s.exp_all) == s.exp_all:  # ieee: top exponent field
+        f = mag & ((np.int64(1) << M) - 1)
+        if f == 0:
+            return (-math.inf if negative else math.inf), np.int64(-1)
+        return 0.0, sign64 | _F64_EXP_ALL | (f << (52 - M))
+    if code == s.nan_pos or code == s.nan_neg:
+        return 0.0, sign64 | _F64_NAN_BITS
+    if code == s.inf_pos:
+        return math.inf, np.int64(-1)
+    if code == s.inf_neg:
+        return -math.inf, np.int64(-1)
+    e = mag >> M
+    f = mag & ((np.int64(1) << M) - 1)
+    if e == 0 and not s.no_zero:
+        value = math.ldexp(float(f), s.emin - M) if s.subnormals else 0.0
+    else:
+        value = math.ldexp(float((np.int64(1) << M) + f), e - s.bias - M)
+    return (-value if negative else value), np.int64(-1)
+
+
+# ---- integer and fixed-point formats -------------------------------------------------------
+
+
+@njit(cache=JIT_CACHE)
+def encode_fixed_element(kind, negative, mag, e2, s, mode, overflow, rbits, nbits):
+    """Two's-complement code of the value rounded to a multiple of 2^-frac_bits; -1 if invalid."""
+    mask = (np.int64(1) << s.bits) - 1
+    if kind == KIND_NAN or (kind == KIND_INF and overflow == WRAP):
+        return np.int64(-1)
+    if kind == KIND_INF:
+        return (s.lo if negative else s.hi) & mask
+    if kind == KIND_ZERO:
+        return np.int64(0)
+    shift = -s.frac_bits - e2
+    huge = False
+    n = np.int64(0)
+    if shift <= 0:
+        left = -shift
+        if msb(mag) + left >= 62:
+            huge = True
+            if overflow == WRAP:
+                n = (mag & ((np.int64(1) << (s.bits - left)) - 1)) << left if left < s.bits else np.int64(0)
+        else:
+            n = mag << left
+    else:
+        trunc = truncate(mag, shift)
+        n = trunc + round_away(mode, negative, (trunc & 1) == 1, mag, shift, rbits, nbits)
+    if overflow == SATURATE:
+        if negative and (huge or n > -s.lo):
+            return s.lo & mask
+        if not negative and (huge or n > s.hi):
+            return s.hi & mask
+    return (-n if negative else n) & mask
+
+
+@njit(cache=JIT_CACHE)
+def decode_fixed_element(code, s):
+    n = np.int64(code)
+    if s.signed and n >= (np.int64(1) << (s.bits - 1)):
+        n -= np.int64(1) << s.bits
+    return math.ldexp(float(n), -s.frac_bits)
+
+
+# ---- array kernels -------------------------------------------------------------------------
+
+
+@njit(parallel=True, cache=JIT_CACHE)
+def encode_float(src, out, s, mode, overflow, key, nbits, explicit, ftz):
+    """Encode every element of ``src`` into ``out``; returns the number of unrepresentable NaNs
+    (their codes are 0)."""
+    invalid = 0
+    for i in prange(src.size):
+        kind, negative, mag, e2, payload = split_input(src[i])
+        r = random_bits(key, i, nbits, explicit) if mode >= STOCHASTIC_A else np.int64(0)
+        c = encode_float_element(kind, negative, mag, e2, payload, s, mode, overflow, r, nbits, ftz)
+        if c < 0:
+            invalid += 1
+            c = 0
+        out[i] = c
+    return invalid
+
+
+@njit(parallel=True, cache=JIT_CACHE)
+def quantize_float(src, out, out_bits, table, s, mode, overflow, key, nbits, explicit, ftz):
+    """Like :func:`encode_float` but writes decoded values (through ``table`` when it is
+    non-empty). ``out_bits`` is an int64 view of a float64 ``out`` used to write NaN payloads, or
+    empty for float32 output (NaNs are then canonical)."""
+    invalid = 0
+    use_table = table.size > 0
+    for i in prange(src.size):
+        kind, negative, mag, e2, payload = split_input(src[i])
+        r = random_bits(key, i, nbits, explicit) if mode >= STOCHASTIC_A else np.int64(0)
+        c = encode_float_element(kind, negative, mag, e2, payload, s, mode, overflow, r, nbits, ftz)
+        if c < 0:
+            invalid += 1
+            c = 0
+        if use_table:
+            out[i] = table[c]
+        else:
+            value, nan_bits = decode_float_element(c, s)
+            if nan_bits == -1:
+                out[i] = value
+            elif out_bits.size > 0:
+                out_bits[i] = nan_bits
+            else:
+                out[i] = np.nan
+    return invalid
+
+
+@njit(parallel=True, cache=JIT_CACHE)
+def decode_float(codes, out, out_bits, s):
+    for i in prange(codes.size):
+        value, nan_bits = decode_float_element(np.int64(codes[i]), s)
+        if nan_bits == -1:
+            out[i] = value
+        elif out_bits.size > 0:
+            out_bits[i] = nan_bits
+        else:
+            out[i] = np.nan
+
+
+@njit(parallel=True, cache=JIT_CACHE)
+def encode_fixed(src, out, s, mode, overflow, key, nbits, explicit):
+    invalid = 0
+    for i in prange(src.size):
+        kind, negative, mag, e2, _ = split_input(src[i])
+        r = random_bits(key, i, nbits, explicit) if mode >= STOCHASTIC_A else np.int64(0)
+        c = encode_fixed_element(kind, negative, mag, e2, s, mode, overflow, r, nbits)
+        if c < 0:
+            invalid += 1
+            c = 0
+        out[i] = c
+    return invalid
+
+
+@njit(parallel=True, cache=JIT_CACHE)
+def quantize_fixed(src, out, s, mode, overflow, key, nbits, explicit):
+    invalid = 0
+    for i in prange(src.size):
+        kind, negative, mag, e2, _ = split_input(src[i])
+        r = random_bits(key, i, nbits, explicit) if mode >= STOCHASTIC_A else np.int64(0)
+        c = encode_fixed_element(kind, negative, mag, e2, s, mode, overflow, r, nbits)
+        if c < 0:
+            invalid += 1
+            c = 0
+        out[i] = decode_fixed_element(c, s)
+    return invalid
+
+
+@njit(parallel=True, cache=JIT_CACHE)
+def decode_fixed(codes, out, s):
+    for i in prange(codes.size):
+        out[i] = decode_fixed_element(np.int64(codes[i]), s)
+
+
+@njit(parallel=True, cache=JIT_CACHE)
+def lookup(table, codes, out):
+    """``out[i] = table[codes[i]]`` (table decode of formats of at most 16 bits)."""
+    for i in prange(codes.size):
+        out[i] = table[codes[i]]
+
+
+# ---- float32 input, nearest-even: branch-free fast path ------------------------------------
+
+BLOCK = 4096
+
+
+class Rne32Spec(NamedTuple):
+    """Fast path of nearest-even rounding from binary32 into a float format with M <= 23.
+
+    Inputs with biased binary32 exponent ``e`` in ``[lo, hi]`` round without reaching the
+    target's top binade. In the target's normal range (``e >= emin_field``) the code is an integer
+    add and shift of the input bits, ``((a + 2^(shift-1) - 1 + lsb) >> shift) - offset``; below it
+    (subnormal results) the significand is shifted by ``shift + emin_field - e`` instead.
+    Everything else takes the general path.
+    """
+
+    lo: int
+    hi: int
+    emin_field: int  # binary32 biased exponent of the target's smallest normal
+    shift: int
+    offset: int
+    sign_bit: int
+    neg_zero: int
+    unsigned: int
+
+
+@njit(cache=JIT_CACHE)
+def _rne_shift(v, shift):
+    """Round-to-nearest-even of ``v / 2^shift`` for ``1 <= shift <= 62``, ``v >= 0``."""
+    return (v + ((np.int64(1) << shift) >> 1) - 1 + ((v >> shift) & 1)) >> shift
+
+
+@njit(cache=JIT_CACHE)
+def _rne32_code(u, f):
+    a = u & 0x7FFFFFFF
+    e = a >> 23
+    normal = (_rne_shift(a, f.shift) if f.shift > 0 else a) - f.offset
+    below = min(max(f.shift + f.emin_field - e, np.int64(1)), np.int64(62))
+    subnormal = _rne_shift((a & 0x7FFFFF) | 0x800000, below)
+    mag = normal if e >= f.emin_field else subnormal
+    negative = (u >> 31) != 0
+    return mag | (f.sign_bit if (negative and (mag != 0 or f.neg_zero)) else np.int64(0))
+
+
+@njit(cache=JIT_CACHE)
+def _rne32_outside(u, f):
+    e = (u >> 23) & 0xFF
+    return e < f.lo or e > f.hi or (f.unsigned and (u >> 31) != 0)
+
+
+@njit(cache=JIT_CACHE)
+def _rne32_general(u, s, overflow, ftz):
+    kind, negative, mag, e2, payload = split_ieee(u, 8, 23)
+    return encode_float_element(kind, negative, mag, e2, payload, s, 0, overflow, np.int64(0), 1, ftz)
+
+
+@njit(parallel=True, cache=JIT_CACHE)
+def encode_float_rne32(src, out, s, f, overflow, ftz):
+    """:func:`encode_float` for binary32 bits and nearest-even; blocks of inputs run the branch-free
+    fast path and only blocks containing an input outside it revisit those elements."""
+    n = src.size
+    invalid = 0
+    for b in prange((n + BLOCK - 1) // BLOCK):
+        start = b * BLOCK
+        stop = min(start + BLOCK, n)
+        outside = 0
+        for i in range(start, stop):
+            u = np.int64(src[i])
+            out[i] = _rne32_code(u, f)
+            outside += _rne32_outside(u, f)
+        if outside:
+            for i in range(start, stop):
+                u = np.int64(src[i])
+                if _rne32_outside(u, f):
+                    c = _rne32_general(u, s, overflow, ftz)
+                    if c < 0:
+                        invalid += 1
+                        c = 0
+                    out[i] = c
+    return invalid
+
+
+@njit(parallel=True, cache=JIT_CACHE)
+def quantize_float_rne32(src, out, out_bits32, table, s, f, overflow, ftz):
+    """:func:`quantize_float` for binary32 bits and nearest-even. With ``out_bits32`` (an int32 view
+    of a float32 ``out``; ``f`` then has ``lo >= emin_field``) fast-path values are written as
+    rounded binary32 bits; otherwise they are looked up in ``table``."""
+    n = src.size
+    invalid = 0
+    bits_out = out_bits32.size > 0
+    keep = ~((np.int64(1) << f.shift) - 1)
+    for b in prange((n + BLOCK - 1) // BLOCK):
+        start = b * BLOCK
+        stop = min(start + BLOCK, n)
+        outside = 0
+        if bits_out:
+            for i in range(start, stop):
+                u = np.int64(src[i])
+                a = u & 0x7FFFFFFF
+                rounded = (a + ((np.int64(1) << f.shift) >> 1) - 1 + ((a >> f.shift) & 1)) & keep if f.shift > 0 else a
+                out_bits32[i] = rounded | (u & np.int64(0x80000000))
+                outside += _rne32_outside(u, f)
+        else:
+            mask = s.sign_bit | s.mag_mask
+            for i in range(start, stop):
+                u = np.int64(src[i])
+                out[i] = table[_rne32_code(u, f) & mask]
+                outside += _rne32_outside(u, f)
+        if outside:
+            for i in range(start, stop):
+                u = np.int64(src[i])
+                if _rne32_outside(u, f):
+                    c = _rne32_general(u, s, overflow, ftz)
+                    if c < 0:
+                        invalid += 1
+                        c = 0
+                    if table.size > 0:
+                        out[i] = table[c]
+                    else:
+                        value, nan_bits = decode_float_element(c, s)
+                        out[i] = value if nan_bits == -1 else np.nan
+    return invalid

@@ -1,0 +1,428 @@
+"""Conversion of real numbers to and from any scalar format: ``quantize``, ``encode``, ``decode``.
+
+Semantics (identical for every format and input dtype):
+
+* **Exact, then round once.** The exact value of each input (float16/32/64, bfloat16 and other
+  ml_dtypes types, integers up to 64 bits) is rounded a single time; a float64 input is never
+  rounded through float32 first.
+* **Rounding** at the fixed quantum 2^(max(floor(log2|x|), emin) - M) (so subnormals are exact
+  results of the same rule); the rounding mode picks a neighbour (:class:`~numsim.Rounding`).
+  Formats without subnormals round values below 2^emin to 0 or 2^emin.
+* **Overflow** is decided on the rounded value: for OCP E4M3FN, 464 rounds to 448 (no overflow)
+  while 465 rounds to 480 > 448 and overflows (:class:`~numsim.Overflow`).
+* **NaN** inputs give the format's NaN: ieee formats keep the sign and the top payload bits (an
+  empty payload becomes the quiet NaN f = 2^(M-1)); ``fn`` formats keep the sign; FNUZ/P3109
+  formats have one NaN. Formats without NaN (fp4, fp6, integers) raise, or map NaN to code 0 with
+  ``nan_policy="zero"``.
+* **Zeros**: -0 is kept where the format has it, else becomes +0. The E8M0-style ``fnu`` formats
+  have no zero: 0 and negative inputs give NaN (``2^emin`` when ``overflow="saturate"``) and
+  positive values below 2^emin give 2^emin.
+* **Unsigned floats**: a negative input that does not round to zero is out of range: NaN, or 0
+  when saturating.
+* ``ftz=True`` flushes subnormal *results* to (signed) zero; ``daz=True`` treats inputs that are
+  subnormal *in their own dtype* as zero.
+
+Example
+-------
+>>> import numpy as np, numsim
+>>> numsim.quantize(np.array([0.12109374882416686, 464.0, 465.0]), "e4m3")
+array([0.1171875, 448.       ,       nan])
+>>> numsim.encode([1.0, -2.0], "e4m3")
+array([ 56, 192], dtype=uint8)
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from functools import lru_cache
+
+import numpy as np
+
+from ._kernels import codec as _k
+from .formats import TABLE_BITS, FixedFormat, FloatFormat, Format, IntFormat, Specials
+from .registry import get_format
+from .rounding import Overflow, Rounding
+
+MAX_SR_BITS = 32
+"""Most random bits a stochastic rounding may use."""
+
+_NAN_POLICIES = ("raise", "zero")
+
+
+# ---- kernel specs --------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=None)
+def float_spec(fmt: FloatFormat) -> _k.FloatSpec:
+    """Integer description of ``fmt`` for the kernels."""
+    E, M = fmt.exp_bits, fmt.man_bits
+    ones = (1 << (E + M)) - 1
+    sign_bit = (1 << (E + M)) if fmt.signed else 0
+    style = fmt.specials
+    nan_pos = nan_neg = inf_pos = inf_neg = -1
+    if style is Specials.FN:
+        nan_pos, nan_neg = ones, sign_bit | ones
+    elif style is Specials.FNUZ:
+        nan_pos = nan_neg = sign_bit
+    elif style is Specials.EXTENDED and fmt.signed:
+        nan_pos = nan_neg = sign_bit
+        inf_pos, inf_neg = ones, sign_bit | ones
+    elif style is Specials.EXTENDED:
+        nan_pos = nan_neg = ones
+        inf_pos = ones - 1
+    elif style is Specials.FNU:
+        nan_pos = nan_neg = ones
+    ieee = style is Specials.IEEE
+    exp_all = ((1 << E) - 1) << M if ieee else 0
+    if ieee:
+        inf_pos, inf_neg = exp_all, sign_bit | exp_all
+    return _k.FloatSpec(
+        man_bits=M,
+        bias=fmt.bias,
+        emin=fmt.emin,
+        subnormals=int(fmt.has_subnormals or (M == 0 and style is not Specials.FNU)),
+        no_zero=int(style is Specials.FNU),
+        sign_bit=sign_bit,
+        mag_mask=ones,
+        max_mag=fmt._max_mag_code,
+        min_normal_code=fmt._min_normal_code,
+        neg_zero=int(fmt.has_negative_zero),
+        ieee_nan=int(ieee and M > 0),
+        exp_all=exp_all,
+        nan_pos=nan_pos,
+        nan_neg=nan_neg,
+        inf_pos=inf_pos,
+        inf_neg=inf_neg,
+    )
+
+
+@lru_cache(maxsize=None)
+def rne32_spec(fmt: FloatFormat, subnormal_results: bool) -> _k.Rne32Spec | None:
+    """Parameters of the binary32 nearest-even fast path (see :class:`~numsim._kernels.codec.Rne32Spec`),
+    or None when no input can take it. ``subnormal_results`` admits inputs that round to the
+    target's subnormals (off with ``ftz`` and for formats without subnormals)."""
+    emin_field = fmt.emin + 127
+    hi = min(254, fmt.emax - 1 + 127)
+    lo = max(1, emin_field)
+    if subnormal_results and fmt.subnormals and fmt.specials is not Specials.FNU:
+        lo = max(1, emin_field - 39 + fmt.man_bits)  # keeps every shift <= 62
+    if fmt.man_bits > 23 or lo > hi:
+        return None
+    return _k.Rne32Spec(
+        lo=lo,
+        hi=hi,
+        emin_field=emin_field,
+        shift=23 - fmt.man_bits,
+        offset=(127 - fmt.bias) << fmt.man_bits,
+        sign_bit=(1 << (fmt.exp_bits + fmt.man_bits)) if fmt.signed else 0,
+        neg_zero=int(fmt.has_negative_zero),
+        unsigned=int(not fmt.signed),
+    )
+
+
+def _fast_path(fmt: Format, mode: Rounding, src: np.ndarray, subnormal_results: bool) -> _k.Rne32Spec | None:
+    if mode is not Rounding.NEAREST_EVEN or src.dtype != np.uint32 or not isinstance(fmt, FloatFormat):
+        return None
+    return rne32_spec(fmt, subnormal_results)
+
+
+@lru_cache(maxsize=None)
+def fixed_spec(fmt: IntFormat | FixedFormat) -> _k.FixedSpec:
+    return _k.FixedSpec(bits=fmt.bits, frac_bits=fmt._frac, lo=fmt.min_int, hi=fmt.max_int, signed=int(fmt.signed))
+
+
+@lru_cache(maxsize=None)
+def _table(fmt: Format, dtype: np.dtype) -> np.ndarray:
+    codes = np.arange(fmt.num_codes, dtype=np.int64)
+    out = np.empty(fmt.num_codes, dtype=np.float64)
+    _decode_into(codes, fmt, out)
+    table = out.astype(dtype)
+    table.flags.writeable = False
+    return table
+
+
+def decode_table(fmt: Format | str, dtype=np.float64) -> np.ndarray:
+    """Read-only array of the value of every code of a format of at most 16 bits."""
+    fmt = get_format(fmt)
+    if fmt.bits > TABLE_BITS:
+        raise ValueError(f"decode tables exist for formats of at most {TABLE_BITS} bits; {fmt.name} has {fmt.bits}")
+    return _table(fmt, np.dtype(dtype))
+
+
+def _decode_into(codes: np.ndarray, fmt: Format, out: np.ndarray) -> None:
+    if isinstance(fmt, FloatFormat):
+        bits = out.view(np.int64) if out.dtype == np.float64 else np.empty(0, np.int64)
+        _k.decode_float(codes, out, bits, float_spec(fmt))
+    else:
+        _k.decode_fixed(codes, out, fixed_spec(fmt))
+
+
+# ---- argument handling ---------------------------------------------------------------------
+
+
+def _source(x, daz: bool) -> tuple[np.ndarray, tuple[int, ...]]:
+    """Flat kernel input (binary32 bits, binary64 bits or int64) holding x's exact values."""
+    arr = np.asarray(x)
+    dt = arr.dtype
+    shape = arr.shape
+    smallest_normal = None
+    if dt.kind == "c":
+        raise TypeError(f"x must be real; got complex dtype {dt}")
+    if dt.kind == "b":
+        arr = arr.astype(np.int64)
+    elif dt.kind in "iu":
+        if dt.itemsize < 8:
+            arr = arr.astype(np.float64)  # exact
+        elif dt.kind == "u":
+            if arr.size and arr.max() >= np.uint64(1 << 63):
+                raise ValueError("x has uint64 values >= 2^63, which numsim does not accept; convert them to float64 explicitly if rounding there is acceptable")
+            arr = arr.astype(np.int64)
+    elif dt.kind == "f":
+        if dt.itemsize > 8:
+            raise TypeError(f"x has dtype {dt}; extended precision inputs are not supported (use float64 or float32)")
+        smallest_normal = np.finfo(dt).smallest_normal
+        if dt.itemsize < 4:
+            arr = arr.astype(np.float32)  # exact widening
+    elif dt.kind == "V" and type(dt).__module__.startswith("numpy") and dt.type.__module__.startswith("ml_dtypes"):
+        import ml_dtypes
+
+        if dt.name.startswith(("int", "uint")):
+            arr = arr.astype(np.int64)
+        else:
+            smallest_normal = float(ml_dtypes.finfo(dt).smallest_normal)
+            arr = arr.astype(np.float32)  # every ml_dtypes float widens exactly to float32
+    else:
+        raise TypeError(f"x must be a real numeric array or scalar; got dtype {dt!r}")
+    if daz and smallest_normal is not None:
+        arr = np.where(np.abs(arr) < smallest_normal, np.copysign(np.zeros((), arr.dtype), arr), arr)
+    arr = np.ascontiguousarray(arr).reshape(-1)
+    if arr.dtype == np.float64:
+        arr = arr.view(np.uint64)
+    elif arr.dtype == np.float32:
+        arr = arr.view(np.uint32)
+    return arr, shape
+
+
+def _check_overflow(fmt: Format, overflow) -> Overflow:
+    if overflow is None:
+        return fmt.default_overflow
+    ov = Overflow.parse(overflow)
+    if isinstance(fmt, FloatFormat):
+        if ov is Overflow.WRAP:
+            raise ValueError(f"overflow='wrap' applies to integer and fixed-point formats, not to {fmt.name}; allowed: saturate, saturate_keep_inf, non_saturating")
+        if ov is not Overflow.SATURATE and not (fmt.has_inf or fmt.has_nan):
+            raise ValueError(f"overflow={ov.value!r} needs Inf or NaN codes, which {fmt.name} lacks; use overflow='saturate'")
+    else:
+        if ov in (Overflow.NON_SATURATING, Overflow.SATURATE_KEEP_INF):
+            raise ValueError(f"overflow={ov.value!r} needs Inf or NaN codes, which {fmt.name} lacks; allowed: saturate, wrap")
+        if ov is Overflow.WRAP and fmt.symmetric:
+            raise ValueError(f"overflow='wrap' cannot be used with the symmetric format {fmt.name} (its most negative code is unused)")
+    return ov
+
+
+def _random_key(seed) -> np.uint64:
+    if isinstance(seed, np.random.Generator):
+        return np.uint64(seed.integers(0, 2**64, dtype=np.uint64, endpoint=False))
+    if isinstance(seed, np.random.SeedSequence):
+        return seed.generate_state(1, np.uint64)[0]
+    if seed is None:
+        return np.random.SeedSequence().generate_state(1, np.uint64)[0]
+    if isinstance(seed, (float, np.floating)) and not math.isfinite(seed):
+        raise ValueError(f"seed must be a finite non-negative integer or a numpy Generator, got {seed!r}")
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"seed must be a non-negative integer, a numpy Generator or SeedSequence, got {seed!r} of type {type(seed).__name__}")
+    if seed < 0:
+        raise ValueError(f"seed must be non-negative, got {seed}")
+    return np.random.SeedSequence(int(seed)).generate_state(1, np.uint64)[0]
+
+
+def _stochastic_args(mode: Rounding, seed, sr_bits, random_bits, size: int):
+    if isinstance(sr_bits, bool) or not isinstance(sr_bits, numbers.Integral) or not 1 <= sr_bits <= MAX_SR_BITS:
+        raise ValueError(f"sr_bits must be an integer in 1..{MAX_SR_BITS}, got {sr_bits!r}")
+    explicit = np.empty(0, np.uint64)
+    if not mode.is_stochastic:
+        return np.uint64(0), int(sr_bits), explicit
+    if random_bits is not None:
+        rb = np.asarray(random_bits)
+        if rb.dtype.kind not in "iu":
+            raise TypeError(f"random_bits must be an integer array, got dtype {rb.dtype}")
+        if rb.size != size:
+            raise ValueError(f"random_bits must have one entry per element of x ({size}), got {rb.size}")
+        if rb.size and (rb.min() < 0 or rb.max() >= 2**sr_bits):
+            raise ValueError(f"random_bits must lie in [0, 2^sr_bits) = [0, {2**sr_bits}), got values in [{rb.min()}, {rb.max()}]")
+        return np.uint64(0), int(sr_bits), np.ascontiguousarray(rb, dtype=np.uint64).reshape(-1)
+    return _random_key(seed), int(sr_bits), explicit
+
+
+def _checked_args(x, fmt, rounding, overflow, seed, sr_bits, random_bits, ftz, daz, nan_policy):
+    fmt = get_format(fmt)
+    mode = Rounding.parse(rounding)
+    ov = _check_overflow(fmt, overflow)
+    for name, flag in (("ftz", ftz), ("daz", daz)):
+        if not isinstance(flag, (bool, np.bool_)):
+            raise TypeError(f"{name} must be True or False, got {flag!r}")
+    if nan_policy not in _NAN_POLICIES:
+        raise ValueError(f"nan_policy must be one of {', '.join(_NAN_POLICIES)}, got {nan_policy!r}")
+    src, shape = _source(x, bool(daz))
+    key, nbits, explicit = _stochastic_args(mode, seed, sr_bits, random_bits, src.size)
+    return fmt, mode, ov, src, shape, key, nbits, explicit
+
+
+def _finish(invalid: int, nan_policy: str, fmt: Format, out: np.ndarray, shape):
+    if invalid and nan_policy == "raise":
+        raise ValueError(
+            f"{invalid} input value(s) need a NaN, which {fmt.name} does not have (NaN inputs, or Inf with "
+            "overflow='wrap'); pass nan_policy='zero' to map them to code 0"
+        )
+    out = out.reshape(shape)
+    return out[()] if out.ndim == 0 else out
+
+
+# ---- public codecs -------------------------------------------------------------------------
+
+
+def encode(
+    x,
+    fmt: Format | str,
+    rounding: Rounding | str = "nearest_even",
+    overflow: Overflow | str | None = None,
+    *,
+    seed=None,
+    sr_bits: int = 32,
+    random_bits=None,
+    ftz: bool = False,
+    daz: bool = False,
+    nan_policy: str = "raise",
+) -> np.ndarray:
+    """Round ``x`` into ``fmt`` and return the bit patterns (codes).
+
+    Parameters
+    ----------
+    x : array_like
+        Real values: float16/32/64, ml_dtypes floats and ints, bool or integers (uint64 below 2^63).
+    fmt : Format or str
+        Target format or its name.
+    rounding : Rounding or str
+        Rounding mode, default ``"nearest_even"``.
+    overflow : Overflow or str, optional
+        Overflow policy; default ``fmt.default_overflow``.
+    seed : int, numpy.random.Generator or SeedSequence, optional
+        Source of the random bits of stochastic rounding. Element i uses the i-th draw of a
+        counter-based SplitMix64 stream keyed from the seed, so results do not depend on the thread
+        count. A Generator is advanced by one draw per call.
+    sr_bits : int
+        Number N of random bits of stochastic rounding (1..32, default 32).
+    random_bits : array_like of int, optional
+        Explicit random integers in [0, 2^sr_bits), one per element (overrides ``seed``).
+    ftz, daz : bool
+        Flush subnormal results to zero; treat inputs subnormal in their own dtype as zero.
+    nan_policy : {"raise", "zero"}
+        What to do with a NaN when ``fmt`` has no NaN code.
+
+    Returns
+    -------
+    numpy.ndarray
+        Codes in the smallest unsigned dtype holding ``fmt.bits`` bits, same shape as ``x``.
+
+    >>> encode([448.0, 500.0], "e4m3", overflow="saturate")
+    array([126, 126], dtype=uint8)
+    """
+    fmt, mode, ov, src, shape, key, nbits, explicit = _checked_args(x, fmt, rounding, overflow, seed, sr_bits, random_bits, ftz, daz, nan_policy)
+    out = np.empty(src.size, dtype=fmt.code_dtype)
+    fast = _fast_path(fmt, mode, src, not ftz)
+    if fast is not None:
+        invalid = _k.encode_float_rne32(src, out, float_spec(fmt), fast, ov.code, bool(ftz))
+    elif isinstance(fmt, FloatFormat):
+        invalid = _k.encode_float(src, out, float_spec(fmt), mode.code, ov.code, key, nbits, explicit, bool(ftz))
+    else:
+        invalid = _k.encode_fixed(src, out, fixed_spec(fmt), mode.code, ov.code, key, nbits, explicit)
+    return _finish(invalid, nan_policy, fmt, out, shape)
+
+
+def quantize(
+    x,
+    fmt: Format | str,
+    rounding: Rounding | str = "nearest_even",
+    overflow: Overflow | str | None = None,
+    *,
+    dtype=np.float64,
+    seed=None,
+    sr_bits: int = 32,
+    random_bits=None,
+    ftz: bool = False,
+    daz: bool = False,
+    nan_policy: str = "raise",
+) -> np.ndarray:
+    """Round ``x`` into ``fmt`` and return the represented values (``decode(encode(x))``).
+
+    Same parameters as :func:`encode`, plus ``dtype`` (``float64`` default, or ``float32`` for
+    formats whose values are all exact in float32). Returns an array of ``x``'s shape.
+
+    >>> quantize([0.3, 7.0], "e2m1")
+    array([0.5, 6. ])
+    """
+    out_dtype = _output_dtype(dtype, get_format(fmt))
+    fmt, mode, ov, src, shape, key, nbits, explicit = _checked_args(x, fmt, rounding, overflow, seed, sr_bits, random_bits, ftz, daz, nan_policy)
+    out = np.empty(src.size, dtype=out_dtype)
+    table = _table(fmt, out_dtype) if fmt.bits <= TABLE_BITS else np.empty(0, out_dtype)
+    bits_out = out_dtype == np.float32 and fmt.bits > 8  # wide tables cost more than rounding bits
+    fast = _fast_path(fmt, mode, src, not (ftz or bits_out))
+    if fast is not None and (bits_out or table.size):
+        out_bits32 = out.view(np.int32) if bits_out else np.empty(0, np.int32)
+        invalid = _k.quantize_float_rne32(src, out, out_bits32, table, float_spec(fmt), fast, ov.code, bool(ftz))
+    elif isinstance(fmt, FloatFormat):
+        out_bits = out.view(np.int64) if out_dtype == np.float64 else np.empty(0, np.int64)
+        invalid = _k.quantize_float(src, out, out_bits, table, float_spec(fmt), mode.code, ov.code, key, nbits, explicit, bool(ftz))
+    else:
+        invalid = _k.quantize_fixed(src, out, fixed_spec(fmt), mode.code, ov.code, key, nbits, explicit)
+    return _finish(invalid, nan_policy, fmt, out, shape)
+
+
+def decode(codes, fmt: Format | str, *, dtype=np.float64) -> np.ndarray:
+    """Values of the bit patterns ``codes`` (integers in [0, 2^bits)) of ``fmt``.
+
+    Formats of at most 16 bits decode by table lookup. NaN codes of ieee formats keep their
+    payload in the float64 result.
+
+    >>> decode([0x7E, 0x7F, 0x80], "e4m3")
+    array([448.,  nan,  -0.])
+    """
+    fmt = get_format(fmt)
+    out_dtype = _output_dtype(dtype, fmt)
+    arr = np.asarray(codes)
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"codes must be an integer array, got dtype {arr.dtype}")
+    if arr.size and (arr.min() < 0 or arr.max() >= fmt.num_codes):
+        raise ValueError(f"codes of {fmt.name} lie in [0, {fmt.num_codes - 1}], got values in [{arr.min()}, {arr.max()}]")
+    shape = arr.shape
+    flat = np.ascontiguousarray(arr).reshape(-1)
+    out = np.empty(flat.size, dtype=out_dtype)
+    if fmt.bits <= TABLE_BITS:
+        _k.lookup(_table(fmt, out_dtype), flat, out)
+    else:
+        _decode_into(flat, fmt, out)
+    out = out.reshape(shape)
+    return out[()] if out.ndim == 0 else out
+
+
+def _output_dtype(dtype, fmt: Format) -> np.dtype:
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"dtype must be float64 or float32, got {dtype!r}") from None
+    if dt == np.float64:
+        return dt
+    if dt != np.float32:
+        raise ValueError(f"dtype must be float64 or float32, got {dt}")
+    if not fits_float32(fmt):
+        raise ValueError(f"{fmt.name} has values that float32 cannot hold exactly; use dtype=float64")
+    return dt
+
+
+def fits_float32(fmt: Format) -> bool:
+    """Whether every value of ``fmt`` is exactly representable in float32."""
+    if isinstance(fmt, FloatFormat):
+        return fmt.man_bits <= 23 and fmt.emax <= 127 and fmt.emin - fmt.man_bits >= -149
+    frac = fmt._frac
+    return max(abs(fmt.min_int), fmt.max_int) <= 1 << 24 and -149 <= -frac and fmt.bits - frac <= 128

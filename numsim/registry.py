@@ -1,0 +1,231 @@
+"""Format names: the registry of built-in formats, aliases and the name grammar.
+
+Canonical names follow ml_dtypes (``float8_e4m3fn``, ``float6_e2m3fn``, ``bfloat16`` ...) and
+IEEE P3109 (``binary8p4se``); short aliases (``e4m3``, ``fp16``, ``int8``) resolve to them.
+Any other format is spelled by the grammar below, and ``get_format(fmt.name) == fmt`` holds for
+every format.
+
+====================================  ==============================================================
+name                                  format
+====================================  ==============================================================
+``eXmY``                              IEEE-style float, default bias 2^(X-1) - 1
+``eXmYfn`` / ``fnuz`` / ``fnu``       OCP-E4M3-style NaN / FNUZ NaN at -0 / unsigned exponent scale
+``eXmYfin``                           every code finite (the fp4/fp6 style)
+``eXmYext``                           P3109 Extended style: Inf at the top codes, one NaN
+``eXmYieee``                          explicit IEEE style (where ``eXmY`` is an alias)
+``...bN`` before the style            a non-default bias, e.g. ``e4m3b11fnuz``
+``u`` prefix, ``_nosub`` suffix       unsigned, no subnormals; e.g. ``ue4m3fn``, ``e5m2_nosub``
+``binaryKpP{s,u}{e,f}``               IEEE P3109 format of K bits and precision P
+``intN``, ``uintN``, ``intN_sym``     integers; ``_sym`` drops the most negative code
+``fixed<N,F>``, ``ufixed<N,F>``       fixed point with F fraction bits
+====================================  ==============================================================
+
+>>> from numsim import get_format
+>>> get_format("e4m3").name, get_format("binary8p4sf").name, get_format("e4m3b11fnuz").name
+('float8_e4m3fn', 'float8_e4m3fnuz', 'float8_e4m3b11fnuz')
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from functools import lru_cache
+
+from .formats import FixedFormat, FloatFormat, Format, IntFormat, Specials
+
+_ML_DTYPES = {
+    "float8_e4m3fn": FloatFormat(4, 3, specials="fn"),
+    "float8_e5m2": FloatFormat(5, 2),
+    "float8_e4m3fnuz": FloatFormat(4, 3, specials="fnuz"),
+    "float8_e5m2fnuz": FloatFormat(5, 2, specials="fnuz"),
+    "float8_e4m3b11fnuz": FloatFormat(4, 3, bias=11, specials="fnuz"),
+    "float8_e3m4": FloatFormat(3, 4),
+    "float8_e4m3": FloatFormat(4, 3),
+    "float6_e2m3fn": FloatFormat(2, 3, specials="none"),
+    "float6_e3m2fn": FloatFormat(3, 2, specials="none"),
+    "float4_e2m1fn": FloatFormat(2, 1, specials="none"),
+    "float8_e8m0fnu": FloatFormat(8, 0, specials="fnu"),
+    "bfloat16": FloatFormat(8, 7),
+    "float16": FloatFormat(5, 10),
+    "float32": FloatFormat(8, 23),
+}
+
+_OTHER = {
+    "tf32": FloatFormat(8, 10),
+    **{f"int{n}": IntFormat(n) for n in (2, 4, 8, 16, 32)},
+    **{f"uint{n}": IntFormat(n, signed=False) for n in (2, 4, 8, 16, 32)},
+}
+
+_ALIASES = {
+    "e4m3": "float8_e4m3fn",
+    "fp8_e4m3": "float8_e4m3fn",
+    "e5m2": "float8_e5m2",
+    "fp8_e5m2": "float8_e5m2",
+    "e2m1": "float4_e2m1fn",
+    "fp4": "float4_e2m1fn",
+    "fp4_e2m1": "float4_e2m1fn",
+    "e3m2": "float6_e3m2fn",
+    "fp6_e3m2": "float6_e3m2fn",
+    "e2m3": "float6_e2m3fn",
+    "fp6_e2m3": "float6_e2m3fn",
+    "e8m0": "float8_e8m0fnu",
+    "ue8m0": "float8_e8m0fnu",
+    "fp16": "float16",
+    "half": "float16",
+    "binary16": "float16",
+    "bf16": "bfloat16",
+    "fp32": "float32",
+    "single": "float32",
+    "binary32": "float32",
+}
+
+_STYLE_SUFFIX = {
+    Specials.IEEE: "",
+    Specials.FN: "fn",
+    Specials.FNUZ: "fnuz",
+    Specials.FNU: "fnu",
+    Specials.NONE: "fin",
+    Specials.EXTENDED: "ext",
+}
+_SUFFIX_STYLE = {**{v: k for k, v in _STYLE_SUFFIX.items() if v}, "ieee": Specials.IEEE}
+
+_FLOAT_RE = re.compile(r"(u?)e(\d+)m(\d+)(?:b(-?\d+))?(fnuz|fnu|fn|fin|ext|ieee)?(_nosub)?")
+_P3109_RE = re.compile(r"binary(\d+)p(\d+)([su])([ef])")
+_INT_RE = re.compile(r"(u?)int(\d+)(_sym)?")
+_FIXED_RE = re.compile(r"(u?)fixed<(-?\d+),(-?\d+)>(_sym)?")
+
+
+def p3109_format(bits: int, precision: int, signed: bool = True, extended: bool = True) -> FloatFormat:
+    """The IEEE P3109 format ``Binary{bits}p{precision}{s|u}{e|f}``.
+
+    Signed formats have ``bits - precision`` exponent bits and bias 2^(bits-precision-1); unsigned
+    ones one more exponent bit and bias 2^(bits-precision). There is no -0; the single NaN sits at
+    the -0 code (signed) or the all-ones code (unsigned); Extended formats put +-Inf next to it.
+    """
+    if bits < 3:
+        raise ValueError(f"P3109 formats have at least 3 bits, got {bits}")
+    top = bits - 1 if signed else bits
+    if not 1 <= precision <= top:
+        raise ValueError(f"P3109 precision must be in 1..{top} for a {'signed' if signed else 'unsigned'} {bits}-bit format, got {precision}")
+    exp_bits = bits - precision + (0 if signed else 1)
+    style = Specials.EXTENDED if extended else (Specials.FNUZ if signed else Specials.FN)
+    return FloatFormat(exp_bits, precision - 1, bias=1 << (exp_bits - 1), specials=style, signed=signed)
+
+
+def _p3109_registered() -> dict[str, FloatFormat]:
+    out = {}
+    for bits in (8, 4):
+        for signed, letter in ((True, "s"), (False, "u")):
+            for precision in range(1, bits + (0 if signed else 1)):
+                for extended, dom in ((True, "e"), (False, "f")):
+                    try:
+                        out[f"binary{bits}p{precision}{letter}{dom}"] = p3109_format(bits, precision, signed, extended)
+                    except ValueError:
+                        continue  # e.g. a domain with no finite normal numbers
+    return out
+
+
+_P3109 = _p3109_registered()
+
+_REGISTRY: dict[str, Format] = {**_ML_DTYPES, **_OTHER}
+for _name, _fmt in _P3109.items():
+    if _fmt in _REGISTRY.values():
+        _ALIASES[_name] = next(k for k, v in _REGISTRY.items() if v == _fmt)
+    else:
+        _REGISTRY[_name] = _fmt
+_CANONICAL = {fmt: name for name, fmt in _REGISTRY.items()}
+
+
+def registered_formats() -> dict[str, Format]:
+    """Canonical name -> format of every built-in format (aliases excluded)."""
+    return dict(_REGISTRY)
+
+
+def aliases() -> dict[str, str]:
+    """Alias -> canonical name."""
+    return dict(_ALIASES)
+
+
+def get_format(fmt: Format | str) -> Format:
+    """Resolve a format object or name (canonical, alias or grammar; case-insensitive).
+
+    Raises :class:`ValueError` for unknown names, with the closest valid names.
+    """
+    if isinstance(fmt, Format):
+        return fmt
+    if not isinstance(fmt, str):
+        raise TypeError(f"format must be a numsim format or a name, got {fmt!r} of type {type(fmt).__name__}")
+    return _lookup(fmt.strip().lower().replace(" ", ""))
+
+
+@lru_cache(maxsize=1024)
+def _lookup(key: str) -> Format:
+    if key in _REGISTRY:
+        return _REGISTRY[key]
+    if key in _ALIASES:
+        return _REGISTRY[_ALIASES[key]]
+    parsed = _parse(key)
+    if parsed is not None:
+        return parsed
+    known = list(_REGISTRY) + list(_ALIASES)
+    close = difflib.get_close_matches(key, known, n=4, cutoff=0.6)
+    hint = f"; closest: {', '.join(close)}" if close else ""
+    raise ValueError(
+        f"unknown format {key!r}{hint}. Use a registered name (numsim.registered_formats()), an alias, or the "
+        "grammar eXmY[bN][fn|fnuz|fnu|fin|ext|ieee][_nosub], binaryKpP{s|u}{e|f}, intN, uintN, fixed<N,F>"
+    )
+
+
+def _parse(key: str) -> Format | None:
+    if m := _FLOAT_RE.fullmatch(key):
+        unsigned, e, mbits, bias, suffix, nosub = m.groups()
+        style = _SUFFIX_STYLE[suffix] if suffix else Specials.IEEE
+        signed = None if style is Specials.FNU else not unsigned
+        subnormals = False if nosub else None
+        return FloatFormat(int(e), int(mbits), bias=None if bias is None else int(bias), subnormals=subnormals, specials=style, signed=signed)
+    if m := _P3109_RE.fullmatch(key):
+        bits, precision, sign, domain = m.groups()
+        return p3109_format(int(bits), int(precision), sign == "s", domain == "e")
+    if m := _INT_RE.fullmatch(key):
+        unsigned, bits, sym = m.groups()
+        return IntFormat(int(bits), signed=not unsigned, symmetric=bool(sym))
+    if m := _FIXED_RE.fullmatch(key):
+        unsigned, bits, frac, sym = m.groups()
+        return FixedFormat(int(bits), int(frac), signed=not unsigned, symmetric=bool(sym))
+    return None
+
+
+def format_name(fmt: Format) -> str:
+    """Canonical name of any format (registered name, P3109 name or grammar spelling)."""
+    if fmt in _CANONICAL:
+        return _CANONICAL[fmt]
+    if isinstance(fmt, IntFormat):
+        return f"{'' if fmt.signed else 'u'}int{fmt.bits}{'_sym' if fmt.symmetric else ''}"
+    if isinstance(fmt, FixedFormat):
+        return f"{'' if fmt.signed else 'u'}fixed<{fmt.bits},{fmt.frac_bits}>{'_sym' if fmt.symmetric else ''}"
+    assert isinstance(fmt, FloatFormat)
+    p3109 = _p3109_name(fmt)
+    if p3109 is not None:
+        return p3109
+    default_bias = FloatFormat(fmt.exp_bits, fmt.man_bits, specials=fmt.specials, signed=fmt.signed).bias
+    prefix = "u" if not fmt.signed and fmt.specials is not Specials.FNU else ""
+    bias = f"b{fmt.bias}" if fmt.bias != default_bias else ""
+    nosub = "_nosub" if fmt.man_bits > 0 and not fmt.subnormals and fmt.specials is not Specials.FNU else ""
+    stem = f"{prefix}e{fmt.exp_bits}m{fmt.man_bits}{bias}"
+    name = f"{stem}{_STYLE_SUFFIX[fmt.specials]}{nosub}"
+    if fmt.specials is Specials.IEEE and _lookup(name) != fmt:
+        name = f"{stem}ieee{nosub}"  # the short spelling is an alias of another format
+    return name
+
+
+def _p3109_name(fmt: FloatFormat) -> str | None:
+    if not fmt.subnormals or fmt.bias != 1 << (fmt.exp_bits - 1) or fmt.bits < 3:
+        return None
+    if fmt.signed and fmt.specials in (Specials.FNUZ, Specials.EXTENDED):
+        sign = "s"
+    elif not fmt.signed and fmt.specials in (Specials.FN, Specials.EXTENDED):
+        sign = "u"
+    else:
+        return None
+    domain = "e" if fmt.specials is Specials.EXTENDED else "f"
+    return f"binary{fmt.bits}p{fmt.precision}{sign}{domain}"

@@ -205,7 +205,7 @@ class FloatFormat(Format):
         emax = self._field_exponent(self._max_mag_code >> M)
         if emax > 1023 or self.emin - M < -1074:
             raise ValueError(
-                f"bias={bias} puts the exponent range [{self.emin - M}, {emax}] of {self.name} outside float64 "
+                f"bias={bias} puts the exponent range [{self.emin - M}, {emax}] of e{E}m{M} outside float64 "
                 "(values must be exactly representable in float64: smallest quantum >= 2^-1074, emax <= 1023)"
             )
 

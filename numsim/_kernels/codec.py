@@ -90,17 +90,13 @@ def split_ieee(v, exp_bits, man_bits):
 
 @njit(cache=JIT_CACHE)
 def split_int(v):
-    """Decompose an int64; magnitudes of 2^62 and above keep a sticky bit (exact for rounding)."""
+    """Decompose an int64 exactly (-2^63 becomes 2^62 * 2^1, the only magnitude above int64)."""
     if v == 0:
         return KIND_ZERO, False, np.int64(0), np.int64(0), np.int64(0)
+    if v == np.int64(-0x7FFFFFFFFFFFFFFF - 1):
+        return KIND_FINITE, True, np.int64(1) << 62, np.int64(1), np.int64(0)
     negative = v < 0
-    u = np.uint64(-(v + 1)) + np.uint64(1) if negative else np.uint64(v)
-    e2 = np.int64(0)
-    if u >= np.uint64(1) << np.uint64(62):
-        sticky = np.uint64(1) if (u & np.uint64(3)) != np.uint64(0) else np.uint64(0)
-        u = (u >> np.uint64(2)) | sticky
-        e2 = np.int64(2)
-    return KIND_FINITE, negative, np.int64(u), e2, np.int64(0)
+    return KIND_FINITE, negative, (-v if negative else v), np.int64(0), np.int64(0)
 
 
 def split_input(x):
@@ -432,15 +428,17 @@ def encode_float_rne32(src, out, s, f, overflow, ftz):
             u = np.int64(src[i])
             out[i] = _rne32_code(u, f)
             outside += _rne32_outside(u, f)
+        unrepresentable = 0  # per block: Numba reduces only top-level updates of ``invalid``
         if outside:
             for i in range(start, stop):
                 u = np.int64(src[i])
                 if _rne32_outside(u, f):
                     c = _rne32_general(u, s, overflow, ftz)
                     if c < 0:
-                        invalid += 1
+                        unrepresentable += 1
                         c = 0
                     out[i] = c
+        invalid += unrepresentable
     return invalid
 
 
@@ -470,17 +468,19 @@ def quantize_float_rne32(src, out, out_bits32, table, s, f, overflow, ftz):
                 u = np.int64(src[i])
                 out[i] = table[_rne32_code(u, f) & mask]
                 outside += _rne32_outside(u, f)
+        unrepresentable = 0  # per block: Numba reduces only top-level updates of ``invalid``
         if outside:
             for i in range(start, stop):
                 u = np.int64(src[i])
                 if _rne32_outside(u, f):
                     c = _rne32_general(u, s, overflow, ftz)
                     if c < 0:
-                        invalid += 1
+                        unrepresentable += 1
                         c = 0
                     if table.size > 0:
                         out[i] = table[c]
                     else:
                         value, nan_bits = decode_float_element(c, s)
                         out[i] = value if nan_bits == -1 else np.nan
+        invalid += unrepresentable
     return invalid

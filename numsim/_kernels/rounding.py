@@ -1,10 +1,10 @@
 """Round-once decision shared by every kernel that rounds an exact value.
 
-An exact magnitude is ``mag * 2^e2`` with ``0 < mag < 2^62``. Rounding to a quantum ``2^Q`` shifts
+An exact magnitude is ``mag * 2^e2`` with ``0 < mag < 2^63``. Rounding to a quantum ``2^Q`` shifts
 right by ``shift = Q - e2 > 0``: the truncated significand is ``mag >> shift`` and the residual
 ``nu = (mag mod 2^shift) / 2^shift`` decides whether to step one quantum away from zero.
-Integer arithmetic only; shifts of 63 or more are handled explicitly (Numba, like x86, would mask
-the count).
+Integer arithmetic only; shifts of 64 or more are handled explicitly (Numba, like x86, would mask
+the count); ``(1 << 63) - 1`` wraps to the int64 maximum, the mask of a 63-bit shift.
 """
 
 from __future__ import annotations
@@ -44,16 +44,16 @@ def msb(mag):
 @njit(cache=JIT_CACHE)
 def truncate(mag, shift):
     """``floor(mag / 2^shift)`` for ``shift >= 0``."""
-    return mag >> shift if shift < 63 else np.int64(0)
+    return mag >> shift if shift < 64 else np.int64(0)
 
 
 @njit(cache=JIT_CACHE)
 def scaled_residual(mag, shift, k):
     """``floor(nu 2^k)`` with ``nu = (mag mod 2^shift) / 2^shift``, ``shift >= 1``, ``k <= 34``."""
-    rem = mag & ((np.int64(1) << shift) - 1) if shift < 63 else mag
+    rem = mag & ((np.int64(1) << shift) - 1) if shift < 64 else mag
     if shift >= k:
         d = shift - k
-        return rem >> d if d < 63 else np.int64(0)
+        return rem >> d if d < 64 else np.int64(0)
     return rem << (k - shift)
 
 
@@ -75,12 +75,12 @@ def round_away(mode, negative, trunc_odd, mag, shift, rbits, nbits):
     ``trunc_odd`` is the parity of the *code* of the truncated value; ``rbits`` is the random
     integer in [0, 2^nbits) for stochastic modes.
     """
-    if shift < 63:
+    if shift < 64:
         rem = mag & ((np.int64(1) << shift) - 1)
         half = np.int64(1) << (shift - 1)
         above = rem > half
         tie = rem == half
-    else:  # mag < 2^62 <= 2^(shift-1): nonzero and below half
+    else:  # mag < 2^63 <= 2^(shift-1): nonzero and below half
         rem = mag
         above = False
         tie = False
@@ -107,7 +107,7 @@ def round_away(mode, negative, trunc_odd, mag, shift, rbits, nbits):
     t = scaled_residual(mag, shift, nbits)
     if shift > nbits:
         d = shift - nbits
-        if d < 63:
+        if d < 64:
             low = rem & ((np.int64(1) << d) - 1)
             low_half = np.int64(1) << (d - 1)
             if low > low_half or (low == low_half and (t & 1) == 1):

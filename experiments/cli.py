@@ -1,0 +1,75 @@
+"""The ``numsim`` command line: the one module that wires numsim, hwmodels and experiments together.
+
+>>> from click.testing import CliRunner
+>>> "float8_e4m3fn" in CliRunner().invoke(main, ["formats"]).output
+True
+"""
+
+from __future__ import annotations
+
+import click
+
+import numsim
+from numsim.formats import FloatFormat, Format
+
+
+def _number(x: float) -> str:
+    return f"{x:.6g}"
+
+
+def format_table(formats: dict[str, Format]) -> list[dict[str, str]]:
+    """One row of printable properties per format (name, bits, bias, range, eps, specials)."""
+    rows = []
+    for name, fmt in formats.items():
+        is_float = isinstance(fmt, FloatFormat)
+        rows.append(
+            {
+                "name": name,
+                "bits": str(fmt.bits),
+                "E/M": f"{fmt.exp_bits}/{fmt.man_bits}" if is_float else "-",
+                "bias": str(fmt.bias),
+                "max": _number(fmt.max),
+                "min normal": _number(fmt.min_normal),
+                "min subnormal": _number(fmt.min_subnormal) if fmt.has_subnormals else "-",
+                "eps": _number(fmt.eps),
+                "specials": fmt.specials_summary,
+                "overflow": fmt.default_overflow.value,
+            }
+        )
+    return rows
+
+
+def render(rows: list[dict[str, str]]) -> str:
+    """Plain-text table with aligned columns."""
+    if not rows:
+        return ""
+    columns = list(rows[0])
+    widths = {c: max(len(c), *(len(r[c]) for r in rows)) for c in columns}
+    line = lambda r: "  ".join(r[c].rjust(widths[c]) if c not in ("name", "specials", "overflow") else r[c].ljust(widths[c]) for c in columns)  # noqa: E731
+    header = line({c: c for c in columns})
+    return "\n".join(text.rstrip() for text in [header, "-" * len(header), *map(line, rows)])
+
+
+@click.group()
+@click.version_option(numsim.__version__, prog_name="numsim")
+def main() -> None:
+    """numsim: bit-exact number formats and datapaths, and what they cost in hardware."""
+
+
+@main.command("formats")
+@click.option("--family", type=click.Choice(["all", "float", "int"]), default="all", show_default=True, help="Which formats to list.")
+@click.option("--aliases/--no-aliases", "show_aliases", default=False, help="Also list the short aliases.")
+def formats_command(family: str, show_aliases: bool) -> None:
+    """Print every registered format with its bits, bias, range, epsilon and special values."""
+    formats = numsim.registered_formats()
+    if family != "all":
+        formats = {n: f for n, f in formats.items() if isinstance(f, FloatFormat) == (family == "float")}
+    click.echo(render(format_table(formats)))
+    if show_aliases:
+        click.echo("\naliases:")
+        for alias, target in sorted(numsim.aliases().items()):
+            click.echo(f"  {alias:14s} -> {target}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

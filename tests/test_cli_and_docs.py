@@ -1,0 +1,60 @@
+"""The console script, the README's promises and the docstring examples."""
+
+import doctest
+import importlib
+import pathlib
+import re
+
+import pytest
+from click.testing import CliRunner
+
+import numsim
+from experiments.cli import main
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def test_formats_command_lists_every_registered_format():
+    result = CliRunner().invoke(main, ["formats"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].split()[:3] == ["name", "bits", "E/M"]
+    names = {line.split()[0] for line in lines[2:]}
+    assert names == set(numsim.registered_formats())
+    e4m3 = next(line for line in lines if line.startswith("float8_e4m3fn "))
+    assert e4m3.split()[:6] == ["float8_e4m3fn", "8", "4/3", "7", "448", "0.015625"]
+
+
+def test_formats_command_filters_and_aliases():
+    result = CliRunner().invoke(main, ["formats", "--family", "int", "--aliases"])
+    assert result.exit_code == 0
+    assert "int8" in result.output and "bfloat16 " not in result.output and "bf16" in result.output
+    assert CliRunner().invoke(main, ["formats", "--family", "complex"]).exit_code != 0
+
+
+def test_version():
+    assert numsim.__version__ in CliRunner().invoke(main, ["--version"]).output
+
+
+def _quickstart_commands():
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## Quickstart", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```bash\n(.*?)\n```", section, flags=re.S)
+
+
+def test_readme_quickstart_has_exactly_two_commands_and_ci_runs_the_test_one():
+    commands = _quickstart_commands()
+    assert len(commands) == 2 and all("\n" not in c for c in commands)
+    assert "numsim" in commands[0] and "pytest" in commands[1]
+    assert commands[1] in (ROOT / ".ci" / "run").read_text()
+
+
+def test_readme_examples():
+    result = doctest.testfile(str(ROOT / "README.md"), module_relative=False, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 5 and result.failed == 0
+
+
+@pytest.mark.parametrize("module", ["numsim", "numsim.formats", "numsim.rounding", "numsim.registry", "numsim.codecs", "numsim.testing", "experiments.cli"])
+def test_docstring_examples(module):
+    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0

@@ -77,6 +77,9 @@ def float_spec(fmt: FloatFormat) -> _k.FloatSpec:
     exp_all = ((1 << E) - 1) << M if ieee else 0
     if ieee:
         inf_pos, inf_neg = exp_all, sign_bit | exp_all
+        if M > 0:  # canonical quiet NaN (NaN inputs keep their own payload instead)
+            nan_pos = exp_all | (1 << (M - 1))
+            nan_neg = sign_bit | nan_pos
     return _k.FloatSpec(
         man_bits=M,
         bias=fmt.bias,
@@ -103,7 +106,7 @@ def rne32_spec(fmt: FloatFormat, subnormal_results: bool) -> _k.Rne32Spec | None
     or None when no input can take it. ``subnormal_results`` admits inputs that round to the
     target's subnormals (off with ``ftz`` and for formats without subnormals)."""
     emin_field = fmt.emin + 127
-    hi = min(254, fmt.emax - 1 + 127)
+    hi = min(253, fmt.emax - 1 + 127)  # results stay below 2^128: finite binary32 bits
     lo = max(1, emin_field)
     if subnormal_results and fmt.subnormals and fmt.specials is not Specials.FNU:
         lo = max(1, emin_field - 39 + fmt.man_bits)  # keeps every shift <= 62
@@ -118,6 +121,7 @@ def rne32_spec(fmt: FloatFormat, subnormal_results: bool) -> _k.Rne32Spec | None
         sign_bit=(1 << (fmt.exp_bits + fmt.man_bits)) if fmt.signed else 0,
         neg_zero=int(fmt.has_negative_zero),
         unsigned=int(not fmt.signed),
+        sub_quantum=math.ldexp(1.0, fmt.emin - fmt.man_bits),
     )
 
 
@@ -367,11 +371,9 @@ def quantize(
     fmt, mode, ov, src, shape, key, nbits, explicit = _checked_args(x, fmt, rounding, overflow, seed, sr_bits, random_bits, ftz, daz, nan_policy)
     out = np.empty(src.size, dtype=out_dtype)
     table = _table(fmt, out_dtype) if fmt.bits <= TABLE_BITS else np.empty(0, out_dtype)
-    bits_out = out_dtype == np.float32 and fmt.bits > 8  # wide tables cost more than rounding bits
-    fast = _fast_path(fmt, mode, src, not (ftz or bits_out))
-    if fast is not None and (bits_out or table.size):
-        out_bits32 = out.view(np.int32) if bits_out else np.empty(0, np.int32)
-        invalid = _k.quantize_float_rne32(src, out, out_bits32, table, float_spec(fmt), fast, ov.code, bool(ftz))
+    fast = _fast_path(fmt, mode, src, not ftz)
+    if fast is not None:
+        invalid = _k.quantize_float_rne32(src, out, table, float_spec(fmt), fast, ov.code, bool(ftz))
     elif isinstance(fmt, FloatFormat):
         out_bits = out.view(np.int64) if out_dtype == np.float64 else np.empty(0, np.int64)
         invalid = _k.quantize_float(src, out, out_bits, table, float_spec(fmt), mode.code, ov.code, key, nbits, explicit, bool(ftz))

@@ -117,7 +117,8 @@ def _fixed_formats(draw, min_bits, max_bits):
 
 def _allowed_codes(fmt: Format, allow_nan: bool, allow_infinity: bool) -> np.ndarray:
     values = decode_table(fmt)
-    ok = np.ones(values.size, dtype=bool)
+    with np.errstate(invalid="ignore"):
+        ok = ~np.isfinite(values) | ((values >= fmt.min) & (values <= fmt.max))  # drops unused codes
     if not allow_nan:
         ok &= ~np.isnan(values)
     if not allow_infinity:
@@ -136,7 +137,15 @@ def representable(fmt: Format | str, *, allow_nan: bool = False, allow_infinity:
         codes = _allowed_codes(fmt, allow_nan, allow_infinity)
         return st.sampled_from(codes.tolist()).map(lambda c: float(values[c]))
     value = st.integers(0, fmt.num_codes - 1).map(lambda c: float(decode(np.uint32(c), fmt)))
-    return value.filter(lambda v: (allow_nan or v == v) and (allow_infinity or abs(v) != float("inf")))
+
+    def allowed(v: float) -> bool:
+        if v != v:
+            return allow_nan
+        if abs(v) == float("inf"):
+            return allow_infinity
+        return fmt.min <= v <= fmt.max  # drops unused codes (e.g. the symmetric integers' minimum)
+
+    return value.filter(allowed)
 
 
 def arrays(

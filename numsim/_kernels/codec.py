@@ -175,8 +175,8 @@ def encode_float_element(kind, negative, mag, e2, payload, s, mode, overflow, rb
     else:
         code = code_t + up
 
-    if code == 0 and not s.no_zero:
-        return _zero_code(s, negative)
+    if (code == 0 and not s.no_zero) or (ftz and code < s.min_normal_code):
+        return _zero_code(s, negative)  # flushing happens before the range checks
     if unsigned_negative:
         return np.int64(0) if overflow == SATURATE else s.nan_pos
     if code > s.max_mag:
@@ -184,8 +184,6 @@ def encode_float_element(kind, negative, mag, e2, payload, s, mode, overflow, rb
             inf = _signed_special(negative, s.inf_pos, s.inf_neg)
             return inf if inf >= 0 else _signed_special(negative, s.nan_pos, s.nan_neg)
         code = np.int64(s.max_mag)
-    elif ftz and code < s.min_normal_code:
-        return _zero_code(s, negative)
     return code | (s.sign_bit if negative else np.int64(0))
 
 
@@ -361,7 +359,7 @@ def lookup(table, codes, out):
 
 # ---- float32 input, nearest-even: branch-free fast path ------------------------------------
 
-BLOCK = 4096
+BLOCK = 1 << 14
 
 
 class Rne32Spec(NamedTuple):
@@ -382,21 +380,25 @@ class Rne32Spec(NamedTuple):
     sign_bit: int
     neg_zero: int
     unsigned: int
+    sub_quantum: float  # 2^(emin - M): the value of subnormal code 1
 
 
 @njit(cache=JIT_CACHE)
-def _rne_shift(v, shift):
-    """Round-to-nearest-even of ``v / 2^shift`` for ``1 <= shift <= 62``, ``v >= 0``."""
-    return (v + ((np.int64(1) << shift) >> 1) - 1 + ((v >> shift) & 1)) >> shift
+def _rne_shift(v, shift, code_offset):
+    """Round-to-nearest-even of ``v / 2^shift`` (``1 <= shift <= 62``, ``v >= 0``) where the code
+    of the result is ``(v >> shift) - code_offset``: ties go to the even *code* (this matters
+    when M = 0 and the exponent field is the whole code)."""
+    odd = ((v >> shift) - code_offset) & 1
+    return (v + ((np.int64(1) << shift) >> 1) - 1 + odd) >> shift
 
 
 @njit(cache=JIT_CACHE)
 def _rne32_code(u, f):
     a = u & 0x7FFFFFFF
     e = a >> 23
-    normal = (_rne_shift(a, f.shift) if f.shift > 0 else a) - f.offset
+    normal = (_rne_shift(a, f.shift, f.offset) if f.shift > 0 else a) - f.offset
     below = min(max(f.shift + f.emin_field - e, np.int64(1)), np.int64(62))
-    subnormal = _rne_shift((a & 0x7FFFFF) | 0x800000, below)
+    subnormal = _rne_shift((a & 0x7FFFFF) | 0x800000, below, 0)
     mag = normal if e >= f.emin_field else subnormal
     negative = (u >> 31) != 0
     return mag | (f.sign_bit if (negative and (mag != 0 or f.neg_zero)) else np.int64(0))
@@ -409,78 +411,99 @@ def _rne32_outside(u, f):
 
 
 @njit(cache=JIT_CACHE)
+def _rne32_any_outside(src, f):
+    """Whether any input of ``src`` needs the general path (a branch-free, vectorisable scan)."""
+    flags = np.int64(0)
+    for i in range(src.size):
+        u = np.int64(src[i])
+        e = (u >> 23) & 0xFF
+        flags |= (e - f.lo) | (f.hi - e) | -(f.unsigned & (u >> 31))
+    return flags < 0
+
+
+@njit(cache=JIT_CACHE)
+def _rne32_codes(src, out, f):
+    for i in range(src.size):
+        out[i] = _rne32_code(np.int64(src[i]), f)
+
+
+@njit(cache=JIT_CACHE)
+def _rne32_values(src, out, f):
+    """Rounded values of the fast-path inputs: normal results are the binary32 bits with the low
+    ``shift`` bits rounded away, subnormal results ``code * 2^(emin - M)``."""
+    for i in range(src.size):
+        u = np.int64(src[i])
+        a = u & 0x7FFFFFFF
+        e = a >> 23
+        normal = np.int32(_rne_shift(a, f.shift, f.offset) << f.shift if f.shift > 0 else a).view(np.float32)
+        below = min(max(f.shift + f.emin_field - e, np.int64(1)), np.int64(62))
+        subnormal = float(_rne_shift((a & 0x7FFFFF) | 0x800000, below, 0)) * f.sub_quantum
+        value = float(normal) if e >= f.emin_field else subnormal
+        out[i] = -value if (u >> 31) != 0 else value
+
+
+@njit(cache=JIT_CACHE)
 def _rne32_general(u, s, overflow, ftz):
     kind, negative, mag, e2, payload = split_ieee(u, 8, 23)
     return encode_float_element(kind, negative, mag, e2, payload, s, 0, overflow, np.int64(0), 1, ftz)
 
 
-@njit(parallel=True, cache=JIT_CACHE)
-def encode_float_rne32(src, out, s, f, overflow, ftz):
-    """:func:`encode_float` for binary32 bits and nearest-even; blocks of inputs run the branch-free
-    fast path and only blocks containing an input outside it revisit those elements."""
-    n = src.size
+@njit(cache=JIT_CACHE)
+def _rne32_fix_codes(src, out, s, f, overflow, ftz):
+    """Redo the inputs outside the fast path with the general rule; returns unrepresentable NaNs."""
     invalid = 0
-    for b in prange((n + BLOCK - 1) // BLOCK):
-        start = b * BLOCK
-        stop = min(start + BLOCK, n)
-        outside = 0
-        for i in range(start, stop):
-            u = np.int64(src[i])
-            out[i] = _rne32_code(u, f)
-            outside += _rne32_outside(u, f)
-        unrepresentable = 0  # per block: Numba reduces only top-level updates of ``invalid``
-        if outside:
-            for i in range(start, stop):
-                u = np.int64(src[i])
-                if _rne32_outside(u, f):
-                    c = _rne32_general(u, s, overflow, ftz)
-                    if c < 0:
-                        unrepresentable += 1
-                        c = 0
-                    out[i] = c
-        invalid += unrepresentable
+    for i in range(src.size):
+        u = np.int64(src[i])
+        if _rne32_outside(u, f):
+            c = _rne32_general(u, s, overflow, ftz)
+            if c < 0:
+                invalid += 1
+                c = 0
+            out[i] = c
+    return invalid
+
+
+@njit(cache=JIT_CACHE)
+def _rne32_fix_values(src, out, table, s, f, overflow, ftz):
+    invalid = 0
+    for i in range(src.size):
+        u = np.int64(src[i])
+        if _rne32_outside(u, f):
+            c = _rne32_general(u, s, overflow, ftz)
+            if c < 0:
+                invalid += 1
+                c = 0
+            if table.size > 0:
+                out[i] = table[c]
+            else:
+                value, nan_bits = decode_float_element(c, s)
+                out[i] = value if nan_bits == -1 else np.nan
     return invalid
 
 
 @njit(parallel=True, cache=JIT_CACHE)
-def quantize_float_rne32(src, out, out_bits32, table, s, f, overflow, ftz):
-    """:func:`quantize_float` for binary32 bits and nearest-even. With ``out_bits32`` (an int32 view
-    of a float32 ``out``; ``f`` then has ``lo >= emin_field``) fast-path values are written as
-    rounded binary32 bits; otherwise they are looked up in ``table``."""
+def encode_float_rne32(src, out, s, f, overflow, ftz):
+    """:func:`encode_float` for binary32 bits and nearest-even. Each block runs the vectorised fast
+    path, and only a block containing an input outside it is revisited element by element."""
     n = src.size
     invalid = 0
-    bits_out = out_bits32.size > 0
-    keep = ~((np.int64(1) << f.shift) - 1)
     for b in prange((n + BLOCK - 1) // BLOCK):
-        start = b * BLOCK
-        stop = min(start + BLOCK, n)
-        outside = 0
-        if bits_out:
-            for i in range(start, stop):
-                u = np.int64(src[i])
-                a = u & 0x7FFFFFFF
-                rounded = (a + ((np.int64(1) << f.shift) >> 1) - 1 + ((a >> f.shift) & 1)) & keep if f.shift > 0 else a
-                out_bits32[i] = rounded | (u & np.int64(0x80000000))
-                outside += _rne32_outside(u, f)
-        else:
-            mask = s.sign_bit | s.mag_mask
-            for i in range(start, stop):
-                u = np.int64(src[i])
-                out[i] = table[_rne32_code(u, f) & mask]
-                outside += _rne32_outside(u, f)
-        unrepresentable = 0  # per block: Numba reduces only top-level updates of ``invalid``
-        if outside:
-            for i in range(start, stop):
-                u = np.int64(src[i])
-                if _rne32_outside(u, f):
-                    c = _rne32_general(u, s, overflow, ftz)
-                    if c < 0:
-                        unrepresentable += 1
-                        c = 0
-                    if table.size > 0:
-                        out[i] = table[c]
-                    else:
-                        value, nan_bits = decode_float_element(c, s)
-                        out[i] = value if nan_bits == -1 else np.nan
-        invalid += unrepresentable
+        lo, hi = b * BLOCK, min(b * BLOCK + BLOCK, n)
+        _rne32_codes(src[lo:hi], out[lo:hi], f)
+        if _rne32_any_outside(src[lo:hi], f):
+            invalid += _rne32_fix_codes(src[lo:hi], out[lo:hi], s, f, overflow, ftz)
+    return invalid
+
+
+@njit(parallel=True, cache=JIT_CACHE)
+def quantize_float_rne32(src, out, table, s, f, overflow, ftz):
+    """:func:`quantize_float` for binary32 bits and nearest-even, blocked like
+    :func:`encode_float_rne32`; the general path decodes through ``table`` when it is non-empty."""
+    n = src.size
+    invalid = 0
+    for b in prange((n + BLOCK - 1) // BLOCK):
+        lo, hi = b * BLOCK, min(b * BLOCK + BLOCK, n)
+        _rne32_values(src[lo:hi], out[lo:hi], f)
+        if _rne32_any_outside(src[lo:hi], f):
+            invalid += _rne32_fix_values(src[lo:hi], out[lo:hi], table, s, f, overflow, ftz)
     return invalid

@@ -90,6 +90,21 @@ def measure(x: np.ndarray, repeat: int) -> list[dict]:
     return rows
 
 
+def measure_other(x: np.ndarray, repeat: int) -> list[tuple[str, str, float, float | None]]:
+    """float64 inputs (anchor: ml_dtypes' float64 cast, which double-rounds through float32) and
+    modes other than nearest-even, which run the element-by-element kernel (no anchor exists)."""
+    x64 = x.astype(np.float64)
+    rows = []
+    for name in ("float8_e4m3fn", "bfloat16"):
+        dtype = FORMATS[name]
+        with np.errstate(all="ignore"):
+            anchor = best_time(lambda: x64.astype(dtype).astype(np.float64), repeat)
+        rows.append((name, "quantize float64, nearest_even", best_time(lambda: numsim.quantize(x64, name), repeat), anchor))
+        for mode in ("toward_zero", "stochastic_a"):
+            rows.append((name, f"quantize float32, {mode}", best_time(lambda: numsim.quantize(x, name, mode, dtype=np.float32, seed=0), repeat), None))
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=10_000_000, help="number of float32 inputs")
@@ -100,6 +115,7 @@ def main() -> None:
     warm = first_call_times(cache=True)
     x = np.random.default_rng(0).standard_normal(args.n).astype(np.float32)
     rows = measure(x, args.repeat)
+    other = measure_other(x, args.repeat)
     rate = lambda seconds: args.n / seconds / 1e6  # noqa: E731  (M elements / s)
 
     print(f"numsim {numsim.__version__}, ml_dtypes {ml_dtypes.__version__}, numpy {np.__version__}, numba {numba.__version__}, "
@@ -115,6 +131,13 @@ def main() -> None:
         for op, anchor in (("encode", "anchor encode"), ("decode", "anchor decode"), ("quantize", "anchor round trip")):
             a, n, n1 = row[anchor], row[f"numsim {op}"], row[f"numsim {op} 1T"]
             print(f"| {row['format']} | {op} | {rate(a):.0f} | {rate(n):.0f} | {a / n:.2f} | {rate(n1):.0f} | {a / n1:.2f} |")
+
+    print("\nfloat64 inputs, and other rounding modes (element-by-element kernel), M elements/s")
+    print("| format | operation | numsim | anchor | ratio |")
+    print("|" + "---|" * 5)
+    for name, what, seconds, anchor in other:
+        a = f"{rate(anchor):.0f} | {anchor / seconds:.2f}" if anchor else "- | -"
+        print(f"| {name} | {what} | {rate(seconds):.0f} | {a} |")
 
 
 if __name__ == "__main__":

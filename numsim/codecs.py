@@ -40,6 +40,7 @@ from functools import lru_cache
 import numpy as np
 
 from ._kernels import codec as _k
+from ._kernels import nearest_fast as _nf
 from .formats import TABLE_BITS, FixedFormat, FloatFormat, Format, IntFormat, Specials
 from .registry import get_format
 from .rounding import Overflow, Rounding
@@ -101,23 +102,27 @@ def float_spec(fmt: FloatFormat) -> _k.FloatSpec:
 
 
 @lru_cache(maxsize=None)
-def rne32_spec(fmt: FloatFormat, subnormal_results: bool) -> _k.Rne32Spec | None:
-    """Parameters of the binary32 nearest-even fast path (see :class:`~numsim._kernels.codec.Rne32Spec`),
-    or None when no input can take it. ``subnormal_results`` admits inputs that round to the
-    target's subnormals (off with ``ftz`` and for formats without subnormals)."""
-    emin_field = fmt.emin + 127
-    hi = min(253, fmt.emax - 1 + 127)  # results stay below 2^128: finite binary32 bits
+def nearest_spec(fmt: FloatFormat, in_man: int, subnormal_results: bool) -> _nf.NearestSpec | None:
+    """Parameters of the vectorised nearest-even path from binary32 (``in_man=23``) or binary64
+    (``in_man=52``) inputs, or None when no input can take it. ``subnormal_results`` admits inputs
+    that round to the target's subnormals (off with ``ftz`` and for formats without subnormals)."""
+    in_exp = 8 if in_man == 23 else 11
+    in_bias = (1 << (in_exp - 1)) - 1
+    shift = in_man - fmt.man_bits
+    emin_field = fmt.emin + in_bias
+    hi = min((1 << in_exp) - 3, fmt.emax - 1 + in_bias)  # results stay finite in the input's format
     lo = max(1, emin_field)
     if subnormal_results and fmt.subnormals and fmt.specials is not Specials.FNU:
-        lo = max(1, emin_field - 39 + fmt.man_bits)  # keeps every shift <= 62
-    if fmt.man_bits > 23 or lo > hi:
+        lo = max(1, emin_field + shift - 62)  # keeps every shift <= 62
+    if shift < 0 or lo > hi:
         return None
-    return _k.Rne32Spec(
+    return _nf.NearestSpec(
+        in_man=in_man,
         lo=lo,
         hi=hi,
         emin_field=emin_field,
-        shift=23 - fmt.man_bits,
-        offset=(127 - fmt.bias) << fmt.man_bits,
+        shift=shift,
+        offset=(in_bias - fmt.bias) << fmt.man_bits,
         sign_bit=(1 << (fmt.exp_bits + fmt.man_bits)) if fmt.signed else 0,
         neg_zero=int(fmt.has_negative_zero),
         unsigned=int(not fmt.signed),
@@ -125,10 +130,10 @@ def rne32_spec(fmt: FloatFormat, subnormal_results: bool) -> _k.Rne32Spec | None
     )
 
 
-def _fast_path(fmt: Format, mode: Rounding, src: np.ndarray, subnormal_results: bool) -> _k.Rne32Spec | None:
-    if mode is not Rounding.NEAREST_EVEN or src.dtype != np.uint32 or not isinstance(fmt, FloatFormat):
+def _fast_path(fmt: Format, mode: Rounding, src: np.ndarray, subnormal_results: bool) -> _nf.NearestSpec | None:
+    if mode is not Rounding.NEAREST_EVEN or src.dtype.kind != "u" or not isinstance(fmt, FloatFormat):
         return None
-    return rne32_spec(fmt, subnormal_results)
+    return nearest_spec(fmt, 23 if src.dtype == np.uint32 else 52, subnormal_results)
 
 
 @lru_cache(maxsize=None)
@@ -337,7 +342,7 @@ def encode(
     out = np.empty(src.size, dtype=fmt.code_dtype)
     fast = _fast_path(fmt, mode, src, not ftz)
     if fast is not None:
-        invalid = _k.encode_float_rne32(src, out, float_spec(fmt), fast, ov.code, bool(ftz))
+        invalid = _nf.encode_nearest(src, out, float_spec(fmt), fast, ov.code, bool(ftz))
     elif isinstance(fmt, FloatFormat):
         invalid = _k.encode_float(src, out, float_spec(fmt), mode.code, ov.code, key, nbits, explicit, bool(ftz))
     else:
@@ -371,11 +376,11 @@ def quantize(
     fmt, mode, ov, src, shape, key, nbits, explicit = _checked_args(x, fmt, rounding, overflow, seed, sr_bits, random_bits, ftz, daz, nan_policy)
     out = np.empty(src.size, dtype=out_dtype)
     table = _table(fmt, out_dtype) if fmt.bits <= TABLE_BITS else np.empty(0, out_dtype)
+    out_bits = out.view(np.int64) if out_dtype == np.float64 else np.empty(0, np.int64)
     fast = _fast_path(fmt, mode, src, not ftz)
     if fast is not None:
-        invalid = _k.quantize_float_rne32(src, out, table, float_spec(fmt), fast, ov.code, bool(ftz))
+        invalid = _nf.quantize_nearest(src, out, out_bits, table, float_spec(fmt), fast, ov.code, bool(ftz))
     elif isinstance(fmt, FloatFormat):
-        out_bits = out.view(np.int64) if out_dtype == np.float64 else np.empty(0, np.int64)
         invalid = _k.quantize_float(src, out, out_bits, table, float_spec(fmt), mode.code, ov.code, key, nbits, explicit, bool(ftz))
     else:
         invalid = _k.quantize_fixed(src, out, fixed_spec(fmt), mode.code, ov.code, key, nbits, explicit)

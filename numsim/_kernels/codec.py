@@ -261,15 +261,46 @@ def decode_fixed_element(code, s):
 # ---- array kernels -------------------------------------------------------------------------
 
 
+@njit(cache=JIT_CACHE)
+def float_code(x, i, s, mode, overflow, key, nbits, explicit, ftz):
+    """Code of input element ``x`` (the ``i``-th) in the float format ``s``; -1 if it needs a NaN
+    the format lacks."""
+    kind, negative, mag, e2, payload = split_input(x)
+    r = random_bits(key, i, nbits, explicit) if mode >= STOCHASTIC_A else np.int64(0)
+    return encode_float_element(kind, negative, mag, e2, payload, s, mode, overflow, r, nbits, ftz)
+
+
+@njit(cache=JIT_CACHE)
+def fixed_code(x, i, s, mode, overflow, key, nbits, explicit):
+    """Code of input element ``x`` (the ``i``-th) in the integer/fixed format ``s``; -1 if invalid."""
+    kind, negative, mag, e2, _ = split_input(x)
+    r = random_bits(key, i, nbits, explicit) if mode >= STOCHASTIC_A else np.int64(0)
+    return encode_fixed_element(kind, negative, mag, e2, s, mode, overflow, r, nbits)
+
+
+@njit(cache=JIT_CACHE)
+def store_float_value(out, out_bits, table, i, code, s):
+    """``out[i] =`` the value of ``code``: from ``table`` when it is non-empty, else decoded; NaN
+    payloads go through ``out_bits`` (an int64 view of a float64 ``out``) when it is non-empty."""
+    if table.size > 0:
+        out[i] = table[code]
+        return
+    value, nan_bits = decode_float_element(code, s)
+    if nan_bits == -1:
+        out[i] = value
+    elif out_bits.size > 0:
+        out_bits[i] = nan_bits
+    else:
+        out[i] = np.nan
+
+
 @njit(parallel=True, cache=JIT_CACHE)
 def encode_float(src, out, s, mode, overflow, key, nbits, explicit, ftz):
     """Encode every element of ``src`` into ``out``; returns the number of unrepresentable NaNs
     (their codes are 0)."""
     invalid = 0
     for i in prange(src.size):
-        kind, negative, mag, e2, payload = split_input(src[i])
-        r = random_bits(key, i, nbits, explicit) if mode >= STOCHASTIC_A else np.int64(0)
-        c = encode_float_element(kind, negative, mag, e2, payload, s, mode, overflow, r, nbits, ftz)
+        c = float_code(src[i], i, s, mode, overflow, key, nbits, explicit, ftz)
         if c < 0:
             invalid += 1
             c = 0
@@ -279,54 +310,34 @@ def encode_float(src, out, s, mode, overflow, key, nbits, explicit, ftz):
 
 @njit(parallel=True, cache=JIT_CACHE)
 def quantize_float(src, out, out_bits, table, s, mode, overflow, key, nbits, explicit, ftz):
-    """Like :func:`encode_float` but writes decoded values (through ``table`` when it is
-    non-empty). ``out_bits`` is an int64 view of a float64 ``out`` used to write NaN payloads, or
-    empty for float32 output (NaNs are then canonical)."""
+    """Like :func:`encode_float` but writes values (see :func:`store_float_value`)."""
     invalid = 0
-    use_table = table.size > 0
     for i in prange(src.size):
-        kind, negative, mag, e2, payload = split_input(src[i])
-        r = random_bits(key, i, nbits, explicit) if mode >= STOCHASTIC_A else np.int64(0)
-        c = encode_float_element(kind, negative, mag, e2, payload, s, mode, overflow, r, nbits, ftz)
+        c = float_code(src[i], i, s, mode, overflow, key, nbits, explicit, ftz)
         if c < 0:
             invalid += 1
             c = 0
-        if use_table:
+        if table.size > 0:
             out[i] = table[c]
         else:
-            value, nan_bits = decode_float_element(c, s)
-            if nan_bits == -1:
-                out[i] = value
-            elif out_bits.size > 0:
-                out_bits[i] = nan_bits
-            else:
-                out[i] = np.nan
+            store_float_value(out, out_bits, table, i, c, s)
     return invalid
 
 
 @njit(parallel=True, cache=JIT_CACHE)
 def decode_float(codes, out, out_bits, s):
+    empty = np.empty(0, out.dtype)
     for i in prange(codes.size):
-        value, nan_bits = decode_float_element(np.int64(codes[i]), s)
-        if nan_bits == -1:
-            out[i] = value
-        elif out_bits.size > 0:
-            out_bits[i] = nan_bits
-        else:
-            out[i] = np.nan
+        store_float_value(out, out_bits, empty, i, np.int64(codes[i]), s)
 
 
 @njit(parallel=True, cache=JIT_CACHE)
 def encode_fixed(src, out, s, mode, overflow, key, nbits, explicit):
     invalid = 0
     for i in prange(src.size):
-        kind, negative, mag, e2, _ = split_input(src[i])
-        r = random_bits(key, i, nbits, explicit) if mode >= STOCHASTIC_A else np.int64(0)
-        c = encode_fixed_element(kind, negative, mag, e2, s, mode, overflow, r, nbits)
-        if c < 0:
-            invalid += 1
-            c = 0
-        out[i] = c
+        c = fixed_code(src[i], i, s, mode, overflow, key, nbits, explicit)
+        invalid += c < 0
+        out[i] = max(c, 0)
     return invalid
 
 
@@ -334,13 +345,9 @@ def encode_fixed(src, out, s, mode, overflow, key, nbits, explicit):
 def quantize_fixed(src, out, s, mode, overflow, key, nbits, explicit):
     invalid = 0
     for i in prange(src.size):
-        kind, negative, mag, e2, _ = split_input(src[i])
-        r = random_bits(key, i, nbits, explicit) if mode >= STOCHASTIC_A else np.int64(0)
-        c = encode_fixed_element(kind, negative, mag, e2, s, mode, overflow, r, nbits)
-        if c < 0:
-            invalid += 1
-            c = 0
-        out[i] = decode_fixed_element(c, s)
+        c = fixed_code(src[i], i, s, mode, overflow, key, nbits, explicit)
+        invalid += c < 0
+        out[i] = decode_fixed_element(max(c, 0), s)
     return invalid
 
 

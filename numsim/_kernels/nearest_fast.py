@@ -23,9 +23,10 @@ from numba import njit, prange, types
 from numba.extending import overload
 
 from .._config import JIT_CACHE
-from .codec import decode_float_element, encode_float_element, split_input
+from .codec import float_code, store_float_value
 
 BLOCK = 1 << 14
+NO_BITS = np.empty(0, np.uint64)  # no explicit random bits: nearest-even draws none
 
 
 class NearestSpec(NamedTuple):
@@ -143,46 +144,26 @@ def _values(src, out, f):
 
 
 @njit(cache=JIT_CACHE)
-def _general(x, s, overflow, ftz):
-    kind, negative, mag, e2, payload = split_input(x)
-    return encode_float_element(kind, negative, mag, e2, payload, s, 0, overflow, np.int64(0), 1, ftz)
-
-
-@njit(cache=JIT_CACHE)
 def _fix_codes(src, out, s, f, overflow, ftz):
     """Redo the inputs outside the fast path with the general rule; returns unrepresentable NaNs."""
     invalid = 0
     for i in range(src.size):
         if _outside(binary_bits(src[i]), f):
-            c = _general(src[i], s, overflow, ftz)
-            if c < 0:
-                invalid += 1
-                c = 0
-            out[i] = c
+            c = float_code(src[i], i, s, 0, overflow, np.uint64(0), 1, NO_BITS, ftz)
+            invalid += c < 0
+            out[i] = max(c, 0)
     return invalid
 
 
 @njit(cache=JIT_CACHE)
 def _fix_values(src, out, out_bits, table, s, f, overflow, ftz):
-    """As :func:`_fix_codes` for values; ``out_bits`` (an int64 view of a float64 ``out``, or
-    empty) receives NaN payloads when there is no table."""
+    """As :func:`_fix_codes`, storing values (:func:`~numsim._kernels.codec.store_float_value`)."""
     invalid = 0
     for i in range(src.size):
         if _outside(binary_bits(src[i]), f):
-            c = _general(src[i], s, overflow, ftz)
-            if c < 0:
-                invalid += 1
-                c = 0
-            if table.size > 0:
-                out[i] = table[c]
-            else:
-                value, nan_bits = decode_float_element(c, s)
-                if nan_bits == -1:
-                    out[i] = value
-                elif out_bits.size > 0:
-                    out_bits[i] = nan_bits
-                else:
-                    out[i] = np.nan
+            c = float_code(src[i], i, s, 0, overflow, np.uint64(0), 1, NO_BITS, ftz)
+            invalid += c < 0
+            store_float_value(out, out_bits, table, i, max(c, 0), s)
     return invalid
 
 

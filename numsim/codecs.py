@@ -194,7 +194,7 @@ def _source(x, daz: bool) -> tuple[np.ndarray, tuple[int, ...]]:
         smallest_normal = np.finfo(dt).smallest_normal
         if dt.itemsize < 4:
             arr = arr.astype(np.float32)  # exact widening
-    elif dt.kind == "V" and type(dt).__module__.startswith("numpy") and dt.type.__module__.startswith("ml_dtypes"):
+    elif dt.kind == "V" and dt.type.__module__.startswith("ml_dtypes"):
         import ml_dtypes
 
         if dt.name.startswith(("int", "uint")):

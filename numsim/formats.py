@@ -32,6 +32,7 @@ Example
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING
@@ -63,16 +64,9 @@ class Specials(str, Enum):
 
 
 def _check_int(name: str, value, low: int, high: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        try:
-            import numpy as np
-
-            if isinstance(value, np.integer):
-                value = int(value)
-            else:
-                raise TypeError
-        except TypeError:
-            raise TypeError(f"{name} must be an integer, got {value!r} of type {type(value).__name__}") from None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {value!r} of type {type(value).__name__}")
+    value = int(value)
     if value < low or (high is not None and value > high):
         upper = "" if high is None else f" and <= {high}"
         raise ValueError(f"{name} must be >= {low}{upper}, got {value}")
@@ -80,16 +74,9 @@ def _check_int(name: str, value, low: int, high: int | None = None) -> int:
 
 
 def _check_bool(name: str, value) -> bool:
-    if not isinstance(value, bool):
-        try:
-            import numpy as np
-
-            if isinstance(value, np.bool_):
-                return bool(value)
-        except ImportError:  # pragma: no cover - numpy is a dependency
-            pass
+    if type(value).__name__ not in ("bool", "bool_"):
         raise TypeError(f"{name} must be True or False, got {value!r} of type {type(value).__name__}")
-    return value
+    return bool(value)
 
 
 class Format:

@@ -142,3 +142,20 @@ def test_ml_dtypes_arrays_are_accepted_as_inputs():
     i4 = np.array([-8, 7, 3], ml_dtypes.int4)
     assert numsim.quantize(i4, "int4").tolist() == [-8.0, 7.0, 3.0]
     assert math.isclose(numsim.quantize(b, "e4m3", overflow="saturate")[1], 448.0)
+
+
+def test_float64_to_float32_matches_the_hardware_conversion():
+    """numsim's 32-bit fp32 format against the CPU's own float64 -> float32 conversion (nearest-even,
+    subnormals included), and float32 inputs pass through unchanged."""
+    rng = np.random.default_rng(5)
+    bits = rng.integers(0, 2**64, 2**20, dtype=np.uint64)
+    x = np.concatenate([bits.view(np.float64), rng.standard_normal(2**18) * 1e-40, rng.standard_normal(2**18) * 3e38])
+    f32 = np.finfo(np.float32)
+    mids = (np.arange(1, 2**16, dtype=np.float64) + 0.5) * float(f32.smallest_subnormal)  # subnormal ties
+    x = np.concatenate([x, mids, np.nextafter(mids, 0), -mids])
+    x = x[~np.isnan(x)]
+    with np.errstate(over="ignore"):
+        hardware = x.astype(np.float32)
+    np.testing.assert_array_equal(numsim.encode(x, "fp32"), hardware.view(np.uint32))
+    same = np.random.default_rng(6).integers(0, 2**32, 2**20, dtype=np.uint64).astype(np.uint32)
+    np.testing.assert_array_equal(numsim.encode(same.view(np.float32), "fp32"), same)  # NaN payloads too

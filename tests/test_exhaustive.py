@@ -100,8 +100,7 @@ def test_values_are_strictly_ordered(name):
 
 
 def neighbour_cases(fmt):
-    """Sorted distinct finite values v with codes c (zero: code 0), plus a virtual value beyond each
-    end of the range: ``(values, codes, beyond_low, beyond_high)``."""
+    """Sorted distinct finite values and their canonical codes (one zero, code 0)."""
     values = fmt.values()
     ok = np.isfinite(values) & canonical_mask(fmt) & ~((values == 0) & np.signbit(values))
     codes = np.flatnonzero(ok)
@@ -109,9 +108,13 @@ def neighbour_cases(fmt):
     return values[codes][order], codes[order]
 
 
-def expected_codes(fmt, x, a, b, code_a, code_b, mode, overflow):
+def expected_codes(fmt, x, a, b, code_a, code_b, mode, overflow, rbits=None, nbits=32):
     """Expected code of each x in [a, b] from the neighbour rules (a < b adjacent values; b may be
-    a virtual value beyond the range, marked by code_b == -1; likewise a with code_a == -1)."""
+    a virtual value beyond the range, marked by code_b == -1; likewise a with code_a == -1).
+
+    Stochastic modes assume x is the midpoint or one of its float64 neighbours, so the residual
+    nu is 1/2 or 1/2 -+ a sliver far below 2^-(N+1): P3109 then rounds away iff R >= 2^(N-1),
+    except StochasticA just below the midpoint (floor(nu 2^N) = 2^(N-1) - 1): iff R > 2^(N-1)."""
     towards_zero_is_a = np.abs(a) <= np.abs(b)
     tz_code = np.where(towards_zero_is_a, code_a, code_b)
     away_code = np.where(towards_zero_is_a, code_b, code_a)
@@ -131,8 +134,12 @@ def expected_codes(fmt, x, a, b, code_a, code_b, mode, overflow):
         take_away = away_value > tz_value
     elif mode == "toward_negative":
         take_away = away_value < tz_value
-    else:  # to_odd
+    elif mode == "to_odd":
         take_away = tz_parity == 0
+    else:
+        below_mid = np.abs(x - tz_value) < np.abs(mid - tz_value)
+        threshold = 2 ** (nbits - 1) + ((mode == "stochastic_a") & below_mid)
+        take_away = rbits >= threshold
     take_away = np.where(exact_a | exact_b, np.where(exact_a, ~towards_zero_is_a, towards_zero_is_a), take_away)
     code = np.where(take_away, away_code, tz_code)
     value = np.where(take_away, away_value, tz_value)
@@ -159,9 +166,10 @@ def expected_codes(fmt, x, a, b, code_a, code_b, mode, overflow):
     return code
 
 
-@pytest.mark.parametrize("name", SMALL)
-def test_midpoints_and_their_neighbours_round_correctly(name):
-    fmt = numsim.get_format(name)
+def midpoint_cases(fmt):
+    """Inputs ``x`` (every midpoint between neighbouring values, including the virtual neighbours
+    beyond each end of the range, then their float64 neighbours below and above, then the two
+    neighbours themselves) with their bracketing values ``a < b`` and codes (-1: beyond range)."""
     vals, codes = neighbour_cases(fmt)
     if isinstance(fmt, FloatFormat):
         step_top = 2.0 ** (fmt.emax - fmt.man_bits)
@@ -181,6 +189,13 @@ def test_midpoints_and_their_neighbours_round_correctly(name):
     x = np.concatenate(cases)
     a, b = np.tile(lows, len(cases)), np.tile(highs, len(cases))
     ca, cb = np.tile(code_lo, len(cases)), np.tile(code_hi, len(cases))
+    return x, a, b, ca, cb
+
+
+@pytest.mark.parametrize("name", SMALL)
+def test_midpoints_and_their_neighbours_round_correctly(name):
+    fmt = numsim.get_format(name)
+    x, a, b, ca, cb = midpoint_cases(fmt)
     for mode in DETERMINISTIC:
         for overflow in overflows(fmt):
             expected = expected_codes(fmt, x, a, b, ca, cb, mode, overflow)
@@ -192,6 +207,23 @@ def test_midpoints_and_their_neighbours_round_correctly(name):
                 ours32 = numsim.encode(x32, fmt, mode, overflow)
                 exact32 = x32.astype(np.float64) == x
                 assert_codes_equal(ours32[exact32], expected[exact32], x[exact32], f"{name} {mode} {overflow} float32")
+
+
+@pytest.mark.parametrize("name", SMALL)
+def test_stochastic_rounding_of_every_midpoint(name):
+    """Every midpoint and its float64 neighbours, with random bits on either side of the decision
+    threshold 2^(N-1), in all three P3109 stochastic modes and every overflow policy."""
+    fmt = numsim.get_format(name)
+    x, a, b, ca, cb = midpoint_cases(fmt)
+    x, a, b, ca, cb = (v[: 3 * (v.size // 5)] for v in (x, a, b, ca, cb))  # midpoints and neighbours
+    rng = np.random.default_rng(len(name))
+    for mode in ["stochastic_a", "stochastic_b", "stochastic_c"]:
+        for nbits in (1, 2, 9, 32):
+            rbits = np.clip(2 ** (nbits - 1) + rng.integers(-1, 2, x.size), 0, 2**nbits - 1)
+            for overflow in overflows(fmt):
+                expected = expected_codes(fmt, x, a, b, ca, cb, mode, overflow, rbits, nbits)
+                ours = numsim.encode(x, fmt, mode, overflow, random_bits=rbits, sr_bits=nbits)
+                assert_codes_equal(ours, expected, x, f"{name} {mode} N={nbits} {overflow}")
 
 
 @pytest.mark.parametrize("name", SMALL)

@@ -252,6 +252,8 @@ def _stochastic_args(mode: Rounding, seed, sr_bits, random_bits, size: int):
         raise ValueError(f"sr_bits must be an integer in 1..{MAX_SR_BITS}, got {sr_bits!r}")
     explicit = np.empty(0, np.uint64)
     if not mode.is_stochastic:
+        if random_bits is not None:
+            raise ValueError(f"random_bits is used only by the stochastic rounding modes, not by rounding={mode.value!r}")
         return np.uint64(0), int(sr_bits), explicit
     if random_bits is not None:
         rb = np.asarray(random_bits)
@@ -282,8 +284,9 @@ def _checked_args(x, fmt, rounding, overflow, seed, sr_bits, random_bits, ftz, d
 def _finish(invalid: int, nan_policy: str, fmt: Format, out: np.ndarray, shape):
     if invalid and nan_policy == "raise":
         raise ValueError(
-            f"{invalid} input value(s) need a NaN, which {fmt.name} does not have (NaN inputs, or Inf with "
-            "overflow='wrap'); pass nan_policy='zero' to map them to code 0"
+            f"{invalid} input value(s) need a NaN, which {fmt.name} does not have (NaN inputs, infinities with "
+            "overflow='wrap', or values out of range under a non-saturating policy); pass nan_policy='zero' "
+            "to map them to code 0"
         )
     out = out.reshape(shape)
     return out[()] if out.ndim == 0 else out

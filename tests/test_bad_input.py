@@ -74,6 +74,7 @@ def test_format_argument_types():
         (dict(rounding="stochastic", random_bits=[0, 1, 2**32]), ValueError, r"random_bits must lie in \[0, 2\^sr_bits\)"),
         (dict(rounding="stochastic", random_bits=[0.5, 1, 2]), TypeError, r"random_bits must be an integer array"),
         (dict(dtype=np.float16), ValueError, r"dtype must be float64 or float32, got float16"),
+        (dict(random_bits=[0, 1, 2]), ValueError, r"random_bits is used only by the stochastic rounding modes, not by rounding='nearest_even'"),
     ],
 )
 def test_codec_arguments(kwargs, error, match):

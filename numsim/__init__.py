@@ -5,27 +5,39 @@
 [1.125, 288.0]
 """
 
+from .blocks import BlockFormat, ScaleRule, bfp
 from .codecs import decode, decode_table, encode, quantize
 from .formats import FixedFormat, FloatFormat, Format, IntFormat, Specials
-from .registry import aliases, get_format, p3109_format, registered_formats
+from .packing import pack, unpack
+from .registry import aliases, get_format, p3109_format, registered_block_formats, registered_formats
+from .reorder import channel_magnitudes, reorder_channels, restore_channels
 from .rounding import Overflow, Rounding
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "BlockFormat",
     "FixedFormat",
     "FloatFormat",
     "Format",
     "IntFormat",
     "Overflow",
     "Rounding",
+    "ScaleRule",
     "Specials",
     "aliases",
+    "bfp",
+    "channel_magnitudes",
     "decode",
     "decode_table",
     "encode",
     "get_format",
+    "pack",
     "p3109_format",
     "quantize",
+    "registered_block_formats",
     "registered_formats",
+    "reorder_channels",
+    "restore_channels",
+    "unpack",
 ]

@@ -41,6 +41,7 @@ import numpy as np
 
 from ._kernels import codec as _k
 from ._kernels import nearest_fast as _nf
+from .blocks import BlockFormat
 from .formats import TABLE_BITS, FixedFormat, FloatFormat, Format, IntFormat, Specials
 from .registry import get_format
 from .rounding import Overflow, Rounding
@@ -102,43 +103,26 @@ def float_spec(fmt: FloatFormat) -> _k.FloatSpec:
 
 
 @lru_cache(maxsize=None)
-def nearest_spec(fmt: FloatFormat, in_man: int, subnormal_results: bool) -> _nf.NearestSpec | None:
-    """Parameters of the vectorised nearest-even path from binary32 (``in_man=23``) or binary64
-    (``in_man=52``) inputs, or None when no input can take it. ``subnormal_results`` admits inputs
-    that round to the target's subnormals (off with ``ftz`` and for formats without subnormals)."""
-    in_exp = 8 if in_man == 23 else 11
-    in_bias = (1 << (in_exp - 1)) - 1
-    shift = in_man - fmt.man_bits
-    emin_field = fmt.emin + in_bias
-    hi = min((1 << in_exp) - 3, fmt.emax - 1 + in_bias)  # results stay finite in the input's format
-    lo = max(1, emin_field)
-    if subnormal_results and fmt.subnormals and fmt.specials is not Specials.FNU:
-        lo = max(1, emin_field + shift - 62)  # keeps every shift <= 62
-    if shift < 0 or lo > hi:
-        return None
-    return _nf.NearestSpec(
-        in_man=in_man,
-        lo=lo,
-        hi=hi,
-        emin_field=emin_field,
-        shift=shift,
-        offset=(in_bias - fmt.bias) << fmt.man_bits,
-        sign_bit=(1 << (fmt.exp_bits + fmt.man_bits)) if fmt.signed else 0,
-        neg_zero=int(fmt.has_negative_zero),
-        unsigned=int(not fmt.signed),
-        sub_quantum=math.ldexp(1.0, fmt.emin - fmt.man_bits),
-    )
+def nearest_spec(fmt: FloatFormat, in_man: int, subnormal_results: bool, saturate: bool) -> _nf.NearestSpec | None:
+    """Parameters of the vectorised nearest-even path (:func:`~numsim._kernels.nearest_fast.nearest_spec_of`)
+    from binary32 (``in_man=23``) or binary64 (``in_man=52``) inputs, or None when no input can
+    take it."""
+    spec = _nf.nearest_spec_of(float_spec(fmt), in_man, subnormal_results, saturate)
+    return None if spec.lo > spec.hi else spec
 
 
-def _fast_path(fmt: Format, mode: Rounding, src: np.ndarray, subnormal_results: bool) -> _nf.NearestSpec | None:
+def _fast_path(fmt: Format, mode: Rounding, overflow: Overflow, src: np.ndarray, subnormal_results: bool) -> _nf.NearestSpec | None:
     if mode is not Rounding.NEAREST_EVEN or src.dtype.kind != "u" or not isinstance(fmt, FloatFormat):
         return None
-    return nearest_spec(fmt, 23 if src.dtype == np.uint32 else 52, subnormal_results)
+    saturate = overflow in (Overflow.SATURATE, Overflow.SATURATE_KEEP_INF)
+    return nearest_spec(fmt, 23 if src.dtype == np.uint32 else 52, subnormal_results, saturate)
 
 
 @lru_cache(maxsize=None)
 def fixed_spec(fmt: IntFormat | FixedFormat) -> _k.FixedSpec:
-    return _k.FixedSpec(bits=fmt.bits, frac_bits=fmt._frac, lo=fmt.min_int, hi=fmt.max_int, signed=int(fmt.signed))
+    return _k.FixedSpec(
+        bits=fmt.bits, frac_bits=fmt._frac, lo=fmt.min_int, hi=fmt.max_int, signed=int(fmt.signed), sign_magnitude=int(fmt.sign_magnitude)
+    )
 
 
 @lru_cache(maxsize=None)
@@ -171,11 +155,11 @@ def _decode_into(codes: np.ndarray, fmt: Format, out: np.ndarray) -> None:
 # ---- argument handling ---------------------------------------------------------------------
 
 
-def _source(x, daz: bool) -> tuple[np.ndarray, tuple[int, ...]]:
-    """Flat kernel input (binary32 bits, binary64 bits or int64) holding x's exact values."""
+def exact_array(x, daz: bool = False) -> np.ndarray:
+    """``x`` as a float32, float64 or int64 array holding its exact values (float16, bfloat16 and
+    other ml_dtypes floats widen exactly to float32; small integers to float64)."""
     arr = np.asarray(x)
     dt = arr.dtype
-    shape = arr.shape
     smallest_normal = None
     if dt.kind == "c":
         raise TypeError(f"x must be real; got complex dtype {dt}")
@@ -206,12 +190,23 @@ def _source(x, daz: bool) -> tuple[np.ndarray, tuple[int, ...]]:
         raise TypeError(f"x must be a real numeric array or scalar; got dtype {dt!r}")
     if daz and smallest_normal is not None:
         arr = np.where(np.abs(arr) < smallest_normal, np.copysign(np.zeros((), arr.dtype), arr), arr)
-    arr = np.ascontiguousarray(arr).reshape(-1)
+    return arr
+
+
+def kernel_input(arr: np.ndarray) -> np.ndarray:
+    """C-contiguous view for the kernels: binary32/binary64 bit patterns, or the int64 values."""
+    arr = np.ascontiguousarray(arr)
     if arr.dtype == np.float64:
-        arr = arr.view(np.uint64)
-    elif arr.dtype == np.float32:
-        arr = arr.view(np.uint32)
-    return arr, shape
+        return arr.view(np.uint64)
+    if arr.dtype == np.float32:
+        return arr.view(np.uint32)
+    return arr
+
+
+def _source(x, daz: bool) -> tuple[np.ndarray, tuple[int, ...]]:
+    """Flat kernel input holding x's exact values, and x's shape."""
+    arr = exact_array(x, daz)
+    return kernel_input(arr).reshape(-1), arr.shape
 
 
 def _check_overflow(fmt: Format, overflow) -> Overflow:
@@ -271,14 +266,20 @@ def _checked_args(x, fmt, rounding, overflow, seed, sr_bits, random_bits, ftz, d
     fmt = get_format(fmt)
     mode = Rounding.parse(rounding)
     ov = _check_overflow(fmt, overflow)
-    for name, flag in (("ftz", ftz), ("daz", daz)):
-        if not isinstance(flag, (bool, np.bool_)):
-            raise TypeError(f"{name} must be True or False, got {flag!r}")
-    if nan_policy not in _NAN_POLICIES:
-        raise ValueError(f"nan_policy must be one of {', '.join(_NAN_POLICIES)}, got {nan_policy!r}")
+    _check_flags(ftz, daz, nan_policy)
     src, shape = _source(x, bool(daz))
     key, nbits, explicit = _stochastic_args(mode, seed, sr_bits, random_bits, src.size)
     return fmt, mode, ov, src, shape, key, nbits, explicit
+
+
+def _check_flags(ftz, daz, nan_policy, block: bool = False) -> None:
+    for name, flag in (("ftz", ftz), ("daz", daz)):
+        if not isinstance(flag, (bool, np.bool_)):
+            raise TypeError(f"{name} must be True or False, got {flag!r}")
+        if block and flag:
+            raise ValueError(f"{name}=True is not supported for block formats (their scales already cover tiny values)")
+    if nan_policy not in _NAN_POLICIES:
+        raise ValueError(f"nan_policy must be one of {', '.join(_NAN_POLICIES)}, got {nan_policy!r}")
 
 
 def _finish(invalid: int, nan_policy: str, fmt: Format, out: np.ndarray, shape):
@@ -288,8 +289,7 @@ def _finish(invalid: int, nan_policy: str, fmt: Format, out: np.ndarray, shape):
             "overflow='wrap', or values out of range under a non-saturating policy); pass nan_policy='zero' "
             "to map them to code 0"
         )
-    out = out.reshape(shape)
-    return out[()] if out.ndim == 0 else out
+    return _scalar_result(out.reshape(shape))
 
 
 # ---- public codecs -------------------------------------------------------------------------
@@ -297,10 +297,11 @@ def _finish(invalid: int, nan_policy: str, fmt: Format, out: np.ndarray, shape):
 
 def encode(
     x,
-    fmt: Format | str,
+    fmt: Format | BlockFormat | str,
     rounding: Rounding | str = "nearest_even",
     overflow: Overflow | str | None = None,
     *,
+    axis=None,
     seed=None,
     sr_bits: int = 32,
     random_bits=None,
@@ -333,17 +334,29 @@ def encode(
     nan_policy : {"raise", "zero"}
         What to do with a NaN when ``fmt`` has no NaN code.
 
+    axis : int or pair of ints, optional
+        Block formats only: the blocked axis (default -1) or, for 2-D tiles, the two tiled axes
+        (default (-2, -1)).
+
     Returns
     -------
-    numpy.ndarray
-        Codes in the smallest unsigned dtype holding ``fmt.bits`` bits, same shape as ``x``.
+    numpy.ndarray or BlockCodes
+        Codes in the smallest unsigned dtype holding ``fmt.bits`` bits, same shape as ``x``. For a
+        block format: ``(elements, scales)`` codes, plus ``tensor_scale`` for two-level formats
+        (:mod:`numsim.block_codecs`); rounding and overflow then apply to the elements.
 
     >>> encode([448.0, 500.0], "e4m3", overflow="saturate")
     array([126, 126], dtype=uint8)
     """
+    if isinstance(block := get_format(fmt), BlockFormat):
+        from .block_codecs import encode_block
+
+        _check_flags(ftz, daz, nan_policy, block=True)
+        return encode_block(x, block, rounding, overflow, axis, seed, sr_bits, random_bits, nan_policy)
+    _no_axis(axis, block)
     fmt, mode, ov, src, shape, key, nbits, explicit = _checked_args(x, fmt, rounding, overflow, seed, sr_bits, random_bits, ftz, daz, nan_policy)
     out = np.empty(src.size, dtype=fmt.code_dtype)
-    fast = _fast_path(fmt, mode, src, not ftz)
+    fast = _fast_path(fmt, mode, ov, src, not ftz)
     if fast is not None:
         invalid = _nf.encode_nearest(src, out, float_spec(fmt), fast, ov.code, bool(ftz))
     elif isinstance(fmt, FloatFormat):
@@ -355,10 +368,11 @@ def encode(
 
 def quantize(
     x,
-    fmt: Format | str,
+    fmt: Format | BlockFormat | str,
     rounding: Rounding | str = "nearest_even",
     overflow: Overflow | str | None = None,
     *,
+    axis=None,
     dtype=np.float64,
     seed=None,
     sr_bits: int = 32,
@@ -370,17 +384,24 @@ def quantize(
     """Round ``x`` into ``fmt`` and return the represented values (``decode(encode(x))``).
 
     Same parameters as :func:`encode`, plus ``dtype`` (``float64`` default, or ``float32`` for
-    formats whose values are all exact in float32). Returns an array of ``x``'s shape.
+    formats whose values are all exact in float32; block formats raise if a value is not).
+    Returns an array of ``x``'s shape.
 
     >>> quantize([0.3, 7.0], "e2m1")
     array([0.5, 6. ])
     """
-    out_dtype = _output_dtype(dtype, get_format(fmt))
+    if isinstance(block := get_format(fmt), BlockFormat):
+        from .block_codecs import quantize_block
+
+        _check_flags(ftz, daz, nan_policy, block=True)
+        return _scalar_result(quantize_block(x, block, rounding, overflow, axis, seed, sr_bits, random_bits, nan_policy, _float_dtype(dtype)))
+    _no_axis(axis, block)
+    out_dtype = _output_dtype(dtype, block)
     fmt, mode, ov, src, shape, key, nbits, explicit = _checked_args(x, fmt, rounding, overflow, seed, sr_bits, random_bits, ftz, daz, nan_policy)
     out = np.empty(src.size, dtype=out_dtype)
     table = _table(fmt, out_dtype) if fmt.bits <= TABLE_BITS else np.empty(0, out_dtype)
     out_bits = out.view(np.int64) if out_dtype == np.float64 else np.empty(0, np.int64)
-    fast = _fast_path(fmt, mode, src, not ftz)
+    fast = _fast_path(fmt, mode, ov, src, not ftz)
     if fast is not None:
         invalid = _nf.quantize_nearest(src, out, out_bits, table, float_spec(fmt), fast, ov.code, bool(ftz))
     elif isinstance(fmt, FloatFormat):
@@ -390,16 +411,22 @@ def quantize(
     return _finish(invalid, nan_policy, fmt, out, shape)
 
 
-def decode(codes, fmt: Format | str, *, dtype=np.float64) -> np.ndarray:
+def decode(codes, fmt: Format | BlockFormat | str, *, axis=None, dtype=np.float64) -> np.ndarray:
     """Values of the bit patterns ``codes`` (integers in [0, 2^bits)) of ``fmt``.
 
     Formats of at most 16 bits decode by table lookup. NaN codes of ieee formats keep their
-    payload in the float64 result.
+    payload in the float64 result. For a block format ``codes`` is the tuple :func:`encode`
+    returned, decoded along the same ``axis``.
 
     >>> decode([0x7E, 0x7F, 0x80], "e4m3")
     array([448.,  nan,  -0.])
     """
     fmt = get_format(fmt)
+    if isinstance(fmt, BlockFormat):
+        from .block_codecs import decode_block
+
+        return _scalar_result(decode_block(codes, fmt, axis, _float_dtype(dtype)))
+    _no_axis(axis, fmt)
     out_dtype = _output_dtype(dtype, fmt)
     arr = np.asarray(codes)
     if arr.dtype.kind not in "iu":
@@ -413,22 +440,33 @@ def decode(codes, fmt: Format | str, *, dtype=np.float64) -> np.ndarray:
         _k.lookup(_table(fmt, out_dtype), flat, out)
     else:
         _decode_into(flat, fmt, out)
-    out = out.reshape(shape)
-    return out[()] if out.ndim == 0 else out
+    return _scalar_result(out.reshape(shape))
 
 
-def _output_dtype(dtype, fmt: Format) -> np.dtype:
+def _float_dtype(dtype) -> np.dtype:
     try:
         dt = np.dtype(dtype)
     except TypeError:
         raise TypeError(f"dtype must be float64 or float32, got {dtype!r}") from None
-    if dt == np.float64:
-        return dt
-    if dt != np.float32:
+    if dt not in (np.float64, np.float32):
         raise ValueError(f"dtype must be float64 or float32, got {dt}")
-    if not fits_float32(fmt):
+    return dt
+
+
+def _output_dtype(dtype, fmt: Format) -> np.dtype:
+    dt = _float_dtype(dtype)
+    if dt == np.float32 and not fits_float32(fmt):
         raise ValueError(f"{fmt.name} has values that float32 cannot hold exactly; use dtype=float64")
     return dt
+
+
+def _no_axis(axis, fmt: Format) -> None:
+    if axis is not None:
+        raise ValueError(f"axis applies to block formats; {fmt.name} is a scalar format (got axis={axis!r})")
+
+
+def _scalar_result(out: np.ndarray):
+    return out[()] if out.ndim == 0 else out
 
 
 def fits_float32(fmt: Format) -> bool:

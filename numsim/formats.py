@@ -349,6 +349,7 @@ class _FixedPoint(Format):
     bits: int
     signed: bool
     symmetric: bool
+    sign_magnitude: bool
 
     @property
     def _frac(self) -> int:
@@ -358,10 +359,14 @@ class _FixedPoint(Format):
         _check_int("bits", self.bits, 1, MAX_BITS)
         _check_bool("signed", self.signed)
         _check_bool("symmetric", self.symmetric)
+        if _check_bool("sign_magnitude", self.sign_magnitude):
+            if not self.signed:
+                raise ValueError("sign_magnitude=True needs signed=True")
+            object.__setattr__(self, "symmetric", True)  # the range of a sign-magnitude integer is symmetric
         if self.symmetric and not self.signed:
             raise ValueError("symmetric=True drops the most negative two's-complement code and needs signed=True")
         if self.symmetric and self.bits < 2:
-            raise ValueError("a symmetric integer format needs at least 2 bits")
+            raise ValueError("a symmetric or sign-magnitude integer format needs at least 2 bits")
 
     @property
     def is_signed(self) -> bool:
@@ -423,7 +428,7 @@ class _FixedPoint(Format):
 
     @property
     def specials_summary(self) -> str:
-        return "symmetric" if self.symmetric else "finite"
+        return "sign-magnitude" if self.sign_magnitude else "symmetric" if self.symmetric else "finite"
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -431,7 +436,8 @@ class IntFormat(_FixedPoint):
     """A ``bits``-wide integer: two's complement when signed, optionally symmetric.
 
     ``symmetric=True`` drops the most negative code (range +-(2^(bits-1) - 1)), as used for
-    weights. Codes are the two's-complement bit patterns.
+    weights. Codes are the two's-complement bit patterns, or sign and magnitude with
+    ``sign_magnitude=True`` (symmetric range; the -0 code decodes to 0 and is never produced).
 
     >>> IntFormat(8).max, IntFormat(8).min, IntFormat(8, symmetric=True).min
     (127.0, -128.0, -127.0)
@@ -440,6 +446,7 @@ class IntFormat(_FixedPoint):
     bits: int
     signed: bool = True
     symmetric: bool = False
+    sign_magnitude: bool = False
 
     def __post_init__(self) -> None:
         self._validate()
@@ -453,7 +460,7 @@ class IntFormat(_FixedPoint):
         return 0
 
     def __repr__(self) -> str:
-        return f"IntFormat(bits={self.bits}, signed={self.signed}, symmetric={self.symmetric})"
+        return f"IntFormat(bits={self.bits}, signed={self.signed}, symmetric={self.symmetric}, sign_magnitude={self.sign_magnitude})"
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -470,6 +477,7 @@ class FixedFormat(_FixedPoint):
     frac_bits: int
     signed: bool = True
     symmetric: bool = False
+    sign_magnitude: bool = False
 
     def __post_init__(self) -> None:
         self._validate()
@@ -480,4 +488,7 @@ class FixedFormat(_FixedPoint):
         return self.frac_bits
 
     def __repr__(self) -> str:
-        return f"FixedFormat(bits={self.bits}, frac_bits={self.frac_bits}, signed={self.signed}, symmetric={self.symmetric})"
+        return (
+            f"FixedFormat(bits={self.bits}, frac_bits={self.frac_bits}, signed={self.signed}, "
+            f"symmetric={self.symmetric}, sign_magnitude={self.sign_magnitude})"
+        )

@@ -16,7 +16,8 @@ name                                  format
 ``...bN`` before the style            a non-default bias, e.g. ``e4m3b11fnuz``
 ``u`` prefix, ``_nosub`` suffix       unsigned, no subnormals; e.g. ``ue4m3fn``, ``e5m2_nosub``
 ``binaryKpP{s,u}{e,f}``               IEEE P3109 format of K bits and precision P
-``intN``, ``uintN``, ``intN_sym``     integers; ``_sym`` drops the most negative code
+``intN``, ``uintN``, ``intN_sym``     integers; ``_sym`` drops the most negative code, ``_sm``
+                                      is sign-magnitude
 ``fixed<N,F>``, ``ufixed<N,F>``       fixed point with F fraction bits
 ====================================  ==============================================================
 
@@ -31,6 +32,7 @@ import difflib
 import re
 from functools import lru_cache
 
+from .blocks import BlockFormat, ScaleRule, bfp
 from .formats import FixedFormat, FloatFormat, Format, IntFormat, Specials
 
 _ML_DTYPES = {
@@ -91,8 +93,8 @@ _SUFFIX_STYLE = {**{v: k for k, v in _STYLE_SUFFIX.items() if v}, "ieee": Specia
 
 _FLOAT_RE = re.compile(r"(u?)e(\d+)m(\d+)(?:b(-?\d+))?(fnuz|fnu|fn|fin|ext|ieee)?(_nosub)?")
 _P3109_RE = re.compile(r"binary(\d+)p(\d+)([su])([ef])")
-_INT_RE = re.compile(r"(u?)int(\d+)(_sym)?")
-_FIXED_RE = re.compile(r"(u?)fixed<(-?\d+),(-?\d+)>(_sym)?")
+_INT_RE = re.compile(r"(u?)int(\d+)(_sym|_sm)?")
+_FIXED_RE = re.compile(r"(u?)fixed<(-?\d+),(-?\d+)>(_sym|_sm)?")
 
 
 def p3109_format(bits: int, precision: int, signed: bool = True, extended: bool = True) -> FloatFormat:
@@ -137,8 +139,13 @@ _CANONICAL = {fmt: name for name, fmt in _REGISTRY.items()}
 
 
 def registered_formats() -> dict[str, Format]:
-    """Canonical name -> format of every built-in format (aliases excluded)."""
+    """Canonical name -> format of every built-in scalar format (aliases excluded)."""
     return dict(_REGISTRY)
+
+
+def registered_block_formats() -> dict[str, BlockFormat]:
+    """Canonical name -> format of every built-in block format (MX, NVFP4, MSFP)."""
+    return dict(_BLOCKS)
 
 
 def aliases() -> dict[str, str]:
@@ -146,12 +153,16 @@ def aliases() -> dict[str, str]:
     return dict(_ALIASES)
 
 
-def get_format(fmt: Format | str) -> Format:
+def get_format(fmt: Format | BlockFormat | str) -> Format | BlockFormat:
     """Resolve a format object or name (canonical, alias or grammar; case-insensitive).
+
+    Block formats are named by their preset (``mxfp4``, ``nvfp4``, ...) or spelled
+    ``element/block/scale/rule[:scale_rounding][/tensor_scale]`` with ``block`` a size (``32``) or a
+    tile (``32x32``), e.g. ``float8_e4m3fn/32x32/e8m0/rceil``.
 
     Raises :class:`ValueError` for unknown names, with the closest valid names.
     """
-    if isinstance(fmt, Format):
+    if isinstance(fmt, (Format, BlockFormat)):
         return fmt
     if not isinstance(fmt, str):
         raise TypeError(f"format must be a numsim format or a name, got {fmt!r} of type {type(fmt).__name__}")
@@ -159,15 +170,19 @@ def get_format(fmt: Format | str) -> Format:
 
 
 @lru_cache(maxsize=1024)
-def _lookup(key: str) -> Format:
+def _lookup(key: str) -> Format | BlockFormat:
     if key in _REGISTRY:
         return _REGISTRY[key]
     if key in _ALIASES:
         return _REGISTRY[_ALIASES[key]]
-    parsed = _parse(key)
+    if key in _BLOCKS:
+        return _BLOCKS[key]
+    if key in _BLOCK_ALIASES:
+        return _BLOCKS[_BLOCK_ALIASES[key]]
+    parsed = _parse_block(key) if "/" in key else _parse(key)
     if parsed is not None:
         return parsed
-    known = list(_REGISTRY) + list(_ALIASES)
+    known = list(_REGISTRY) + list(_ALIASES) + list(_BLOCKS) + list(_BLOCK_ALIASES)
     close = difflib.get_close_matches(key, known, n=4, cutoff=0.6)
     hint = f"; closest: {', '.join(close)}" if close else ""
     raise ValueError(
@@ -187,22 +202,40 @@ def _parse(key: str) -> Format | None:
         bits, precision, sign, domain = m.groups()
         return p3109_format(int(bits), int(precision), sign == "s", domain == "e")
     if m := _INT_RE.fullmatch(key):
-        unsigned, bits, sym = m.groups()
-        return IntFormat(int(bits), signed=not unsigned, symmetric=bool(sym))
+        unsigned, bits, kind = m.groups()
+        return IntFormat(int(bits), signed=not unsigned, symmetric=kind == "_sym", sign_magnitude=kind == "_sm")
     if m := _FIXED_RE.fullmatch(key):
-        unsigned, bits, frac, sym = m.groups()
-        return FixedFormat(int(bits), int(frac), signed=not unsigned, symmetric=bool(sym))
+        unsigned, bits, frac, kind = m.groups()
+        return FixedFormat(int(bits), int(frac), signed=not unsigned, symmetric=kind == "_sym", sign_magnitude=kind == "_sm")
     return None
 
 
-def format_name(fmt: Format) -> str:
+def _parse_block(key: str) -> BlockFormat:
+    parts = key.split("/")
+    if not 4 <= len(parts) <= 5:
+        raise ValueError(f"block format names have the form element/block/scale/rule[:rounding][/tensor_scale], got {key!r}")
+    element, block, scale, rule = parts[:4]
+    rule, _, rounding = rule.partition(":")
+    try:
+        shape = tuple(int(n) for n in block.split("x"))
+    except ValueError:
+        raise ValueError(f"block size in {key!r} must be an int or a tile like 32x32, got {block!r}") from None
+    return BlockFormat(
+        element, block_shape=shape, scale=scale, scale_rule=rule, scale_rounding=rounding or "nearest_even",
+        tensor_scale=parts[4] if len(parts) == 5 else None,
+    )
+
+
+def format_name(fmt: Format | BlockFormat) -> str:
     """Canonical name of any format (registered name, P3109 name or grammar spelling)."""
+    if isinstance(fmt, BlockFormat):
+        return _block_name(fmt)
     if fmt in _CANONICAL:
         return _CANONICAL[fmt]
-    if isinstance(fmt, IntFormat):
-        return f"{'' if fmt.signed else 'u'}int{fmt.bits}{'_sym' if fmt.symmetric else ''}"
-    if isinstance(fmt, FixedFormat):
-        return f"{'' if fmt.signed else 'u'}fixed<{fmt.bits},{fmt.frac_bits}>{'_sym' if fmt.symmetric else ''}"
+    if isinstance(fmt, (IntFormat, FixedFormat)):
+        kind = "_sm" if fmt.sign_magnitude else "_sym" if fmt.symmetric else ""
+        stem = f"int{fmt.bits}" if isinstance(fmt, IntFormat) else f"fixed<{fmt.bits},{fmt.frac_bits}>"
+        return f"{'' if fmt.signed else 'u'}{stem}{kind}"
     assert isinstance(fmt, FloatFormat)
     p3109 = _p3109_name(fmt)
     if p3109 is not None:
@@ -229,3 +262,31 @@ def _p3109_name(fmt: FloatFormat) -> str | None:
         return None
     domain = "e" if fmt.specials is Specials.EXTENDED else "f"
     return f"binary{fmt.bits}p{fmt.precision}{sign}{domain}"
+
+
+def _block_name(fmt: BlockFormat) -> str:
+    if fmt in _BLOCK_CANONICAL:
+        return _BLOCK_CANONICAL[fmt]
+    rule = fmt.scale_rule.value
+    if fmt.scale_rule is ScaleRule.ROUND and fmt.scale_rounding.value != "nearest_even":
+        rule += f":{fmt.scale_rounding.value}"
+    parts = [fmt.element.name, "x".join(map(str, fmt.block_shape)), fmt.scale.name, rule]
+    if fmt.tensor_scale is not None:
+        parts.append(fmt.tensor_scale.name)
+    return "/".join(parts)
+
+
+_E8M0 = _ML_DTYPES["float8_e8m0fnu"]
+_BLOCKS: dict[str, BlockFormat] = {
+    **{
+        f"mx{name}": BlockFormat(_ML_DTYPES[element], 32, _E8M0)
+        for name, element in (("fp8_e4m3", "float8_e4m3fn"), ("fp8_e5m2", "float8_e5m2"), ("fp6_e3m2", "float6_e3m2fn"),
+                              ("fp6_e2m3", "float6_e2m3fn"), ("fp4", "float4_e2m1fn"))
+    },
+    "mxint8": BlockFormat(FixedFormat(8, 6), 32, _E8M0),
+    "nvfp4": BlockFormat(_ML_DTYPES["float4_e2m1fn"], 16, _ML_DTYPES["float8_e4m3fn"], scale_rule="round", tensor_scale=_ML_DTYPES["float32"]),
+    "msfp12": bfp(3, 16),
+    "msfp16": bfp(7, 16),
+}
+_BLOCK_ALIASES = {"mxfp4_e2m1": "mxfp4", "mxfp8": "mxfp8_e4m3", "mxfp6": "mxfp6_e3m2"}
+_BLOCK_CANONICAL = {fmt: name for name, fmt in _BLOCKS.items()}

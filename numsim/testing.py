@@ -102,17 +102,24 @@ def _float_formats(draw, min_bits, max_bits, styles):
 
 
 @st.composite
-def _int_formats(draw, min_bits, max_bits):
-    bits = draw(st.integers(min_bits, max_bits))
+def _integer_kind(draw):
+    """(signed, symmetric, sign_magnitude) of an integer or fixed-point format."""
     signed = draw(st.booleans())
-    return IntFormat(bits, signed=signed, symmetric=signed and draw(st.booleans()))
+    kind = draw(st.sampled_from(["twos_complement", "symmetric", "sign_magnitude"])) if signed else "unsigned"
+    return signed, kind == "symmetric", kind == "sign_magnitude"
+
+
+@st.composite
+def _int_formats(draw, min_bits, max_bits):
+    signed, symmetric, sign_magnitude = draw(_integer_kind())
+    return IntFormat(draw(st.integers(min_bits, max_bits)), signed, symmetric, sign_magnitude)
 
 
 @st.composite
 def _fixed_formats(draw, min_bits, max_bits):
+    signed, symmetric, sign_magnitude = draw(_integer_kind())
     bits = draw(st.integers(min_bits, max_bits))
-    signed = draw(st.booleans())
-    return FixedFormat(bits, draw(st.integers(-4, bits + 4)), signed=signed, symmetric=signed and draw(st.booleans()))
+    return FixedFormat(bits, draw(st.integers(-4, bits + 4)), signed, symmetric, sign_magnitude)
 
 
 def _allowed_codes(fmt: Format, allow_nan: bool, allow_infinity: bool) -> np.ndarray:

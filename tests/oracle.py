@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+import block_reference as block_ref
 import reference as ref
-from numsim import FixedFormat, FloatFormat, IntFormat
+from numsim import BlockFormat, FixedFormat, FloatFormat, IntFormat
 
 
 def ref_format(fmt) -> ref.RefFloat | ref.RefInt:
@@ -14,8 +15,14 @@ def ref_format(fmt) -> ref.RefFloat | ref.RefInt:
         subnormals = bool(fmt.subnormals) and fmt.specials.value != "fnu"
         return ref.RefFloat(fmt.exp_bits, fmt.man_bits, fmt.bias, subnormals, fmt.specials.value, bool(fmt.signed))
     if isinstance(fmt, (IntFormat, FixedFormat)):
-        return ref.RefInt(fmt.bits, fmt.frac_bits, fmt.signed, fmt.symmetric)
+        return ref.RefInt(fmt.bits, fmt.frac_bits, fmt.signed, fmt.symmetric, fmt.sign_magnitude)
     raise TypeError(fmt)
+
+
+def ref_block(fmt: BlockFormat) -> block_ref.RefBlock:
+    """The block reference's description of a numsim BlockFormat."""
+    tensor = None if fmt.tensor_scale is None else ref_format(fmt.tensor_scale)
+    return block_ref.RefBlock(ref_format(fmt.element), fmt.block_shape, ref_format(fmt.scale), fmt.scale_rule.value, fmt.scale_rounding.value, tensor)
 
 
 def ref_codes(fmt, x, mode="nearest_even", overflow=None, *, rbits=None, nbits=32, ftz=False, nan_policy="zero") -> np.ndarray:

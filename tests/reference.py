@@ -10,7 +10,8 @@ target grid in one step, then range and special-value rules are applied.
 
 Formats
     :class:`RefFloat` (binary floating point in six special-value styles) and
-    :class:`RefInt` (two's complement / unsigned integers and fixed point).
+    :class:`RefInt` (two's complement / sign-magnitude / unsigned integers and fixed
+    point).
 
 Main entry points
     :func:`decode`, :func:`encode`, :func:`quantize`, :func:`sorted_finite_values` and
@@ -24,6 +25,7 @@ Conventions where the specification leaves a choice
     * ``ftz`` acts on the rounded result, before the range checks (so a negative tiny
       input to an unsigned format that rounds to a subnormal flushes to +0).
     * A symmetric integer format decodes its unused code -2**(bits-1) literally.
+    * A sign-magnitude integer format decodes its negative-zero code as +0.
 """
 
 from __future__ import annotations
@@ -169,18 +171,26 @@ class RefFloat:
 @dataclass(frozen=True)
 class RefInt:
     """An integer or fixed-point format: the code holds n (two's complement when
-    signed), the value is ``n * 2**-frac_bits``.  ``symmetric`` drops -2**(bits-1)."""
+    signed), the value is ``n * 2**-frac_bits``.  ``symmetric`` drops -2**(bits-1).
+
+    ``sign_magnitude`` (signed formats of >= 2 bits only) stores n as a sign bit (the top
+    bit) and |n| in the low bits - 1 bits: code ``sign << (bits-1) | |n|``.  Its range is
+    always the symmetric +-(2**(bits-1) - 1), whatever ``symmetric`` says; zero encodes
+    as +0 (code 0) and the negative-zero code ``1 << (bits-1)`` decodes to 0."""
 
     bits: int
     frac_bits: int = 0
     signed: bool = True
     symmetric: bool = False
+    sign_magnitude: bool = False
 
     def __post_init__(self) -> None:
         if self.bits < 1:
             raise ValueError(f"need bits >= 1: {self}")
         if self.symmetric and (not self.signed or self.bits < 2):
             raise ValueError(f"symmetric needs a signed format of >= 2 bits: {self}")
+        if self.sign_magnitude and (not self.signed or self.bits < 2):
+            raise ValueError(f"sign_magnitude needs a signed format of >= 2 bits: {self}")
 
 
 Format = Union[RefFloat, RefInt]
@@ -237,7 +247,7 @@ def _int_range(fmt: RefInt) -> tuple[int, int]:
     if not fmt.signed:
         return 0, (1 << fmt.bits) - 1
     top = (1 << (fmt.bits - 1)) - 1
-    return (-top if fmt.symmetric else -top - 1), top
+    return (-top if fmt.symmetric or fmt.sign_magnitude else -top - 1), top
 
 
 def _all_ones(fmt: RefFloat) -> int:
@@ -322,8 +332,13 @@ def decode(fmt: Format, code: int) -> RefValue:
 
 
 def _decode_int(fmt: RefInt, code: int) -> RefValue:
-    """Two's complement (when signed) integer n, value n * 2**-F."""
-    n = code - (1 << fmt.bits) if fmt.signed and code >> (fmt.bits - 1) else code
+    """Two's complement (when signed) or sign-magnitude integer n, value n * 2**-F
+    (the sign-magnitude code of -0 reads as +0: integers have no -0)."""
+    if fmt.sign_magnitude:
+        magnitude = code & ((1 << (fmt.bits - 1)) - 1)
+        n = -magnitude if code >> (fmt.bits - 1) else magnitude
+    else:
+        n = code - (1 << fmt.bits) if fmt.signed and code >> (fmt.bits - 1) else code
     return RefValue("num", n < 0, abs(n) * pow2(-fmt.frac_bits))
 
 
@@ -399,7 +414,7 @@ def _options(
     if isinstance(fmt, RefInt):
         if overflow in ("non_saturating", "saturate_keep_inf"):
             raise ValueError(f"overflow {overflow!r} is not defined for integer formats")
-        if overflow == "wrap" and fmt.symmetric:
+        if overflow == "wrap" and (fmt.symmetric or fmt.sign_magnitude):
             raise ValueError("overflow 'wrap' is not defined for symmetric formats")
     else:
         if overflow == "wrap":
@@ -556,7 +571,8 @@ def _missing_nan(fmt: Format, opts: _Options) -> int:
 
 
 def _encode_int(fmt: RefInt, v: RefValue, opts: _Options, rounder: Rounder) -> int:
-    """Round x * 2**F to an integer n, clamp or wrap it, return its two's complement."""
+    """Round x * 2**F to an integer n, clamp or wrap it, return its two's complement
+    (or its sign-magnitude code, zero as +0)."""
     if v.kind == "nan" or (v.kind == "inf" and opts.overflow == "wrap"):
         return _missing_nan(fmt, opts)
     low, high = _int_range(fmt)
@@ -569,6 +585,8 @@ def _encode_int(fmt: RefInt, v: RefValue, opts: _Options, rounder: Rounder) -> i
             n = (n - low) % (1 << fmt.bits) + low
         else:
             n = min(max(n, low), high)
+    if fmt.sign_magnitude:
+        return (int(n < 0) << (fmt.bits - 1)) | abs(n)
     return n % (1 << fmt.bits)
 
 

@@ -86,6 +86,9 @@ SMALL_INTS = {
     "sym5_q1": RefInt(5, 1, symmetric=True),
     "int3_q-1": RefInt(3, -1),
     "uint1": RefInt(1, 0, signed=False),
+    "sm4_q2": RefInt(4, 2, sign_magnitude=True),
+    "sm8_q6": RefInt(8, 6, sign_magnitude=True),
+    "sm3_sym": RefInt(3, 0, symmetric=True, sign_magnitude=True),
 }
 
 EPS = pow2(-200)
@@ -476,6 +479,95 @@ def test_integer_encoding(fmt, x, mode, overflow, code):
     assert encode(fmt, x, mode, overflow) == code
 
 
+# ------------------------------------------------------- sign-magnitude integers
+
+
+SM4_Q2 = RefInt(4, 2, sign_magnitude=True)  # MSFP12 element: sign + 3-bit magnitude, 1.2
+SM8_Q6 = RefInt(8, 6, sign_magnitude=True)  # MSFP16 element: sign + 7-bit magnitude, 1.6
+
+
+def test_sign_magnitude_decodes_every_code():
+    for code in range(16):
+        magnitude = F(code & 7, 4)
+        assert decode(SM4_Q2, code) == num(-magnitude if code & 8 else magnitude)
+    assert decode(SM4_Q2, 0x8) == POS_ZERO  # negative zero reads as +0
+    assert decode(SM8_Q6, 0x80) == POS_ZERO
+    assert decode(SM8_Q6, 0x7F) == num(F(127, 64))
+    assert decode(SM8_Q6, 0xFF) == num(F(-127, 64))
+    assert decode(SM8_Q6, 0xC0) == num(-1)
+    assert decode(RefInt(8, sign_magnitude=True), 0x81) == num(-1)
+
+
+def test_sign_magnitude_range_is_symmetric():
+    for fmt in (SM4_Q2, RefInt(4, 2, symmetric=True, sign_magnitude=True)):
+        assert max_finite(fmt) == F(7, 4)
+        assert min_normal(fmt) == min_positive(fmt) == F(1, 4)
+        assert sorted_finite_values(fmt) == [F(n, 4) for n in range(-7, 8)]
+        assert total_bits(fmt) == 4
+    assert max_finite(SM8_Q6) == F(127, 64)
+    assert len(sorted_finite_values(SM8_Q6)) == 255
+
+
+@pytest.mark.parametrize(
+    "fmt, x, mode, code",
+    [
+        (SM4_Q2, 0.0, "nearest_even", 0x0),
+        (SM4_Q2, -0.0, "nearest_even", 0x0),
+        (SM4_Q2, -0.1, "nearest_even", 0x0),  # rounds to zero: +0, not 0x8
+        (SM4_Q2, -0.1, "toward_negative", 0x9),
+        (SM4_Q2, 0.25, "nearest_even", 0x1),
+        (SM4_Q2, -0.25, "nearest_even", 0x9),
+        (SM4_Q2, 1.0, "nearest_even", 0x4),
+        (SM4_Q2, -1.0, "nearest_even", 0xC),
+        (SM4_Q2, 0.375, "nearest_even", 0x2),  # tie 1.5 quanta -> 2
+        (SM4_Q2, -0.375, "nearest_even", 0xA),
+        (SM4_Q2, 0.625, "nearest_even", 0x2),  # tie 2.5 quanta -> 2
+        (SM4_Q2, -0.625, "nearest_away", 0xB),
+        (SM4_Q2, 1.75, "nearest_even", 0x7),
+        (SM4_Q2, -1.75, "nearest_even", 0xF),
+        (SM4_Q2, 1.9, "nearest_even", 0x7),  # saturates
+        (SM4_Q2, -2.0, "nearest_even", 0xF),  # -2 is not in the symmetric range
+        (SM4_Q2, 100.0, "toward_zero", 0x7),
+        (SM4_Q2, math.inf, "nearest_even", 0x7),
+        (SM4_Q2, -math.inf, "nearest_even", 0xF),
+        (SM8_Q6, 1.0, "nearest_even", 0x40),
+        (SM8_Q6, -1.0, "nearest_even", 0xC0),
+        (SM8_Q6, -F(127, 64), "nearest_even", 0xFF),
+        (SM8_Q6, -2.0, "nearest_even", 0xFF),
+        (SM8_Q6, -F(1, 128), "nearest_even", 0x0),  # tie between 0 and -1/64: even is 0
+        (SM8_Q6, -F(3, 128), "nearest_even", 0x82),
+    ],
+)
+def test_sign_magnitude_encoding(fmt, x, mode, code):
+    assert encode(fmt, x, mode, "saturate") == code
+    assert encode_by_enumeration(fmt, x, mode, "saturate") == code
+
+
+def test_sign_magnitude_is_sign_symmetric():
+    for n in range(1, 8):
+        for mode in DETERMINISTIC_MODES:
+            if mode in ("toward_positive", "toward_negative"):
+                continue
+            x = F(2 * n - 1, 8)
+            positive = encode(SM4_Q2, x, mode)
+            expected = positive | 0x8 if positive else 0  # zero is always +0
+            assert encode(SM4_Q2, -x, mode) == expected, (x, mode)
+
+
+def test_sign_magnitude_refuses_wrap_and_nan():
+    with pytest.raises(ValueError):
+        encode(SM4_Q2, 1.0, overflow="wrap")
+    with pytest.raises(ValueError):
+        encode(SM4_Q2, math.nan)
+    assert encode(SM4_Q2, math.nan, nan_policy="zero") == 0
+    for make in (
+        lambda: RefInt(4, signed=False, sign_magnitude=True),
+        lambda: RefInt(1, sign_magnitude=True),
+    ):
+        with pytest.raises(ValueError):
+            make()
+
+
 def test_integer_infinity_with_wrap_is_a_nan():
     with pytest.raises(ValueError):
         encode(RefInt(8), math.inf, overflow="wrap")
@@ -625,7 +717,7 @@ def probe_values(fmt, rng: random.Random, count: int) -> list[RefValue]:
 
 def overflow_policies(fmt) -> list[str]:
     if isinstance(fmt, RefInt):
-        return ["saturate"] + ([] if fmt.symmetric else ["wrap"])
+        return ["saturate"] + ([] if fmt.symmetric or fmt.sign_magnitude else ["wrap"])
     if has_inf(fmt) or has_nan(fmt):
         return ["saturate", "saturate_keep_inf", "non_saturating"]
     return ["saturate"]

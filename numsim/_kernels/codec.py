@@ -66,6 +66,7 @@ class FixedSpec(NamedTuple):
     lo: int
     hi: int
     signed: int
+    sign_magnitude: int
 
 
 # ---- input decomposition -------------------------------------------------------------------
@@ -222,10 +223,13 @@ def decode_float_element(code, s):
 def encode_fixed_element(kind, negative, mag, e2, s, mode, overflow, rbits, nbits):
     """Two's-complement code of the value rounded to a multiple of 2^-frac_bits; -1 if invalid."""
     mask = (np.int64(1) << s.bits) - 1
-    if kind == KIND_NAN or (kind == KIND_INF and overflow == WRAP):
-        return np.int64(-1)
+    if kind == KIND_NAN or (kind == KIND_INF and overflow != SATURATE):
+        return np.int64(-1)  # Inf under wrap, or kept infinite (block formats: the block turns NaN)
     if kind == KIND_INF:
-        return (s.lo if negative else s.hi) & mask
+        n = -s.lo if negative else np.int64(s.hi)
+        if s.sign_magnitude:
+            return (np.int64(1) << (s.bits - 1)) | n if negative else n
+        return (-n if negative else n) & mask
     if kind == KIND_ZERO:
         return np.int64(0)
     shift = -s.frac_bits - e2
@@ -242,18 +246,23 @@ def encode_fixed_element(kind, negative, mag, e2, s, mode, overflow, rbits, nbit
     else:
         trunc = truncate(mag, shift)
         n = trunc + round_away(mode, negative, (trunc & 1) == 1, mag, shift, rbits, nbits)
-    if overflow == SATURATE:
+    if overflow != WRAP:
         if negative and (huge or n > -s.lo):
-            return s.lo & mask
+            n = -s.lo
         if not negative and (huge or n > s.hi):
-            return s.hi & mask
+            n = np.int64(s.hi)
+    if s.sign_magnitude:
+        return (np.int64(1) << (s.bits - 1)) | n if (negative and n != 0) else n
     return (-n if negative else n) & mask
 
 
 @njit(cache=JIT_CACHE)
 def decode_fixed_element(code, s):
     n = np.int64(code)
-    if s.signed and n >= (np.int64(1) << (s.bits - 1)):
+    top = np.int64(1) << (s.bits - 1)
+    if s.sign_magnitude and n >= top:
+        n = -(n - top)
+    elif s.signed and n >= top:
         n -= np.int64(1) << s.bits
     return math.ldexp(float(n), -s.frac_bits)
 

@@ -1,21 +1,25 @@
 """Vectorised nearest-even rounding of binary32 / binary64 inputs into a float format.
 
-For an input with biased exponent field ``e`` inside ``[lo, hi]`` the result lies in the target's
-finite range below its top binade, so rounding is integer arithmetic on the input's bit pattern:
+For an input whose biased exponent field ``e`` lies in ``[lo, hi]`` the result is finite and
+follows from integer arithmetic on the input's bit pattern:
 
 * normal results (``e >= emin_field``): ``code = ((a + 2^(shift-1) - 1 + odd) >> shift) - offset``
   with ``a`` the magnitude bits, ``shift`` the number of mantissa bits dropped and ``offset`` the
   difference of the exponent biases (carries move into the exponent by themselves);
-* subnormal results: the significand ``1.m`` shifted by ``shift + emin_field - e`` instead.
+* subnormal results (and zeros): the significand (with its hidden bit unless the input is itself
+  subnormal) shifted right by ``shift + emin_field - max(e, 1)``;
+* under a saturating overflow policy the top binade is included and codes are clamped to the
+  largest finite code.
 
-Loops over blocks are free of branches so LLVM vectorises them; a block that contains any input
-outside ``[lo, hi]`` (zeros, subnormal inputs, values near or beyond the top of the target,
-NaN/Inf, negatives for unsigned targets) is revisited and those elements take the general rule of
-:mod:`numsim._kernels.codec`.
+Loops are free of branches so LLVM vectorises them; a block that contains any input outside
+``[lo, hi]`` (NaN/Inf, values beyond the range under non-saturating overflow, negatives for
+unsigned targets, inputs in a target's normal range below the input's normal range) is revisited
+and those elements take the general rule of :mod:`numsim._kernels.codec`.
 """
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -42,6 +46,48 @@ class NearestSpec(NamedTuple):
     neg_zero: int
     unsigned: int
     sub_quantum: float  # 2^(emin - M): the value of subnormal code 1
+    max_mag: int  # largest finite magnitude code and its value: saturation clamps to them
+    max_value: float
+
+
+@njit(cache=JIT_CACHE)
+def nearest_spec_of(s, in_man, subnormal_results, saturate):
+    """Fast-path parameters for rounding binary32 (``in_man=23``) or binary64 (``in_man=52``) inputs
+    into the float format ``s`` (a FloatSpec); ``lo > hi`` when no input can take the fast path.
+    ``subnormal_results`` admits inputs that round to subnormals or zero (off under flush-to-zero);
+    ``saturate`` admits the top binade, whose overflow then clamps to the largest finite value."""
+    in_exp = 8 if in_man == 23 else 11
+    in_bias = (1 << (in_exp - 1)) - 1
+    M = s.man_bits
+    shift = in_man - M
+    emax = (s.max_mag >> M) - s.bias
+    emin_field = s.emin + in_bias
+    top = (1 << in_exp) - 2  # the input's largest finite exponent field
+    if saturate:  # a carry out of the input's top binade must stay clampable: only if the target ends there
+        hi = emax + in_bias if emax + in_bias <= top else top - 1
+    else:
+        hi = min((1 << in_exp) - 3, emax - 1 + in_bias)  # results stay below the top binade
+    if subnormal_results and s.subnormals and not s.no_zero and emin_field >= 1 and shift + emin_field - 1 >= 1:
+        lo = 0  # zeros, subnormal results, subnormal inputs (below the target's normals, rounded)
+    else:
+        lo = max(1, emin_field)
+    if shift < 0:
+        lo = hi + 1
+    max_value = math.ldexp(float((np.int64(1) << M) + (s.max_mag & ((np.int64(1) << M) - 1))), emax - M)
+    return NearestSpec(
+        in_man=in_man,
+        lo=lo,
+        hi=hi,
+        emin_field=emin_field,
+        shift=shift,
+        offset=(in_bias - s.bias) << M,
+        sign_bit=s.sign_bit,
+        neg_zero=s.neg_zero,
+        unsigned=int(s.sign_bit == 0),
+        sub_quantum=math.ldexp(1.0, s.emin - M),
+        max_mag=s.max_mag,
+        max_value=max_value,
+    )
 
 
 def binary_bits(x):
@@ -63,9 +109,9 @@ def float_from_bits(bits, like):
 
 @overload(float_from_bits, jit_options={"cache": JIT_CACHE})
 def _float_from_bits_impl(bits, like):
-    if like.dtype == types.uint32:
+    if like.dtype in (types.uint32, types.float32):
         return lambda bits, like: np.float64(np.int32(bits).view(np.float32))
-    if like.dtype == types.uint64:
+    if like.dtype in (types.uint64, types.float64):
         return lambda bits, like: np.int64(bits).view(np.float64)
     return None
 
@@ -90,8 +136,10 @@ def _negative(u, f):
 
 
 @njit(cache=JIT_CACHE)
-def _below_shift(e, f):
-    return min(max(f.shift + f.emin_field - e, np.int64(1)), np.int64(62))
+def _below(a, e, f):
+    """``(significand, shift)`` of the subnormal-result formula for magnitude bits ``a``."""
+    significand = (a & ((np.int64(1) << f.in_man) - 1)) | (np.int64(e > 0) << f.in_man)
+    return significand, min(max(f.shift + f.emin_field - max(e, np.int64(1)), np.int64(1)), np.int64(62))
 
 
 @njit(cache=JIT_CACHE)
@@ -99,16 +147,26 @@ def _code(u, f):
     a = _magnitude(u, f)
     e = a >> f.in_man
     normal = (_rne_shift(a, f.shift, f.offset) if f.shift > 0 else a) - f.offset
-    significand = (a & ((np.int64(1) << f.in_man) - 1)) | (np.int64(1) << f.in_man)
-    subnormal = _rne_shift(significand, _below_shift(e, f), 0)
-    mag = normal if e >= f.emin_field else subnormal
-    return mag | (f.sign_bit if (_negative(u, f) and (mag != 0 or f.neg_zero)) else np.int64(0))
+    significand, below = _below(a, e, f)
+    mag = min(normal if e >= f.emin_field else _rne_shift(significand, below, 0), np.int64(f.max_mag))
+    return mag | (f.sign_bit if (_negative(u, f) & ((mag != 0) | (f.neg_zero != 0))) else np.int64(0))
+
+
+@njit(cache=JIT_CACHE)
+def _value(u, f, like):
+    """Value of input bits ``u`` rounded by the formulas (``like``: an array of the input's width)."""
+    a = _magnitude(u, f)
+    e = a >> f.in_man
+    normal = float_from_bits(_rne_shift(a, f.shift, f.offset) << f.shift if f.shift > 0 else a, like)
+    significand, below = _below(a, e, f)
+    value = min(normal if e >= f.emin_field else float(_rne_shift(significand, below, 0)) * f.sub_quantum, f.max_value)
+    return -value if (_negative(u, f) & ((value != 0) | (f.neg_zero != 0))) else value
 
 
 @njit(cache=JIT_CACHE)
 def _outside(u, f):
-    e = (_magnitude(u, f) >> f.in_man)
-    return e < f.lo or e > f.hi or (f.unsigned and _negative(u, f))
+    e = _magnitude(u, f) >> f.in_man
+    return (e < f.lo) | (e > f.hi) | ((f.unsigned != 0) & _negative(u, f))
 
 
 @njit(cache=JIT_CACHE)
@@ -133,14 +191,7 @@ def _values(src, out, f):
     """Rounded values: normal results are the input bits with the low ``shift`` bits rounded away,
     subnormal results ``code * 2^(emin - M)``."""
     for i in range(src.size):
-        u = binary_bits(src[i])
-        a = _magnitude(u, f)
-        e = a >> f.in_man
-        normal = float_from_bits(_rne_shift(a, f.shift, f.offset) << f.shift if f.shift > 0 else a, src)
-        significand = (a & ((np.int64(1) << f.in_man) - 1)) | (np.int64(1) << f.in_man)
-        subnormal = float(_rne_shift(significand, _below_shift(e, f), 0)) * f.sub_quantum
-        value = normal if e >= f.emin_field else subnormal
-        out[i] = -value if (_negative(u, f) and (value != 0 or f.neg_zero)) else value
+        out[i] = _value(binary_bits(src[i]), f, src)
 
 
 @njit(cache=JIT_CACHE)

@@ -1,0 +1,558 @@
+"""Numba kernels of the block formats (MX, NVFP4, BFP).
+
+Inputs are laid out as a C-contiguous ``(B, H, W)`` array of binary32 or binary64 bit patterns
+and cut into tiles of ``(rows, cols)`` over the last two axes (1-D blocks are ``(1, k)`` tiles),
+the last tile of each axis possibly smaller. Each tile is one block: its largest finite magnitude
+picks the scale, then every element is rounded once.
+
+With a power-of-two scale 2^e, rounding ``x / 2^e`` into the element format is rounding ``x``
+into the same format with its exponent range moved by ``e`` (bias - e): the kernels shift the
+element's spec instead of dividing, and nearest-even elements then run the vectorised path of
+:mod:`numsim._kernels.nearest_fast`. Other scales divide exactly (:func:`divide`).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit, prange, types
+from numba.extending import overload
+
+from .._config import JIT_CACHE
+from .codec import (
+    KIND_FINITE,
+    FixedSpec,
+    FloatSpec,
+    decode_fixed_element,
+    decode_float_element,
+    encode_fixed_element,
+    encode_float_element,
+    split_input,
+)
+from .nearest_fast import _code, _outside, _value, float_from_bits
+from .rounding import NEAREST_EVEN, SATURATE, STOCHASTIC_A, msb, random_bits
+
+FLOOR, CEIL, RCEIL, EVEN, ROUND = 0, 1, 2, 3, 4
+F64_LIKE = np.empty(0, np.float64)  # selects float64 bit patterns in float_from_bits
+
+
+class BlockSpec(NamedTuple):
+    """Scale selection parameters of a BlockFormat (see :mod:`numsim.blocks`)."""
+
+    rule: int
+    emax_elem: int
+    elem_man: int  # the element's precision - 1 (the ``even`` rule)
+    inv_max_f32: float  # float32(1 / element max), for ``rceil``
+    e_lo: int  # exponents of the smallest and largest powers of two of the scale format
+    e_hi: int
+    scale_mode: int  # rounding of the ``round`` rule
+    scale_min: float  # ``round`` clamps amax / divisor to [scale_min, scale_max]
+    scale_max: float
+    divisor: float  # element max * tensor scale (exact)
+    tensor_scale: float
+    scale_precision: int
+    elem_precision: int
+
+
+# ---- exact arithmetic ------------------------------------------------------------------------
+
+
+@njit(cache=JIT_CACHE)
+def float_parts(v):
+    """``(mag, e2)`` with ``v = mag * 2^e2`` for a positive finite float64."""
+    m, ex = math.frexp(v)
+    return np.int64(m * 9007199254740992.0), np.int64(ex - 53)
+
+
+@njit(cache=JIT_CACHE)
+def divide(num, num_e2, den, den_e2, want):
+    """``num 2^num_e2 / (den 2^den_e2)`` as ``(mag, e2)``: ``mag`` has at least ``want`` (<= 60)
+    significant bits followed by a sticky lowest bit, which keeps every rounding decision of a
+    format of up to ``want - 2`` bits of precision plus residual bits exact. ``0 < den < 2^53``."""
+    q = num // den
+    r = num % den
+    e2 = num_e2 - den_e2
+    step = 62 - (msb(den) + 1)
+    while q == 0 or msb(q) + 1 < want:
+        have = 0 if q == 0 else msb(q) + 1
+        k = min(step, want - have)
+        r <<= k
+        q = (q << k) | (r // den)
+        r = r % den
+        e2 -= k
+    q = (q << 1) | (r != 0)
+    return q, e2 - 1
+
+
+# ---- element formats: float and fixed point through one interface ----------------------------
+
+
+def element_code(kind, negative, mag, e2, payload, spec, mode, overflow, rbits, nbits):
+    """Code of an exact value in a FloatSpec or FixedSpec element format (-1: needs a NaN)."""
+    raise NotImplementedError("only callable from Numba kernels")
+
+
+@overload(element_code, jit_options={"cache": JIT_CACHE})
+def _element_code_impl(kind, negative, mag, e2, payload, spec, mode, overflow, rbits, nbits):
+    if getattr(spec, "instance_class", None) is FloatSpec:
+        return lambda kind, negative, mag, e2, payload, spec, mode, overflow, rbits, nbits: encode_float_element(
+            kind, negative, mag, e2, payload, spec, mode, overflow, rbits, nbits, False
+        )
+    if getattr(spec, "instance_class", None) is FixedSpec:
+        return lambda kind, negative, mag, e2, payload, spec, mode, overflow, rbits, nbits: encode_fixed_element(
+            kind, negative, mag, e2, spec, mode, overflow, rbits, nbits
+        )
+    return None
+
+
+def element_value(code, spec):
+    """Value of an element code (float64; NaN codes give NaN)."""
+    raise NotImplementedError("only callable from Numba kernels")
+
+
+@overload(element_value, jit_options={"cache": JIT_CACHE})
+def _element_value_impl(code, spec):
+    if getattr(spec, "instance_class", None) is FloatSpec:
+
+        def impl(code, spec):
+            value, nan_bits = decode_float_element(code, spec)
+            return value if nan_bits == -1 else np.nan
+
+        return impl
+    if getattr(spec, "instance_class", None) is FixedSpec:
+        return lambda code, spec: decode_fixed_element(code, spec)
+    return None
+
+
+def scaled_spec(spec, e):
+    """The element format with every value multiplied by 2^e."""
+    raise NotImplementedError("only callable from Numba kernels")
+
+
+@overload(scaled_spec, jit_options={"cache": JIT_CACHE})
+def _scaled_spec_impl(spec, e):
+    if getattr(spec, "instance_class", None) is FloatSpec:
+        return lambda spec, e: FloatSpec(
+            spec.man_bits, spec.bias - e, spec.emin + e, spec.subnormals, spec.no_zero, spec.sign_bit, spec.mag_mask,
+            spec.max_mag, spec.min_normal_code, spec.neg_zero, spec.ieee_nan, spec.exp_all, spec.nan_pos, spec.nan_neg,
+            spec.inf_pos, spec.inf_neg,
+        )
+    if getattr(spec, "instance_class", None) is FixedSpec:
+        return lambda spec, e: FixedSpec(spec.bits, spec.frac_bits - e, spec.lo, spec.hi, spec.signed, spec.sign_magnitude)
+    return None
+
+
+@njit(cache=JIT_CACHE)
+def _fixed_magnitude(u, spec):
+    """Nearest-even |value| * 2^frac_bits of the float64 bits ``u``, saturated, and the number of
+    bits rounded away (``shift < 1``: too large for the formula)."""
+    a = u & 0x7FFFFFFFFFFFFFFF
+    shift = 1075 - (a >> 52) - spec.frac_bits  # |value| * 2^frac = significand * 2^-shift
+    drop = min(max(shift, np.int64(1)), np.int64(62))
+    significand = (a & 0xFFFFFFFFFFFFF) | (np.int64(1) << 52)
+    n = (significand + ((np.int64(1) << drop) >> 1) - 1 + ((significand >> drop) & 1)) >> drop
+    return min(n, -spec.lo if u < 0 else np.int64(spec.hi)), shift
+
+
+def fast_code(u, fast, spec):
+    """Nearest-even element code of the float64 with bits ``u`` by the branch-free formulas (valid
+    unless :func:`fast_redo`); ``fast`` is the element's NearestSpec for float64 inputs, or its
+    FixedSpec."""
+    raise NotImplementedError("only callable from Numba kernels")
+
+
+@overload(fast_code, jit_options={"cache": JIT_CACHE})
+def _fast_code_impl(u, fast, spec):
+    if getattr(spec, "instance_class", None) is FloatSpec:
+        return lambda u, fast, spec: _code(u, fast)
+    if getattr(spec, "instance_class", None) is FixedSpec:
+
+        def fixed_code(u, fast, spec):
+            n, _ = _fixed_magnitude(u, spec)
+            if spec.sign_magnitude:
+                return (np.int64(1) << (spec.bits - 1)) | n if (u < 0) & (n != 0) else n
+            return (-n if u < 0 else n) & ((np.int64(1) << spec.bits) - 1)
+
+        return fixed_code
+    return None
+
+
+def holds_values(out):
+    """True when ``out`` receives values (a float array), False for codes: a compile-time constant."""
+    raise NotImplementedError("only callable from Numba kernels")
+
+
+@overload(holds_values, jit_options={"cache": JIT_CACHE})
+def _holds_values_impl(out):
+    values = isinstance(out.dtype, types.Float)
+    return lambda out: values
+
+
+def as_stored(out, v):
+    """``v`` as a float ``out`` array stores it, back in float64 (``v`` itself for codes)."""
+    raise NotImplementedError("only callable from Numba kernels")
+
+
+@overload(as_stored, jit_options={"cache": JIT_CACHE})
+def _as_stored_impl(out, v):
+    if out.dtype == types.float32:
+        return lambda out, v: np.float64(np.float32(v))
+    return lambda out, v: v
+
+
+def element_unit(spec):
+    """Value of integer code 1 (2^-frac_bits) of an integer element format; 1.0 for floats."""
+    raise NotImplementedError("only callable from Numba kernels")
+
+
+@overload(element_unit, jit_options={"cache": JIT_CACHE})
+def _element_unit_impl(spec):
+    if getattr(spec, "instance_class", None) is FixedSpec:
+        return lambda spec: math.ldexp(1.0, -spec.frac_bits)
+    return lambda spec: 1.0
+
+
+def fast_value(u, fast, spec, unit):
+    """Element value of the float64 with bits ``u`` rounded by the formulas (``unit``: 2^-frac_bits
+    of integer elements)."""
+    raise NotImplementedError("only callable from Numba kernels")
+
+
+@overload(fast_value, jit_options={"cache": JIT_CACHE})
+def _fast_value_impl(u, fast, spec, unit):
+    if getattr(spec, "instance_class", None) is FloatSpec:
+        return lambda u, fast, spec, unit: _value(u, fast, F64_LIKE)
+    if getattr(spec, "instance_class", None) is FixedSpec:
+
+        def fixed_value(u, fast, spec, unit):
+            n, _ = _fixed_magnitude(u, spec)
+            return float(-n if u < 0 else n) * unit
+
+        return fixed_value
+    return None
+
+
+def fast_redo(u, fast, spec, slack):
+    """Whether the formulas cannot decide the float64 with bits ``u``: outside their range, a
+    float64 subnormal (the quotient may have been rounded there), or within ``slack`` float64 ulps
+    of a rounding midpoint (``slack >= 0`` for quotients computed with a rounded reciprocal, whose
+    error is below 2 ulps; -1 for exact quotients)."""
+    raise NotImplementedError("only callable from Numba kernels")
+
+
+@njit(cache=JIT_CACHE)
+def _near_tie(significand, drop, slack):
+    """Whether the bits dropped from ``significand`` are within ``slack`` units of half (a
+    rounding midpoint); ``slack < 0`` never."""
+    return abs((significand & ((np.int64(1) << drop) - 1)) - ((np.int64(1) << drop) >> 1)) <= slack
+
+
+@overload(fast_redo, jit_options={"cache": JIT_CACHE})
+def _fast_redo_impl(u, fast, spec, slack):
+    if getattr(spec, "instance_class", None) is FloatSpec:
+
+        def float_redo(u, fast, spec, slack):
+            a = u & 0x7FFFFFFFFFFFFFFF
+            e = a >> 52
+            subnormal_input = (e == 0) & (a != 0)
+            normal = e >= fast.emin_field
+            drop = fast.shift if normal else min(max(fast.shift + fast.emin_field - e, np.int64(1)), np.int64(62))
+            significand = a if normal else (a & 0xFFFFFFFFFFFFF) | (np.int64(e > 0) << 52)
+            tie = (drop > 0) & (a != 0) & _near_tie(significand, drop, slack)
+            return _outside(u, fast) | subnormal_input | tie
+
+        return float_redo
+    if getattr(spec, "instance_class", None) is FixedSpec:
+
+        def fixed_redo(u, fast, spec, slack):
+            a = u & 0x7FFFFFFFFFFFFFFF
+            e = a >> 52
+            _, shift = _fixed_magnitude(u, spec)
+            significand = (a & 0xFFFFFFFFFFFFF) | (np.int64(1) << 52)
+            tie = _near_tie(significand, min(max(shift, np.int64(1)), np.int64(62)), slack)
+            return (e == 0) | (e == 2047) | (shift < 1) | tie
+
+        return fixed_redo
+    return None
+
+
+# ---- scales ----------------------------------------------------------------------------------
+
+
+@njit(cache=JIT_CACHE)
+def round_quotient(num, den, spec, mode):
+    """Code of ``num / den`` (positive finite float64s, ``den`` exact to 53 bits) rounded once into
+    the float format ``spec``."""
+    nm, ne = float_parts(num)
+    dm, de = float_parts(den)
+    mag, e2 = divide(nm, ne, dm, de, spec.man_bits + 4)  # precision + guard + round + sticky
+    return encode_float_element(KIND_FINITE, False, mag, e2, np.int64(0), spec, mode, SATURATE, np.int64(0), 1, False)
+
+
+@njit(cache=JIT_CACHE, inline="always")
+def _power_of_two_exponent(amax, bs):
+    if amax == 0.0:
+        return np.int64(bs.e_lo)
+    m, ex = math.frexp(amax)
+    floor_log2 = np.int64(ex - 1)
+    if bs.rule == FLOOR:
+        e = floor_log2 - bs.emax_elem
+    elif bs.rule == CEIL:
+        e = floor_log2 + (m != 0.5) - bs.emax_elem
+    elif bs.rule == EVEN:  # amax rounded to the element precision, ties away, may reach 2^(floor + 1)
+        top = math.ldexp(1.0, bs.elem_man + 1)
+        e = floor_log2 + (math.floor(m * top + 0.5) >= top) - bs.emax_elem
+    else:  # RCEIL in binary32 arithmetic
+        d = np.float64(np.float32(np.float32(amax) * np.float32(bs.inv_max_f32)))
+        if d == 0.0:
+            return np.int64(bs.e_lo)
+        if d == math.inf:
+            return np.int64(bs.e_hi)
+        md, exd = math.frexp(d)
+        e = np.int64(exd - 1) + (md != 0.5)
+    return min(max(e, np.int64(bs.e_lo)), np.int64(bs.e_hi))
+
+
+@njit(cache=JIT_CACHE)
+def _tile_bounds(t, n_th, n_tw, rows, cols, H, W):
+    b = t // (n_th * n_tw)
+    th = (t // n_tw) % n_th
+    tw = t % n_tw
+    return b, th * rows, min(th * rows + rows, H), tw * cols, min(tw * cols + cols, W)
+
+
+@njit(cache=JIT_CACHE)
+def _element_in_block(x, i, espec, e, value, mode, overflow, key, nbits, explicit, bs):
+    """Code of input bits ``x`` (flat index ``i``) in a block with scale ``2^e`` (power-of-two
+    rules; ``espec`` already scaled) or ``value`` (``round`` rule), by the exact general rule."""
+    kind, negative, mag, e2, payload = split_input(x)
+    r = random_bits(key, i, nbits, explicit) if mode >= STOCHASTIC_A else np.int64(0)
+    if bs.rule == ROUND and kind == KIND_FINITE:
+        sm, se = float_parts(value)
+        mag, e2 = divide(mag, e2, sm, se, bs.elem_precision + nbits + 3)
+    return element_code(kind, negative, mag, e2, payload, espec, mode, overflow, r, nbits)
+
+
+@njit(cache=JIT_CACHE, inline="always")
+def pow2_code(e, s):
+    """Code of 2^e in the float format ``s`` (``e`` within its powers of two)."""
+    if s.no_zero or e >= s.emin:
+        return (e + s.bias) << s.man_bits
+    return np.int64(1) << (e - s.emin + s.man_bits)  # a subnormal power of two
+
+
+@njit(cache=JIT_CACHE)
+def _round_rule_scale(amax, bs, sspec, sfast):
+    """Code and value of ``amax / divisor`` clamped to the scale format's [min normal, max] and
+    rounded into it: by the nearest-even formulas on the float64 quotient unless that lies within
+    2 ulps of a midpoint (or another mode is asked for), exactly otherwise."""
+    if amax <= bs.scale_min * bs.divisor:
+        b = bs.scale_min
+    elif amax >= bs.scale_max * bs.divisor:
+        b = bs.scale_max
+    else:
+        b = amax / bs.divisor
+        u = np.float64(b).view(np.int64)
+        if bs.scale_mode != NEAREST_EVEN or fast_redo(u, sfast, sspec, np.int64(2)):
+            code = round_quotient(amax, bs.divisor, sspec, bs.scale_mode)
+            value, _ = decode_float_element(code, sspec)
+            return code, value
+    u = np.float64(b).view(np.int64)
+    return _code(u, sfast), _value(u, sfast, F64_LIKE)
+
+
+@njit(cache=JIT_CACHE, inline="always")
+def tile_scale(amax, bs, sspec, sfast):
+    """``(scale_code, e, value)`` of a tile with largest finite magnitude ``amax``: ``e`` is the
+    exponent of a power-of-two scale (``value == 2^e``), 0 for the ``round`` rule, whose value
+    includes the tensor scale."""
+    if bs.rule != ROUND:
+        e = _power_of_two_exponent(amax, bs)
+        return pow2_code(e, sspec), e, math.ldexp(1.0, e)
+    code, value = _round_rule_scale(amax, bs, sspec, sfast)
+    return code, np.int64(0), value * bs.tensor_scale
+
+
+@njit(parallel=True, cache=JIT_CACHE)
+def finite_amax(src):
+    """Largest finite magnitude of the binary32/binary64 bit patterns ``src`` (flat), 0 if none."""
+    m = np.int64(0)
+    for i in prange(src.size):
+        a, inf = magnitude_bits(src[i])
+        m = max(m, a if a < inf else np.int64(0))
+    return float_from_bits(m, src)
+
+
+def magnitude_bits(x):
+    """``(|x| bits, bits of +Inf)`` of a binary32/binary64 bit pattern, as int64: integer maxima of
+    magnitude bits order like the magnitudes and, unlike float maxima, vectorise."""
+    raise NotImplementedError("only callable from Numba kernels")
+
+
+@overload(magnitude_bits, jit_options={"cache": JIT_CACHE})
+def _magnitude_bits_impl(x):
+    if x == types.uint32:
+        return lambda x: (np.int64(x) & 0x7FFFFFFF, np.int64(0x7F800000))
+    if x == types.uint64:
+        return lambda x: (np.int64(x) & 0x7FFFFFFFFFFFFFFF, np.int64(0x7FF0000000000000))
+    return None
+
+
+@njit(cache=JIT_CACHE, inline="always")
+def _amax(src, b, h0, h1, w0, w1):
+    """Largest finite magnitude of a tile (0 if none), from the inputs' bit patterns."""
+    m = np.int64(0)
+    for h in range(h0, h1):
+        for w in range(w0, w1):
+            a, inf = magnitude_bits(src[b, h, w])
+            m = max(m, a if a < inf else np.int64(0))
+    return float_from_bits(m, src)
+
+
+@njit(cache=JIT_CACHE)
+def _quotient_bits(x, inverse):
+    """Bits of the float64 ``x * inverse`` with ``inverse`` the float64 reciprocal of the scale:
+    exact for a power-of-two scale (unless it lands among the float64 subnormals, which
+    :func:`fast_redo` flags), within 2 ulps of ``x / scale`` otherwise (multiplying vectorises;
+    dividing does not)."""
+    return np.float64(np.float64(x) * inverse).view(np.int64)
+
+
+@njit(cache=JIT_CACHE)
+def _slack(bs):
+    """Ulps of doubt of :func:`_quotient_bits`: none for power-of-two scales."""
+    return np.int64(-1) if bs.rule != ROUND else np.int64(4)
+
+
+@njit(cache=JIT_CACHE)
+def _tile_exact(xs, src, out, b, h0, h1, w0, w1, e, value, inverse, espec, fast, bs, mode, overflow, key, nbits, explicit, redo_only):
+    """Exact rule for every element of a tile (``redo_only``: those the fast pass cannot decide);
+    codes, or values when ``out`` is a float array. Returns ``(elements needing a NaN the element
+    format lacks, float32 values that are inexact)``."""
+    B, H, W = src.shape
+    block_spec = scaled_spec(espec, e)
+    values = holds_values(out)
+    needs_nan = 0
+    inexact = 0
+    for h in range(h0, h1):
+        for w in range(w0, w1):
+            if redo_only and not fast_redo(_quotient_bits(xs[b, h, w], inverse), fast, espec, _slack(bs)):
+                continue
+            c = _element_in_block(src[b, h, w], (b * H + h) * W + w, block_spec, e, value, mode, overflow, key, nbits, explicit, bs)
+            needs_nan += c < 0
+            c = max(c, 0)
+            if values:
+                v = element_value(c, block_spec) * (value if bs.rule == ROUND else 1.0)
+                out[b, h, w] = v
+                inexact += (as_stored(out, v) != v) & (v == v)
+            else:
+                out[b, h, w] = c
+    return needs_nan, inexact
+
+
+@njit(cache=JIT_CACHE, inline="always")
+def _row_fast(xs, out, b, h, inverses, scales_row, espec, fast, bs):
+    """Nearest-even formulas along one row; ``inverses`` and ``scales_row`` hold, per element, the
+    reciprocal and the value of its tile's scale (flat, so the loop vectorises). Codes, or values
+    when ``out`` is a float array. Returns ``(elements the formulas cannot decide, inexact float32
+    values among the others)``."""
+    values = holds_values(out)
+    slack = _slack(bs)
+    unit = element_unit(espec)
+    pending = 0
+    inexact = 0
+    for w in range(xs.shape[2]):
+        u = _quotient_bits(xs[b, h, w], inverses[w])
+        redo = fast_redo(u, fast, espec, slack)
+        pending += redo
+        if values:
+            v = fast_value(u, fast, espec, unit) * scales_row[w]
+            out[b, h, w] = v
+            inexact += (as_stored(out, v) != v) & (v == v) & (not redo)
+        else:
+            out[b, h, w] = fast_code(u, fast, espec)
+    return pending, inexact
+
+
+@njit(parallel=True, cache=JIT_CACHE)
+def block_kernel(xs, src, out, scales, espec, fast, sspec, sfast, bs, rows, cols, mode, overflow, key, nbits, explicit, use_fast):
+    """Block-quantize ``xs`` (float32/float64 ``(B, H, W)``; ``src`` its bit view) by tile rows:
+    element codes, or values when ``out`` is a float array, into ``out``; scale codes into
+    ``scales`` (one per tile).
+
+    Per tile row: the largest finite magnitude of each tile and its scale; then, for nearest-even,
+    one flat pass of the branch-free formulas over each row (``fast``: the element's NearestSpec
+    for float64 inputs, or its FixedSpec, applied to x times the reciprocal of the scale); then the
+    exact rule for the tiles holding elements the formulas cannot decide (every tile, under other
+    rounding modes). A tile that needs a NaN its elements cannot hold gets the scale's NaN (codes 0,
+    values NaN). Returns ``(elements needing a NaN where the scale has none, inexact float32
+    values)``."""
+    values = holds_values(out)
+    B, H, W = src.shape
+    n_th, n_tw = (H + rows - 1) // rows, (W + cols - 1) // cols
+    fast_pass = use_fast and mode == NEAREST_EVEN
+    invalid = 0
+    inexact = 0
+    for t in prange(B * n_th):
+        b, th = t // n_th, t % n_th
+        h0, h1 = th * rows, min(th * rows + rows, H)
+        exponents = np.empty(n_tw, np.int64)
+        scale_values = np.empty(n_tw, np.float64)
+        inverses = np.empty(W, np.float64)
+        scales_row = np.empty(W, np.float64)
+        for tw in range(n_tw):
+            w0, w1 = tw * cols, min(tw * cols + cols, W)
+            code, e, value = tile_scale(_amax(src, b, h0, h1, w0, w1), bs, sspec, sfast)
+            scales[b, th, tw] = code
+            exponents[tw] = e
+            scale_values[tw] = value
+            inverses[w0:w1] = 1.0 / value
+            scales_row[w0:w1] = value
+        pending = not fast_pass
+        not_exact = 0
+        if fast_pass:
+            for h in range(h0, h1):
+                row_pending, row_inexact = _row_fast(xs, out, b, h, inverses, scales_row, espec, fast, bs)
+                pending |= row_pending > 0
+                not_exact += row_inexact
+        bad = 0
+        if pending:
+            for tw in range(n_tw):
+                w0, w1 = tw * cols, min(tw * cols + cols, W)
+                needs_nan, inexact_tile = _tile_exact(xs, src, out, b, h0, h1, w0, w1, exponents[tw], scale_values[tw], inverses[w0],
+                                                      espec, fast, bs, mode, overflow, key, nbits, explicit, fast_pass)
+                not_exact += inexact_tile
+                if needs_nan:
+                    if sspec.nan_pos >= 0:
+                        scales[b, th, tw] = sspec.nan_pos
+                        out[b, h0:h1, w0:w1] = np.nan if values else 0
+                    else:
+                        bad += needs_nan
+        invalid += bad
+        inexact += not_exact
+    return invalid, inexact
+
+
+@njit(parallel=True, cache=JIT_CACHE)
+def decode_blocks(codes, scales, out, espec, sspec, table, tensor_scale, rows, cols):
+    """Values of element ``codes`` times their tile's scale (NaN scales make NaN tiles); element
+    values come from ``table`` when it is non-empty. Returns the number of values a float32
+    ``out`` could not hold exactly."""
+    B, H, W = codes.shape
+    n_th, n_tw = (H + rows - 1) // rows, (W + cols - 1) // cols
+    inexact = 0
+    for t in prange(B * n_th * n_tw):
+        b, h0, h1, w0, w1 = _tile_bounds(t, n_th, n_tw, rows, cols, H, W)
+        scale, nan_bits = decode_float_element(np.int64(scales[b, h0 // rows, w0 // cols]), sspec)
+        scale = scale * tensor_scale if nan_bits == -1 else np.nan
+        not_exact = 0
+        for h in range(h0, h1):
+            for w in range(w0, w1):
+                c = np.int64(codes[b, h, w])
+                v = (table[c] if table.size > 0 else element_value(c, espec)) * scale
+                out[b, h, w] = v
+                not_exact += out[b, h, w] != v and v == v
+        inexact += not_exact
+    return inexact

@@ -39,6 +39,22 @@ def format_table(formats: dict[str, Format]) -> list[dict[str, str]]:
     return rows
 
 
+def block_format_table(formats: dict) -> list[dict[str, str]]:
+    """One row per block format: element, block shape, scale, rule, tensor scale, bits/element."""
+    return [
+        {
+            "name": name,
+            "element": fmt.element.name,
+            "block": "x".join(map(str, fmt.block_shape)),
+            "scale": fmt.scale.name,
+            "rule": fmt.scale_rule.value,
+            "tensor scale": fmt.tensor_scale.name if fmt.tensor_scale else "-",
+            "bits/element": f"{fmt.bits_per_element:g}",
+        }
+        for name, fmt in formats.items()
+    ]
+
+
 def render(rows: list[dict[str, str]]) -> str:
     """Plain-text table with aligned columns."""
     if not rows:
@@ -57,14 +73,18 @@ def main() -> None:
 
 
 @main.command("formats")
-@click.option("--family", type=click.Choice(["all", "float", "int"]), default="all", show_default=True, help="Which formats to list.")
+@click.option("--family", type=click.Choice(["all", "float", "int", "block"]), default="all", show_default=True, help="Which formats to list.")
 @click.option("--aliases/--no-aliases", "show_aliases", default=False, help="Also list the short aliases.")
 def formats_command(family: str, show_aliases: bool) -> None:
-    """Print every registered format with its bits, bias, range, epsilon and special values."""
-    formats = numsim.registered_formats()
-    if family != "all":
-        formats = {n: f for n, f in formats.items() if isinstance(f, FloatFormat) == (family == "float")}
-    click.echo(render(format_table(formats)))
+    """Print every registered format with its bits, bias, range, epsilon and special values, then
+    the block formats (MX, NVFP4, MSFP) with their element, block, scale and scale rule."""
+    if family != "block":
+        formats = numsim.registered_formats()
+        if family != "all":
+            formats = {n: f for n, f in formats.items() if isinstance(f, FloatFormat) == (family == "float")}
+        click.echo(render(format_table(formats)))
+    if family in ("all", "block"):
+        click.echo(("\n" if family == "all" else "") + render(block_format_table(numsim.registered_block_formats())))
     if show_aliases:
         click.echo("\naliases:")
         for alias, target in sorted(numsim.aliases().items()):

@@ -120,9 +120,7 @@ class BlockFormat:
                     "use a float format (e8m0, e4m3, fp32, ...)"
                 )
         shape = _block_shape(self.block_size, self.block_shape)
-        rule = ScaleRule(self.scale_rule) if isinstance(self.scale_rule, (ScaleRule, str)) else None
-        if self.scale_rule is not None and rule is None:
-            raise TypeError(f"scale_rule must be a ScaleRule or a string, got {self.scale_rule!r}")
+        rule = _scale_rule(self.scale_rule)
         if rule is None:
             rule = ScaleRule.FLOOR if scale.man_bits == 0 else ScaleRule.ROUND
         scale_rounding = Rounding.parse(self.scale_rounding, "scale_rounding")
@@ -175,6 +173,17 @@ class BlockFormat:
             f"BlockFormat(element={self.element.name!r}, block_shape={self.block_shape}, scale={self.scale.name!r}, "
             f"scale_rule={self.scale_rule.value!r}, scale_rounding={self.scale_rounding.value!r}{extra})"
         )
+
+
+def _scale_rule(value) -> ScaleRule | None:
+    if value is None or isinstance(value, ScaleRule):
+        return value
+    if not isinstance(value, str):
+        raise TypeError(f"scale_rule must be a ScaleRule or a string, got {value!r} of type {type(value).__name__}")
+    try:
+        return ScaleRule(value.strip().lower())
+    except ValueError:
+        raise ValueError(f"scale_rule must be one of {', '.join(r.value for r in ScaleRule)}, got {value!r}") from None
 
 
 def _scalar_format(name: str, value, get_format) -> Format:

@@ -141,3 +141,71 @@ def test_testing_strategy_arguments():
         formats(families=("complex",))
     with pytest.raises(ValueError, match="need 2 <= min_bits <= max_bits <= 32"):
         formats(min_bits=8, max_bits=4)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(element="e4m3", block_size=0), ValueError, r"block_size must be >= 1, got 0"),
+        (dict(element="e4m3"), ValueError, r"give block_size \(1-D blocks\) or block_shape \(tiles\)"),
+        (dict(element="e4m3", block_size=32, block_shape=(8, 8)), ValueError, r"block_size=32 does not match block_shape=\(8, 8\) \(64 elements per tile\)"),
+        (dict(element="e4m3", block_shape=(2, 2, 2)), ValueError, r"block_shape must have 1 or 2 entries"),
+        (dict(element="e4m3", block_shape=(4, 0)), ValueError, r"block_shape entry must be >= 1, got 0"),
+        (dict(element="e4m3", block_size=32, scale="int8"), ValueError, r"scale format int8 cannot represent the powers of two"),
+        (dict(element="e8m0", block_size=32), ValueError, r"element format float8_e8m0fnu has no zero"),
+        (dict(element="mxfp4", block_size=32), ValueError, r"element must be a scalar format, got the block format mxfp4"),
+        (dict(element="e4m3x", block_size=32), ValueError, r"element: unknown format 'e4m3x'"),
+        (dict(element="e2m1", block_size=16, scale="e4m3", scale_rule="floor", tensor_scale="fp32"), ValueError, r"tensor_scale .* needs scale_rule='round', got 'floor'"),
+        (dict(element="e2m1", block_size=16, scale_rule="nearest"), ValueError, r"scale_rule must be one of floor, ceil, rceil, even, round, got 'nearest'"),
+        (dict(element="e2m1", block_size=16, scale_rule=3), TypeError, r"scale_rule must be a ScaleRule or a string, got 3"),
+        (dict(element="e2m1", block_size=16, scale="e4m3", scale_rounding="stochastic"), ValueError, r"scale_rounding must be a deterministic mode, got 'stochastic_a'"),
+        (dict(element="fixed<32,20>", block_size=16, scale="e8m23", scale_rule="round"), ValueError, r"need 55 significant bits, more than float64 holds \(53\)"),
+    ],
+)
+def test_block_format_validation(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        numsim.BlockFormat(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda: numsim.quantize(np.ones((4, 8)), "mxfp4", axis=2), ValueError, r"axis 2 is out of range for an array of 2 dimension\(s\) \(allowed: -2..1\)"),
+        (lambda: numsim.quantize(np.ones((4, 8)), "mxfp4", axis=(0, 1)), ValueError, r"axis must be an int for mxfp4"),
+        (lambda: numsim.quantize(np.ones(8), "float8_e4m3fn/4x4/e8m0/floor"), ValueError, r"blocks 2 axis/axes, but x has 1 dimension"),
+        (lambda: numsim.quantize(np.ones((4, 8)), "float8_e4m3fn/4x4/e8m0/floor", axis=(1, 1)), ValueError, r"axis must name distinct axes"),
+        (lambda: numsim.quantize(1.0, "e4m3", axis=0), ValueError, r"axis applies to block formats; float8_e4m3fn is a scalar format"),
+        (lambda: numsim.quantize(np.ones(8), "mxfp4", ftz=True), ValueError, r"ftz=True is not supported for block formats"),
+        (lambda: numsim.quantize(np.ones(8), "mxfp4", overflow="wrap"), ValueError, r"overflow='wrap' applies to integer and fixed-point elements"),
+        (lambda: numsim.quantize(np.ones(8), "mxint8", overflow="non_saturating"), ValueError, r"overflow='non_saturating' needs Inf or NaN codes, which the fixed<8,6> elements lack"),
+        (lambda: numsim.quantize(np.ones(8), "mxint8", random_bits=np.zeros(3, int), rounding="stochastic"), ValueError, r"random_bits must have the shape of x \(8,\), got \(3,\)"),
+        (lambda: numsim.quantize(np.array([2**60], np.int64), "mxfp4"), ValueError, r"integer inputs up to 2\^53"),
+        (lambda: numsim.decode(np.zeros(8, np.uint8), "mxfp4"), TypeError, r"codes of mxfp4 must be the \(elements, scales\[, tensor_scale\]\) tuple"),
+        (lambda: numsim.decode((np.zeros(8, np.uint8), np.zeros(2, np.uint8)), "mxfp4"), ValueError, r"scales must have the shape of x \(1,\), got \(2,\)"),
+        (lambda: numsim.decode((np.zeros(8, np.uint8), np.zeros(1, np.uint8)), "nvfp4"), ValueError, r"codes of nvfp4 must be \(elements, scales, tensor_scale\)"),
+        (lambda: numsim.decode((np.full(8, 16, np.uint8), np.zeros(1, np.uint8)), "mxfp4"), ValueError, r"elements codes of float4_e2m1fn lie in \[0, 15\]"),
+        (lambda: numsim.get_format("e4m3/32/e8m0"), ValueError, r"block format names have the form element/block/scale/rule"),
+        (lambda: numsim.get_format("e4m3/3y2/e8m0/floor"), ValueError, r"must be an int or a tile like 32x32, got '3y2'"),
+    ],
+)
+def test_block_codec_arguments(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda: numsim.pack(np.array([16], np.uint8), 4), ValueError, r"codes of 4 bits lie in \[0, 15\], got values in \[16, 16\]"),
+        (lambda: numsim.pack(np.array([1.0]), 4), TypeError, r"codes must be an integer array"),
+        (lambda: numsim.pack(np.array([1], np.uint8), 9), ValueError, r"bits must be >= 1 and <= 8, got 9"),
+        (lambda: numsim.unpack(np.array([1], np.uint8), 4, 3), ValueError, r"count must be >= 0 and <= 2, got 3"),
+        (lambda: numsim.unpack(np.array([1], np.int8), 4, 1), TypeError, r"packed must be a uint8 array"),
+        (lambda: numsim.reorder_channels(np.ones((2, 3)), axis=2), ValueError, r"axis must be >= -2 and <= 1, got 2"),
+        (lambda: numsim.restore_channels(np.ones((2, 3)), [0, 0, 1]), ValueError, r"perm must be a permutation of range\(3\)"),
+        (lambda: numsim.bfp(0), ValueError, r"mantissa_bits must be >= 1 and <= 31, got 0"),
+    ],
+)
+def test_packing_and_reordering_arguments(call, error, match):
+    with pytest.raises(error, match=match):
+        call()

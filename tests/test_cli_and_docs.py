@@ -17,10 +17,15 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 def test_formats_command_lists_every_registered_format():
     result = CliRunner().invoke(main, ["formats"])
     assert result.exit_code == 0, result.output
-    lines = result.output.splitlines()
+    scalar_table, block_table = result.output.split("\n\n")
+    lines = scalar_table.splitlines()
     assert lines[0].split()[:3] == ["name", "bits", "E/M"]
     names = {line.split()[0] for line in lines[2:]}
     assert names == set(numsim.registered_formats())
+    block_lines = block_table.splitlines()
+    assert {line.split()[0] for line in block_lines[2:]} == set(numsim.registered_block_formats())
+    mxfp4 = next(line for line in block_lines if line.startswith("mxfp4 "))
+    assert mxfp4.split() == ["mxfp4", "float4_e2m1fn", "32", "float8_e8m0fnu", "floor", "-", "4.25"]
     e4m3 = next(line for line in lines if line.startswith("float8_e4m3fn "))
     assert e4m3.split()[:6] == ["float8_e4m3fn", "8", "4/3", "7", "448", "0.015625"]
 
@@ -29,6 +34,9 @@ def test_formats_command_filters_and_aliases():
     result = CliRunner().invoke(main, ["formats", "--family", "int", "--aliases"])
     assert result.exit_code == 0
     assert "int8" in result.output and "bfloat16 " not in result.output and "bf16" in result.output
+    assert "mxfp4" not in result.output
+    blocks = CliRunner().invoke(main, ["formats", "--family", "block"]).output
+    assert "nvfp4" in blocks and "float8_e4m3fn" in blocks and "uint8" not in blocks
     assert CliRunner().invoke(main, ["formats", "--family", "complex"]).exit_code != 0
 
 
@@ -54,7 +62,11 @@ def test_readme_examples():
     assert result.attempted > 5 and result.failed == 0
 
 
-@pytest.mark.parametrize("module", ["numsim", "numsim.formats", "numsim.rounding", "numsim.registry", "numsim.codecs", "numsim.testing", "experiments.cli"])
+@pytest.mark.parametrize(
+    "module",
+    ["numsim", "numsim.formats", "numsim.rounding", "numsim.registry", "numsim.codecs", "numsim.testing", "numsim.blocks",
+     "numsim.block_codecs", "numsim.packing", "numsim.reorder", "experiments.cli"],
+)
 def test_docstring_examples(module):
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0

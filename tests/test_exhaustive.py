@@ -42,7 +42,7 @@ def canonical_mask(fmt) -> np.ndarray:
         if not fmt.has_subnormals and fmt.man_bits > 0 and fmt.has_zero:
             return ~((mag > 0) & (mag < (1 << fmt.man_bits)))
         return np.ones(codes.size, bool)
-    return codes != (1 << (fmt.bits - 1)) if fmt.symmetric else np.ones(codes.size, bool)
+    return codes != (1 << (fmt.bits - 1)) if fmt.symmetric else np.ones(codes.size, bool)  # also sign-magnitude -0
 
 
 @pytest.mark.parametrize("name", SMALL)
@@ -70,7 +70,8 @@ def test_every_canonical_code_reencodes_to_itself(name):
         sign = codes & (1 << (fmt.exp_bits + fmt.man_bits)) if fmt.signed else 0
         expected[~canonical] = (sign if fmt.has_negative_zero else 0 * codes)[~canonical]
     else:
-        expected[~canonical] = codes[~canonical] + 1  # -2^(b-1) saturates to -(2^(b-1) - 1)
+        # sign-magnitude -0 re-encodes as 0; the symmetric -2^(b-1) saturates to -(2^(b-1) - 1)
+        expected[~canonical] = 0 if fmt.sign_magnitude else codes[~canonical] + 1
     infinite = np.isinf(values)
     for mode in DETERMINISTIC:
         for overflow in overflows(fmt):

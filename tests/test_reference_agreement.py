@@ -102,10 +102,11 @@ def test_random_float_formats_stochastic_modes(seed):
 def random_integer_format(rng):
     bits = int(rng.integers(1, 33))
     signed = bool(rng.random() < 0.7)
-    symmetric = signed and bits >= 2 and bool(rng.random() < 0.3)
+    kind = str(rng.choice(["twos_complement", "symmetric", "sign_magnitude"])) if signed and bits >= 2 else "twos_complement"
+    symmetric, sign_magnitude = kind == "symmetric", kind == "sign_magnitude"
     if rng.random() < 0.4:
-        return IntFormat(bits, signed=signed, symmetric=symmetric)
-    return FixedFormat(bits, int(rng.integers(-8, 41)), signed=signed, symmetric=symmetric)
+        return IntFormat(bits, signed, symmetric, sign_magnitude)
+    return FixedFormat(bits, int(rng.integers(-8, 41)), signed, symmetric, sign_magnitude)
 
 
 @pytest.mark.parametrize("seed", range(12))

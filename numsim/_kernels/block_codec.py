@@ -260,7 +260,7 @@ def _fast_redo_impl(u, fast, spec, slack):
             normal = e >= fast.emin_field
             drop = fast.shift if normal else min(max(fast.shift + fast.emin_field - e, np.int64(1)), np.int64(62))
             significand = a if normal else (a & 0xFFFFFFFFFFFFF) | (np.int64(e > 0) << 52)
-            tie = (drop > 0) & (a != 0) & _near_tie(significand, drop, slack)
+            tie = (slack >= 0) & (drop > 0) & (a != 0) & _near_tie(significand, drop, slack)
             return _outside(u, fast) | subnormal_input | tie
 
         return float_redo
@@ -271,7 +271,7 @@ def _fast_redo_impl(u, fast, spec, slack):
             e = a >> 52
             _, shift = _fixed_magnitude(u, spec)
             significand = (a & 0xFFFFFFFFFFFFF) | (np.int64(1) << 52)
-            tie = _near_tie(significand, min(max(shift, np.int64(1)), np.int64(62)), slack)
+            tie = (slack >= 0) & _near_tie(significand, min(max(shift, np.int64(1)), np.int64(62)), slack)
             return (e == 0) | (e == 2047) | (shift < 1) | tie
 
         return fixed_redo
@@ -291,36 +291,48 @@ def round_quotient(num, den, spec, mode):
     return encode_float_element(KIND_FINITE, False, mag, e2, np.int64(0), spec, mode, SATURATE, np.int64(0), 1, False)
 
 
+@njit(cache=JIT_CACHE)
+def _log2_parts(v):
+    """``(floor(log2 v), 53-bit significand with the leading bit at 2^52)`` of a positive finite
+    float64, from its bits (no libm call; subnormals are normalised)."""
+    u = np.float64(v).view(np.int64)
+    field = u >> 52
+    if field == 0:
+        m, ex = math.frexp(v)
+        return np.int64(ex - 1), np.int64(m * 9007199254740992.0)
+    return field - 1023, (u & 0xFFFFFFFFFFFFF) | (np.int64(1) << 52)
+
+
+@njit(cache=JIT_CACHE)
+def _pow2(e):
+    """2.0^e (e >= -1074), from its bits when it is a normal float64."""
+    return np.int64((e + 1023) << 52).view(np.float64) if e >= -1022 else math.ldexp(1.0, e)
+
+
 @njit(cache=JIT_CACHE, inline="always")
 def _power_of_two_exponent(amax, bs):
+    """Exponent of the power-of-two scale of the floor, ceil, even and rceil rules, clamped to the
+    scale format's powers of two."""
     if amax == 0.0:
         return np.int64(bs.e_lo)
-    m, ex = math.frexp(amax)
-    floor_log2 = np.int64(ex - 1)
+    floor_log2, significand = _log2_parts(amax)
     if bs.rule == FLOOR:
         e = floor_log2 - bs.emax_elem
     elif bs.rule == CEIL:
-        e = floor_log2 + (m != 0.5) - bs.emax_elem
+        e = floor_log2 + (significand != np.int64(1) << 52) - bs.emax_elem
     elif bs.rule == EVEN:  # amax rounded to the element precision, ties away, may reach 2^(floor + 1)
-        top = math.ldexp(1.0, bs.elem_man + 1)
-        e = floor_log2 + (math.floor(m * top + 0.5) >= top) - bs.emax_elem
+        drop = 52 - bs.elem_man
+        carried = drop > 0 and ((significand + (np.int64(1) << (drop - 1))) >> 53) != 0
+        e = floor_log2 + carried - bs.emax_elem
     else:  # RCEIL in binary32 arithmetic
         d = np.float64(np.float32(np.float32(amax) * np.float32(bs.inv_max_f32)))
         if d == 0.0:
             return np.int64(bs.e_lo)
         if d == math.inf:
             return np.int64(bs.e_hi)
-        md, exd = math.frexp(d)
-        e = np.int64(exd - 1) + (md != 0.5)
+        floor_d, significand_d = _log2_parts(d)
+        e = floor_d + (significand_d != np.int64(1) << 52)
     return min(max(e, np.int64(bs.e_lo)), np.int64(bs.e_hi))
-
-
-@njit(cache=JIT_CACHE)
-def _tile_bounds(t, n_th, n_tw, rows, cols, H, W):
-    b = t // (n_th * n_tw)
-    th = (t // n_tw) % n_th
-    tw = t % n_tw
-    return b, th * rows, min(th * rows + rows, H), tw * cols, min(tw * cols + cols, W)
 
 
 @njit(cache=JIT_CACHE)
@@ -370,7 +382,7 @@ def tile_scale(amax, bs, sspec, sfast):
     includes the tensor scale."""
     if bs.rule != ROUND:
         e = _power_of_two_exponent(amax, bs)
-        return pow2_code(e, sspec), e, math.ldexp(1.0, e)
+        return pow2_code(e, sspec), e, _pow2(e)
     code, value = _round_rule_scale(amax, bs, sspec, sfast)
     return code, np.int64(0), value * bs.tensor_scale
 
@@ -402,13 +414,25 @@ def _magnitude_bits_impl(x):
 
 @njit(cache=JIT_CACHE, inline="always")
 def _amax(src, b, h0, h1, w0, w1):
-    """Largest finite magnitude of a tile (0 if none), from the inputs' bit patterns."""
-    m = np.int64(0)
+    """Largest finite magnitude of a tile (0 if none), from the inputs' bit patterns. Four
+    independent running maxima keep the short loop from waiting on one dependency chain."""
+    m0 = m1 = m2 = m3 = np.int64(0)
     for h in range(h0, h1):
-        for w in range(w0, w1):
-            a, inf = magnitude_bits(src[b, h, w])
-            m = max(m, a if a < inf else np.int64(0))
-    return float_from_bits(m, src)
+        w = w0
+        while w + 4 <= w1:
+            a0, inf = magnitude_bits(src[b, h, w])
+            a1, _ = magnitude_bits(src[b, h, w + 1])
+            a2, _ = magnitude_bits(src[b, h, w + 2])
+            a3, _ = magnitude_bits(src[b, h, w + 3])
+            m0 = max(m0, a0 if a0 < inf else np.int64(0))
+            m1 = max(m1, a1 if a1 < inf else np.int64(0))
+            m2 = max(m2, a2 if a2 < inf else np.int64(0))
+            m3 = max(m3, a3 if a3 < inf else np.int64(0))
+            w += 4
+        for v in range(w, w1):
+            a0, inf = magnitude_bits(src[b, h, v])
+            m0 = max(m0, a0 if a0 < inf else np.int64(0))
+    return float_from_bits(max(max(m0, m1), max(m2, m3)), src)
 
 
 @njit(cache=JIT_CACHE)
@@ -453,13 +477,13 @@ def _tile_exact(xs, src, out, b, h0, h1, w0, w1, e, value, inverse, espec, fast,
 
 
 @njit(cache=JIT_CACHE, inline="always")
-def _row_fast(xs, out, b, h, inverses, scales_row, espec, fast, bs):
+def _row_fast(xs, out, b, h, inverses, scales_row, espec, fast, slack):
     """Nearest-even formulas along one row; ``inverses`` and ``scales_row`` hold, per element, the
-    reciprocal and the value of its tile's scale (flat, so the loop vectorises). Codes, or values
-    when ``out`` is a float array. Returns ``(elements the formulas cannot decide, inexact float32
-    values among the others)``."""
+    reciprocal and the value of its tile's scale (flat, so the loop vectorises); ``slack`` as in
+    :func:`fast_redo` (a constant at each call site, so the unused test folds away). Codes, or
+    values when ``out`` is a float array. Returns ``(elements the formulas cannot decide, inexact
+    float32 values among the others)``."""
     values = holds_values(out)
-    slack = _slack(bs)
     unit = element_unit(espec)
     pending = 0
     inexact = 0
@@ -514,7 +538,10 @@ def block_kernel(xs, src, out, scales, espec, fast, sspec, sfast, bs, rows, cols
         not_exact = 0
         if fast_pass:
             for h in range(h0, h1):
-                row_pending, row_inexact = _row_fast(xs, out, b, h, inverses, scales_row, espec, fast, bs)
+                if bs.rule != ROUND:  # exact quotients
+                    row_pending, row_inexact = _row_fast(xs, out, b, h, inverses, scales_row, espec, fast, -1)
+                else:
+                    row_pending, row_inexact = _row_fast(xs, out, b, h, inverses, scales_row, espec, fast, 4)
                 pending |= row_pending > 0
                 not_exact += row_inexact
         bad = 0
@@ -537,22 +564,25 @@ def block_kernel(xs, src, out, scales, espec, fast, sspec, sfast, bs, rows, cols
 
 @njit(parallel=True, cache=JIT_CACHE)
 def decode_blocks(codes, scales, out, espec, sspec, table, tensor_scale, rows, cols):
-    """Values of element ``codes`` times their tile's scale (NaN scales make NaN tiles); element
-    values come from ``table`` when it is non-empty. Returns the number of values a float32
-    ``out`` could not hold exactly."""
+    """Values of element ``codes`` times their tile's scale (a NaN scale makes its tile NaN);
+    element values come from ``table`` when it is non-empty. Works by tile rows with the scales
+    spread along the row, so the inner loop is flat. Returns the number of values a float32 ``out``
+    could not hold exactly."""
     B, H, W = codes.shape
     n_th, n_tw = (H + rows - 1) // rows, (W + cols - 1) // cols
     inexact = 0
-    for t in prange(B * n_th * n_tw):
-        b, h0, h1, w0, w1 = _tile_bounds(t, n_th, n_tw, rows, cols, H, W)
-        scale, nan_bits = decode_float_element(np.int64(scales[b, h0 // rows, w0 // cols]), sspec)
-        scale = scale * tensor_scale if nan_bits == -1 else np.nan
+    for t in prange(B * n_th):
+        b, th = t // n_th, t % n_th
+        scales_row = np.empty(W, np.float64)
+        for tw in range(n_tw):
+            scale, nan_bits = decode_float_element(np.int64(scales[b, th, tw]), sspec)
+            scales_row[tw * cols:min(tw * cols + cols, W)] = scale * tensor_scale if nan_bits == -1 else np.nan
         not_exact = 0
-        for h in range(h0, h1):
-            for w in range(w0, w1):
+        for h in range(th * rows, min(th * rows + rows, H)):
+            for w in range(W):
                 c = np.int64(codes[b, h, w])
-                v = (table[c] if table.size > 0 else element_value(c, espec)) * scale
+                v = (table[c] if table.size > 0 else element_value(c, espec)) * scales_row[w]
                 out[b, h, w] = v
-                not_exact += out[b, h, w] != v and v == v
+                not_exact += (as_stored(out, v) != v) & (v == v)
         inexact += not_exact
     return inexact

@@ -29,16 +29,7 @@ import numba
 import numpy as np
 
 import numsim
-
-
-def best_time(fn, repeat: int) -> float:
-    fn()
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
+from timing import best_time
 
 
 def numpy_float_element(y: np.ndarray, man_bits: int, emin: int, vmax: float) -> np.ndarray:

@@ -30,6 +30,7 @@ import numba
 import numpy as np
 
 import numsim
+from timing import best_time
 
 FORMATS = {
     "float8_e4m3fn": ml_dtypes.float8_e4m3fn,
@@ -49,16 +50,6 @@ t0 = time.perf_counter(); numsim.decode(c, "e4m3"); t_d = time.perf_counter() - 
 t0 = time.perf_counter(); numsim.quantize(x.astype(np.float64), "e4m3", "toward_zero"); t_g = time.perf_counter() - t0
 print(t_import, t_q, t_e, t_d, t_g)
 """
-
-
-def best_time(fn, repeat: int) -> float:
-    fn()  # warm-up (compilation, tables)
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def first_call_times(cache: bool) -> list[float]:

@@ -17,11 +17,12 @@ import math
 from functools import lru_cache
 from typing import NamedTuple
 
+import numba
 import numpy as np
 
 from ._kernels import block_codec as _bk
-from .blocks import BlockFormat
 from ._kernels import nearest_fast as _nf
+from .blocks import BlockFormat
 from .codecs import (
     _stochastic_args,
     _table,
@@ -227,7 +228,8 @@ def _run(x, fmt: BlockFormat, rounding, overflow, axis, seed, sr_bits, random_bi
     rows, cols = layout.tile
     sspec = float_spec(fmt.scale)
     sfast = _nf.nearest_spec_of(sspec, 52, True, True)
-    invalid, inexact = _bk.block_kernel(xs, kernel_input(xs), out, scales, espec, fast, sspec, sfast, _block_spec(fmt, tensor_value),
+    scratch = np.empty((numba.config.NUMBA_NUM_THREADS, 2, layout.kernel_shape[2]))
+    invalid, inexact = _bk.block_kernel(xs, kernel_input(xs), out, scales, scratch, espec, fast, sspec, sfast, _block_spec(fmt, tensor_value),
                                         rows, cols, mode.code, ov.code, key, nbits, explicit, use_fast)
     _raise_invalid(invalid, nan_policy, fmt)
     _raise_inexact(inexact, fmt)

@@ -17,7 +17,7 @@ import math
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit, prange, types
+from numba import get_thread_id, njit, prange, types
 from numba.extending import overload
 
 from .._config import JIT_CACHE
@@ -501,10 +501,10 @@ def _row_fast(xs, out, b, h, inverses, scales_row, espec, fast, slack):
 
 
 @njit(parallel=True, cache=JIT_CACHE)
-def block_kernel(xs, src, out, scales, espec, fast, sspec, sfast, bs, rows, cols, mode, overflow, key, nbits, explicit, use_fast):
+def block_kernel(xs, src, out, scales, scratch, espec, fast, sspec, sfast, bs, rows, cols, mode, overflow, key, nbits, explicit, use_fast):
     """Block-quantize ``xs`` (float32/float64 ``(B, H, W)``; ``src`` its bit view) by tile rows:
     element codes, or values when ``out`` is a float array, into ``out``; scale codes into
-    ``scales`` (one per tile).
+    ``scales`` (one per tile). ``scratch`` is a ``(threads, 2, W)`` float64 work array.
 
     Per tile row: the largest finite magnitude of each tile and its scale; then, for nearest-even,
     one flat pass of the branch-free formulas over each row (``fast``: the element's NearestSpec
@@ -524,8 +524,8 @@ def block_kernel(xs, src, out, scales, espec, fast, sspec, sfast, bs, rows, cols
         h0, h1 = th * rows, min(th * rows + rows, H)
         exponents = np.empty(n_tw, np.int64)
         scale_values = np.empty(n_tw, np.float64)
-        inverses = np.empty(W, np.float64)
-        scales_row = np.empty(W, np.float64)
+        row_scratch = scratch[get_thread_id()]  # per-thread rows: no allocation per tile row
+        inverses, scales_row = row_scratch[0], row_scratch[1]
         for tw in range(n_tw):
             w0, w1 = tw * cols, min(tw * cols + cols, W)
             code, e, value = tile_scale(_amax(src, b, h0, h1, w0, w1), bs, sspec, sfast)

@@ -22,7 +22,7 @@ import numpy as np
 
 from ._kernels import block_codec as _bk
 from ._kernels import nearest_fast as _nf
-from .blocks import BlockFormat
+from .blocks import BlockFormat, ScaleRule
 from .codecs import (
     _stochastic_args,
     _table,
@@ -153,10 +153,22 @@ def _block_spec(fmt: BlockFormat, tensor_scale: float) -> _bk.BlockSpec:
         scale_min=scale.min_normal,
         scale_max=scale.max,
         divisor=element.max * tensor_scale,
+        inv_divisor=1.0 / (element.max * tensor_scale),
         tensor_scale=tensor_scale,
+        inv_tensor_scale=1.0 / tensor_scale,
         scale_precision=scale.precision,
         elem_precision=fmt.element_mantissa_bits + 1,
     )
+
+
+@lru_cache(maxsize=None)
+def _reciprocals(scale: FloatFormat) -> np.ndarray:
+    """float64 reciprocal (correctly rounded) of every code of a scale format of at most 16 bits;
+    empty for wider formats."""
+    if scale.bits > TABLE_BITS:
+        return np.empty(0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return 1.0 / _table(scale, np.dtype(np.float64))
 
 
 def _tensor_scale(arr: np.ndarray, fmt: BlockFormat) -> tuple[float, np.ndarray | None]:
@@ -228,8 +240,11 @@ def _run(x, fmt: BlockFormat, rounding, overflow, axis, seed, sr_bits, random_bi
     rows, cols = layout.tile
     sspec = float_spec(fmt.scale)
     sfast = _nf.nearest_spec_of(sspec, 52, True, True)
-    scratch = np.empty((numba.config.NUMBA_NUM_THREADS, 2, layout.kernel_shape[2]))
-    invalid, inexact = _bk.block_kernel(xs, kernel_input(xs), out, scales, scratch, espec, fast, sspec, sfast, _block_spec(fmt, tensor_value),
+    threads, width = numba.config.NUMBA_NUM_THREADS, layout.kernel_shape[2]
+    scratch, tree_scratch = np.empty((threads, 2, width)), np.empty((threads, width), np.int64)
+    reciprocals = _reciprocals(fmt.scale) if fmt.scale_rule is ScaleRule.ROUND else np.empty(0)
+    invalid, inexact = _bk.block_kernel(xs, kernel_input(xs), out, scales, scratch, tree_scratch, espec, fast, sspec, sfast, reciprocals,
+                                        _block_spec(fmt, tensor_value),
                                         rows, cols, mode.code, ov.code, key, nbits, explicit, use_fast)
     _raise_invalid(invalid, nan_policy, fmt)
     _raise_inexact(inexact, fmt)

@@ -36,6 +36,9 @@ from .rounding import NEAREST_EVEN, SATURATE, STOCHASTIC_A, msb, random_bits
 
 FLOOR, CEIL, RCEIL, EVEN, ROUND = 0, 1, 2, 3, 4
 F64_LIKE = np.empty(0, np.float64)  # selects float64 bit patterns in float_from_bits
+QUOTIENT_SLACK = 8
+"""Quotients of non-power-of-two scales are x times a reciprocal rounded at most twice: within 4
+ulps of x / scale. Elements within twice that of a rounding midpoint take the exact division."""
 
 
 class BlockSpec(NamedTuple):
@@ -51,7 +54,9 @@ class BlockSpec(NamedTuple):
     scale_min: float  # ``round`` clamps amax / divisor to [scale_min, scale_max]
     scale_max: float
     divisor: float  # element max * tensor scale (exact)
+    inv_divisor: float  # its float64 reciprocal
     tensor_scale: float
+    inv_tensor_scale: float  # its float64 reciprocal
     scale_precision: int
     elem_precision: int
 
@@ -144,7 +149,7 @@ def _scaled_spec_impl(spec, e):
     return None
 
 
-@njit(cache=JIT_CACHE)
+@njit(cache=JIT_CACHE, inline="always")
 def _fixed_magnitude(u, spec):
     """Nearest-even |value| * 2^frac_bits of the float64 bits ``u``, saturated, and the number of
     bits rounded away (``shift < 1``: too large for the formula)."""
@@ -242,7 +247,7 @@ def fast_redo(u, fast, spec, slack):
     raise NotImplementedError("only callable from Numba kernels")
 
 
-@njit(cache=JIT_CACHE)
+@njit(cache=JIT_CACHE, inline="always")
 def _near_tie(significand, drop, slack):
     """Whether the bits dropped from ``significand`` are within ``slack`` units of half (a
     rounding midpoint); ``slack < 0`` never."""
@@ -291,7 +296,7 @@ def round_quotient(num, den, spec, mode):
     return encode_float_element(KIND_FINITE, False, mag, e2, np.int64(0), spec, mode, SATURATE, np.int64(0), 1, False)
 
 
-@njit(cache=JIT_CACHE)
+@njit(cache=JIT_CACHE, inline="always")
 def _log2_parts(v):
     """``(floor(log2 v), 53-bit significand with the leading bit at 2^52)`` of a positive finite
     float64, from its bits (no libm call; subnormals are normalised)."""
@@ -303,7 +308,7 @@ def _log2_parts(v):
     return field - 1023, (u & 0xFFFFFFFFFFFFF) | (np.int64(1) << 52)
 
 
-@njit(cache=JIT_CACHE)
+@njit(cache=JIT_CACHE, inline="always")
 def _pow2(e):
     """2.0^e (e >= -1074), from its bits when it is a normal float64."""
     return np.int64((e + 1023) << 52).view(np.float64) if e >= -1022 else math.ldexp(1.0, e)
@@ -355,7 +360,7 @@ def pow2_code(e, s):
     return np.int64(1) << (e - s.emin + s.man_bits)  # a subnormal power of two
 
 
-@njit(cache=JIT_CACHE)
+@njit(cache=JIT_CACHE, inline="always")
 def _round_rule_scale(amax, bs, sspec, sfast):
     """Code and value of ``amax / divisor`` clamped to the scale format's [min normal, max] and
     rounded into it: by the nearest-even formulas on the float64 quotient unless that lies within
@@ -365,9 +370,9 @@ def _round_rule_scale(amax, bs, sspec, sfast):
     elif amax >= bs.scale_max * bs.divisor:
         b = bs.scale_max
     else:
-        b = amax / bs.divisor
+        b = amax * bs.inv_divisor  # within 2 ulps of amax / divisor
         u = np.float64(b).view(np.int64)
-        if bs.scale_mode != NEAREST_EVEN or fast_redo(u, sfast, sspec, np.int64(2)):
+        if bs.scale_mode != NEAREST_EVEN or fast_redo(u, sfast, sspec, np.int64(QUOTIENT_SLACK)):
             code = round_quotient(amax, bs.divisor, sspec, bs.scale_mode)
             value, _ = decode_float_element(code, sspec)
             return code, value
@@ -376,15 +381,18 @@ def _round_rule_scale(amax, bs, sspec, sfast):
 
 
 @njit(cache=JIT_CACHE, inline="always")
-def tile_scale(amax, bs, sspec, sfast):
-    """``(scale_code, e, value)`` of a tile with largest finite magnitude ``amax``: ``e`` is the
-    exponent of a power-of-two scale (``value == 2^e``), 0 for the ``round`` rule, whose value
-    includes the tensor scale."""
+def tile_scale(amax, bs, sspec, sfast, reciprocals):
+    """``(scale_code, e, value, inverse)`` of a tile with largest finite magnitude ``amax``: ``e``
+    is the exponent of a power-of-two scale (``value == 2^e``, ``inverse == 2^-e`` exactly), 0 for
+    the ``round`` rule, whose value includes the tensor scale and whose ``inverse`` (from the
+    table ``reciprocals`` of the scale format's codes, when non-empty) is within 2 ulps of
+    1 / value."""
     if bs.rule != ROUND:
         e = _power_of_two_exponent(amax, bs)
-        return pow2_code(e, sspec), e, _pow2(e)
+        return pow2_code(e, sspec), e, _pow2(e), _pow2(-e)
     code, value = _round_rule_scale(amax, bs, sspec, sfast)
-    return code, np.int64(0), value * bs.tensor_scale
+    reciprocal = reciprocals[code] if reciprocals.size > 0 else 1.0 / value
+    return code, np.int64(0), value * bs.tensor_scale, reciprocal * bs.inv_tensor_scale
 
 
 @njit(parallel=True, cache=JIT_CACHE)
@@ -413,29 +421,61 @@ def _magnitude_bits_impl(x):
 
 
 @njit(cache=JIT_CACHE, inline="always")
-def _amax(src, b, h0, h1, w0, w1):
-    """Largest finite magnitude of a tile (0 if none), from the inputs' bit patterns. Four
-    independent running maxima keep the short loop from waiting on one dependency chain."""
+def _amax_bits(src, b, h, w0, w1):
+    """Largest finite magnitude bits of ``src[b, h, w0:w1]``; four independent running maxima keep
+    the short loop from waiting on one dependency chain."""
     m0 = m1 = m2 = m3 = np.int64(0)
-    for h in range(h0, h1):
-        w = w0
-        while w + 4 <= w1:
-            a0, inf = magnitude_bits(src[b, h, w])
-            a1, _ = magnitude_bits(src[b, h, w + 1])
-            a2, _ = magnitude_bits(src[b, h, w + 2])
-            a3, _ = magnitude_bits(src[b, h, w + 3])
-            m0 = max(m0, a0 if a0 < inf else np.int64(0))
-            m1 = max(m1, a1 if a1 < inf else np.int64(0))
-            m2 = max(m2, a2 if a2 < inf else np.int64(0))
-            m3 = max(m3, a3 if a3 < inf else np.int64(0))
-            w += 4
-        for v in range(w, w1):
-            a0, inf = magnitude_bits(src[b, h, v])
-            m0 = max(m0, a0 if a0 < inf else np.int64(0))
-    return float_from_bits(max(max(m0, m1), max(m2, m3)), src)
+    w = w0
+    while w + 4 <= w1:
+        m0 = max(m0, _finite_magnitude(src[b, h, w]))
+        m1 = max(m1, _finite_magnitude(src[b, h, w + 1]))
+        m2 = max(m2, _finite_magnitude(src[b, h, w + 2]))
+        m3 = max(m3, _finite_magnitude(src[b, h, w + 3]))
+        w += 4
+    for v in range(w, w1):
+        m0 = max(m0, _finite_magnitude(src[b, h, v]))
+    return max(max(m0, m1), max(m2, m3))
+
+
+@njit(cache=JIT_CACHE, inline="always")
+def _finite_magnitude(x):
+    a, inf = magnitude_bits(x)
+    return a if a < inf else np.int64(0)
 
 
 @njit(cache=JIT_CACHE)
+def _tile_maxima(src, b, h0, h1, cols, work):
+    """Largest finite magnitude bits of each tile of a tile row. Widths that are powers of two
+    reduce each row by a pairwise tree of flat, vectorised passes over ``work`` (the first pass
+    halves the row, each further one halves the previous); other widths and the ragged last
+    tile reduce tile by tile."""
+    W = src.shape[2]
+    n_tw = (W + cols - 1) // cols
+    n_full = W // cols
+    maxima = np.zeros(n_tw, np.int64)
+    tree = cols >= 2 and cols & (cols - 1) == 0
+    for h in range(h0, h1):
+        if tree:
+            n = n_full * cols // 2
+            for i in range(n):
+                work[i] = max(_finite_magnitude(src[b, h, 2 * i]), _finite_magnitude(src[b, h, 2 * i + 1]))
+            width = 2
+            while width < cols:
+                n //= 2
+                for i in range(n):
+                    work[i] = max(work[2 * i], work[2 * i + 1])
+                width *= 2
+            for tw in range(n_full):
+                maxima[tw] = max(maxima[tw], work[tw])
+        else:
+            for tw in range(n_full):
+                maxima[tw] = max(maxima[tw], _amax_bits(src, b, h, tw * cols, tw * cols + cols))
+        if n_full < n_tw:
+            maxima[n_full] = max(maxima[n_full], _amax_bits(src, b, h, n_full * cols, W))
+    return maxima
+
+
+@njit(cache=JIT_CACHE, inline="always")
 def _quotient_bits(x, inverse):
     """Bits of the float64 ``x * inverse`` with ``inverse`` the float64 reciprocal of the scale:
     exact for a power-of-two scale (unless it lands among the float64 subnormals, which
@@ -444,10 +484,10 @@ def _quotient_bits(x, inverse):
     return np.float64(np.float64(x) * inverse).view(np.int64)
 
 
-@njit(cache=JIT_CACHE)
+@njit(cache=JIT_CACHE, inline="always")
 def _slack(bs):
     """Ulps of doubt of :func:`_quotient_bits`: none for power-of-two scales."""
-    return np.int64(-1) if bs.rule != ROUND else np.int64(4)
+    return np.int64(-1) if bs.rule != ROUND else np.int64(QUOTIENT_SLACK)
 
 
 @njit(cache=JIT_CACHE)
@@ -501,10 +541,11 @@ def _row_fast(xs, out, b, h, inverses, scales_row, espec, fast, slack):
 
 
 @njit(parallel=True, cache=JIT_CACHE)
-def block_kernel(xs, src, out, scales, scratch, espec, fast, sspec, sfast, bs, rows, cols, mode, overflow, key, nbits, explicit, use_fast):
+def block_kernel(xs, src, out, scales, scratch, tree_scratch, espec, fast, sspec, sfast, reciprocals, bs, rows, cols, mode, overflow, key, nbits, explicit, use_fast):
     """Block-quantize ``xs`` (float32/float64 ``(B, H, W)``; ``src`` its bit view) by tile rows:
     element codes, or values when ``out`` is a float array, into ``out``; scale codes into
-    ``scales`` (one per tile). ``scratch`` is a ``(threads, 2, W)`` float64 work array.
+    ``scales`` (one per tile). ``scratch`` (``(threads, 2, W)`` float64) and ``tree_scratch``
+    (``(threads, W)`` int64) are per-thread work rows.
 
     Per tile row: the largest finite magnitude of each tile and its scale; then, for nearest-even,
     one flat pass of the branch-free formulas over each row (``fast``: the element's NearestSpec
@@ -524,15 +565,16 @@ def block_kernel(xs, src, out, scales, scratch, espec, fast, sspec, sfast, bs, r
         h0, h1 = th * rows, min(th * rows + rows, H)
         exponents = np.empty(n_tw, np.int64)
         scale_values = np.empty(n_tw, np.float64)
-        row_scratch = scratch[get_thread_id()]  # per-thread rows: no allocation per tile row
-        inverses, scales_row = row_scratch[0], row_scratch[1]
+        thread = get_thread_id()  # per-thread work rows: no allocation per tile row
+        inverses, scales_row = scratch[thread, 0], scratch[thread, 1]
+        tile_maxima = _tile_maxima(src, b, h0, h1, cols, tree_scratch[thread])
         for tw in range(n_tw):
             w0, w1 = tw * cols, min(tw * cols + cols, W)
-            code, e, value = tile_scale(_amax(src, b, h0, h1, w0, w1), bs, sspec, sfast)
+            code, e, value, inverse = tile_scale(float_from_bits(tile_maxima[tw], src), bs, sspec, sfast, reciprocals)
             scales[b, th, tw] = code
             exponents[tw] = e
             scale_values[tw] = value
-            inverses[w0:w1] = 1.0 / value
+            inverses[w0:w1] = inverse
             scales_row[w0:w1] = value
         pending = not fast_pass
         not_exact = 0
@@ -541,7 +583,7 @@ def block_kernel(xs, src, out, scales, scratch, espec, fast, sspec, sfast, bs, r
                 if bs.rule != ROUND:  # exact quotients
                     row_pending, row_inexact = _row_fast(xs, out, b, h, inverses, scales_row, espec, fast, -1)
                 else:
-                    row_pending, row_inexact = _row_fast(xs, out, b, h, inverses, scales_row, espec, fast, 4)
+                    row_pending, row_inexact = _row_fast(xs, out, b, h, inverses, scales_row, espec, fast, QUOTIENT_SLACK)
                 pending |= row_pending > 0
                 not_exact += row_inexact
         bad = 0

@@ -116,7 +116,7 @@ def _float_from_bits_impl(bits, like):
     return None
 
 
-@njit(cache=JIT_CACHE)
+@njit(cache=JIT_CACHE, inline="always")
 def _rne_shift(v, shift, code_offset):
     """Round-to-nearest-even of ``v / 2^shift`` (``1 <= shift <= 62``, ``0 <= v < 2^53``) where the
     code of the result is ``(v >> shift) - code_offset``: ties go to the even *code*, which differs
@@ -125,24 +125,24 @@ def _rne_shift(v, shift, code_offset):
     return (v + ((np.int64(1) << shift) >> 1) - 1 + odd) >> shift
 
 
-@njit(cache=JIT_CACHE)
+@njit(cache=JIT_CACHE, inline="always")
 def _magnitude(u, f):
     return u & ((np.int64(1) << (f.in_man + (11 if f.in_man == 52 else 8))) - 1)
 
 
-@njit(cache=JIT_CACHE)
+@njit(cache=JIT_CACHE, inline="always")
 def _negative(u, f):
     return ((u >> (f.in_man + (11 if f.in_man == 52 else 8))) & 1) == 1
 
 
-@njit(cache=JIT_CACHE)
+@njit(cache=JIT_CACHE, inline="always")
 def _below(a, e, f):
     """``(significand, shift)`` of the subnormal-result formula for magnitude bits ``a``."""
     significand = (a & ((np.int64(1) << f.in_man) - 1)) | (np.int64(e > 0) << f.in_man)
     return significand, min(max(f.shift + f.emin_field - max(e, np.int64(1)), np.int64(1)), np.int64(62))
 
 
-@njit(cache=JIT_CACHE)
+@njit(cache=JIT_CACHE, inline="always")
 def _code(u, f):
     a = _magnitude(u, f)
     e = a >> f.in_man
@@ -152,7 +152,7 @@ def _code(u, f):
     return mag | (f.sign_bit if (_negative(u, f) & ((mag != 0) | (f.neg_zero != 0))) else np.int64(0))
 
 
-@njit(cache=JIT_CACHE)
+@njit(cache=JIT_CACHE, inline="always")
 def _value(u, f, like):
     """Value of input bits ``u`` rounded by the formulas (``like``: an array of the input's width)."""
     a = _magnitude(u, f)
@@ -163,7 +163,7 @@ def _value(u, f, like):
     return -value if (_negative(u, f) & ((value != 0) | (f.neg_zero != 0))) else value
 
 
-@njit(cache=JIT_CACHE)
+@njit(cache=JIT_CACHE, inline="always")
 def _outside(u, f):
     e = _magnitude(u, f) >> f.in_man
     return (e < f.lo) | (e > f.hi) | ((f.unsigned != 0) & _negative(u, f))

@@ -289,3 +289,22 @@ def test_channel_reordering_keeps_matrix_products():
     x, w = rng.standard_normal((4, 6)), rng.standard_normal((6, 3))
     y, perm = numsim.reorder_channels(x)
     np.testing.assert_allclose(y @ w[perm], x @ w)
+
+
+def test_nvfp4_quotients_at_and_next_to_element_midpoints():
+    """NVFP4 divides by a non-power-of-two scale: elements whose quotient is an exact E2M1 midpoint,
+    or one float64 step away from it, must round as the exact quotient says (the vectorised pass
+    works with a rounded reciprocal and hands these to exact division)."""
+    fmt = numsim.get_format("nvfp4")
+    codes = numsim.encode(np.array([5.9, 1.0] + [0.0] * 14), fmt)
+    s_t = numsim.decode(codes.tensor_scale, "fp32")
+    scale = numsim.decode(codes.scales, "e4m3")[0] * s_t
+    midpoints = np.array([0.25, 0.75, 1.25, 1.75, 2.5, 3.5, 5.0])
+    exact = midpoints * scale
+    x = np.concatenate([[5.9], exact, np.nextafter(exact, 0), np.nextafter(exact, np.inf), -exact])
+    x = np.concatenate([x, np.zeros(-len(x) % 16)]).reshape(-1, 16)
+    x[:, 0] = 5.9  # every block has the same amax, hence the same scales
+    ours = numsim.encode(x, fmt)
+    assert_same_codes(ours, block_ref.encode_block(ref_block(fmt), x, (1,)), "nvfp4 midpoints")
+    q = numsim.quantize(x, fmt)
+    np.testing.assert_array_equal(q, numsim.decode(ours, fmt))

@@ -2,7 +2,8 @@
 same element format and against a plain NumPy implementation of OCP MX FLOOR scaling.
 
 One run quantizes the same 4096 x 4096 float32 matrix (N(0,1) values) along its rows into MXFP8
-(E4M3), MXFP4, NVFP4 and MXINT8, and reports elements per second (best of ``--repeat``):
+(E4M3), MXFP4, NVFP4 and MXINT8, and reports elements per second (best of ``--repeat``; block
+and scalar calls alternate, so a slow spell of the machine hits both):
 
 * ``block``: ``numsim.quantize(x, fmt)``;
 * ``scalar``: ``numsim.quantize(x, fmt.element, overflow="saturate")``: the element format alone,
@@ -29,7 +30,7 @@ import numba
 import numpy as np
 
 import numsim
-from timing import best_time
+from timing import best_times
 
 
 def numpy_float_element(y: np.ndarray, man_bits: int, emin: int, vmax: float) -> np.ndarray:
@@ -94,9 +95,9 @@ def main() -> None:
         fmt = numsim.get_format(name)
         dtype = np.float64 if name == "nvfp4" else np.float32
         agree = np.array_equal(numpy_quantize(x[:256]), numsim.quantize(x[:256], fmt))
-        t_block = best_time(lambda: numsim.quantize(x, fmt, dtype=dtype), args.repeat)
-        t_scalar = best_time(lambda: numsim.quantize(x, fmt.element, overflow="saturate", dtype=dtype), args.repeat)
-        t_numpy = best_time(lambda: numpy_quantize(x), max(1, args.repeat // 2))
+        t_block, t_scalar = best_times([lambda: numsim.quantize(x, fmt, dtype=dtype),
+                                        lambda: numsim.quantize(x, fmt.element, overflow="saturate", dtype=dtype)], args.repeat)
+        t_numpy = best_times([lambda: numpy_quantize(x)], max(1, args.repeat // 2))[0]
         rows.append((name, t_block, t_scalar, t_numpy, agree))
 
     rate = lambda seconds: n / seconds / 1e6  # noqa: E731

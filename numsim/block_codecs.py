@@ -21,8 +21,9 @@ import numba
 import numpy as np
 
 from ._kernels import block_codec as _bk
+from ._kernels import block_rows as _br
 from ._kernels import nearest_fast as _nf
-from .blocks import BlockFormat, ScaleRule
+from .blocks import BlockFormat, ScaleRule, _precision
 from .codecs import (
     _stochastic_args,
     _table,
@@ -171,6 +172,69 @@ def _reciprocals(scale: FloatFormat) -> np.ndarray:
         return 1.0 / _table(scale, np.dtype(np.float64))
 
 
+def _row_pass(fmt: BlockFormat, ov: Overflow, dtype: np.dtype, tensor_value: float):
+    """Parameters of the vectorised nearest-even row pass (:mod:`numsim._kernels.block_rows`) for
+    inputs of ``dtype``, and whether any element can take it."""
+    element = fmt.element
+    saturate = ov in (Overflow.SATURATE, Overflow.SATURATE_KEEP_INF)
+    espec = _element_spec(element)
+    if not isinstance(element, FloatFormat):
+        return espec, saturate  # the integer formulas saturate
+    if dtype == np.float32 and fmt.scale_rule.power_of_two:
+        bits = _pow2_bits(element, saturate)
+        if bits is not None:
+            return bits, True
+    thresholds = _thresholds(fmt, saturate, tensor_value)
+    if thresholds is not None:
+        return thresholds, True
+    fast = _nf.nearest_spec_of(espec, 52, True, saturate)
+    return fast, fast.lo <= fast.hi
+
+
+@lru_cache(maxsize=None)
+def _pow2_bits(element: FloatFormat, saturate: bool) -> _br.Pow2Bits | None:
+    """The binary32-bits pass for power-of-two scales: elements with 1..22 mantissa bits,
+    subnormals, a zero and a sign."""
+    s = float_spec(element)
+    M = s.man_bits
+    if not (1 <= M <= 22 and s.subnormals and not s.no_zero and s.sign_bit and s.max_mag >> M >= 1):
+        return None
+    top_field = (s.max_mag >> M) - s.bias + 127
+    return _br.Pow2Bits(
+        shift=23 - M,
+        man_bits=M,
+        emin_field=s.emin + 127,
+        top_field=top_field,
+        hi=top_field if saturate else top_field - 1,
+        offset=(127 - s.bias) << M,
+        max_bits=(top_field << 23) | ((s.max_mag & ((1 << M) - 1)) << (23 - M)),
+        max_mag=s.max_mag,
+        sign_bit=s.sign_bit,
+        neg_zero=s.neg_zero,
+    )
+
+
+def _thresholds(fmt: BlockFormat, saturate: bool, tensor_value: float) -> _br.Thresholds | None:
+    """The midpoint-comparison pass: saturating elements with at most 8 magnitudes (codes 0..n in
+    increasing order from 0), when every midpoint times every scale is exact in float64."""
+    element = fmt.element
+    s = float_spec(element)
+    if not saturate or s.max_mag > 7 or s.no_zero:
+        return None
+    magnitudes = _table(element, np.dtype(np.float64))[: s.max_mag + 1]
+    if magnitudes[0] != 0 or not np.all(np.diff(magnitudes) > 0) or not np.isfinite(magnitudes).all():
+        return None
+    scale = fmt.scale
+    scale_precision = 1 if fmt.scale_rule.power_of_two else scale.precision + (fmt.tensor_scale.precision if fmt.tensor_scale else 0)
+    smallest = magnitudes[1] / 2 * scale.min_subnormal * tensor_value
+    largest = magnitudes[-1] * scale.max * tensor_value
+    if _precision(element) + 1 + scale_precision > 53 or not 2.0**-960 < smallest <= largest < 2.0**960:
+        return None
+    midpoints = (magnitudes[:-1] + magnitudes[1:]) / 2
+    pad = 7 - len(midpoints)
+    return _br.Thresholds(*map(float, midpoints), *[math.inf] * pad, *map(float, np.diff(magnitudes)), *[0.0] * pad, s.sign_bit, s.neg_zero)
+
+
 def _tensor_scale(arr: np.ndarray, fmt: BlockFormat) -> tuple[float, np.ndarray | None]:
     """Per-tensor scale value and code: amax / (scale max * element max) rounded into the tensor
     scale format (nearest-even; its smallest normal if that rounds to 0; 1 for an all-zero
@@ -227,23 +291,17 @@ def _run(x, fmt: BlockFormat, rounding, overflow, axis, seed, sr_bits, random_bi
     key, nbits, explicit = _stochastic_args(mode, seed, sr_bits, rb, arr.size)
     tensor_value, tensor_code = _tensor_scale(arr, fmt)
     xs = layout.to_kernel(arr)
-    element = fmt.element
-    espec = _element_spec(element)
-    saturate = ov in (Overflow.SATURATE, Overflow.SATURATE_KEEP_INF)
-    if isinstance(element, FloatFormat):
-        fast = _nf.nearest_spec_of(espec, 52, True, saturate)
-        use_fast = fast.lo <= fast.hi
-    else:
-        fast, use_fast = espec, saturate  # the integer formulas saturate
-    out = np.empty(layout.kernel_shape, dtype=element.code_dtype if dtype is None else dtype)
+    espec = _element_spec(fmt.element)
+    fast, use_fast = _row_pass(fmt, ov, xs.dtype, tensor_value)
+    out = np.empty(layout.kernel_shape, dtype=fmt.element.code_dtype if dtype is None else dtype)
     scales = np.empty(layout.scale_kernel_shape, dtype=fmt.scale.code_dtype)
     rows, cols = layout.tile
     sspec = float_spec(fmt.scale)
     sfast = _nf.nearest_spec_of(sspec, 52, True, True)
     threads, width = numba.config.NUMBA_NUM_THREADS, layout.kernel_shape[2]
-    scratch, tree_scratch = np.empty((threads, 2, width)), np.empty((threads, width), np.int64)
+    scratch, int_scratch = np.empty((threads, 4, width)), np.empty((threads, 3, width), np.int64)
     reciprocals = _reciprocals(fmt.scale) if fmt.scale_rule is ScaleRule.ROUND else np.empty(0)
-    invalid, inexact = _bk.block_kernel(xs, kernel_input(xs), out, scales, scratch, tree_scratch, espec, fast, sspec, sfast, reciprocals,
+    invalid, inexact = _bk.block_kernel(xs, kernel_input(xs), out, scales, scratch, int_scratch, espec, fast, sspec, sfast, reciprocals,
                                         _block_spec(fmt, tensor_value),
                                         rows, cols, mode.code, ov.code, key, nbits, explicit, use_fast)
     _raise_invalid(invalid, nan_policy, fmt)

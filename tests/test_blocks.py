@@ -308,3 +308,73 @@ def test_nvfp4_quotients_at_and_next_to_element_midpoints():
     assert_same_codes(ours, block_ref.encode_block(ref_block(fmt), x, (1,)), "nvfp4 midpoints")
     q = numsim.quantize(x, fmt)
     np.testing.assert_array_equal(q, numsim.decode(ours, fmt))
+
+
+# ---- the vectorised row passes -----------------------------------------------------------------
+
+PASS_CASES = [  # (format, element overflow): each row pass of numsim._kernels.block_rows, with its edges
+    (BlockFormat("e4m3", 32), None),
+    (BlockFormat("e5m2", 32), "non_saturating"),  # elements of the top binade leave the pass
+    (BlockFormat("e5m2", 32, scale_rule="ceil"), "saturate"),
+    (BlockFormat("e3m2", 32, scale_rule="rceil"), None),
+    (BlockFormat("e2m3", 32, scale_rule="even"), None),
+    (BlockFormat("e2m1", 32), None),
+    (BlockFormat("float8_e4m3fnuz", 16), None),  # no negative zero
+    (BlockFormat("e3m0", 8, "e4m3", scale_rule="round"), None),  # M = 0, six magnitudes, ties to even codes
+    (BlockFormat("e1m2fn", 8, "e5m2", scale_rule="round", tensor_scale="bf16"), None),
+    (numsim.get_format("nvfp4"), None),
+    (BlockFormat("e2m2", 8, "e5m2", scale_rule="round"), None),  # quotient formulas near midpoints
+    (numsim.get_format("mxint8"), None),
+]
+
+
+def tie_tensor(fmt: BlockFormat, dtype, rng: np.random.Generator, blocks: int = 40) -> np.ndarray:
+    """Blocks whose first element is element max * 2^e and whose others sit exactly on midpoints of
+    adjacent element values times 2^e, one step of ``dtype`` either side of them, or anywhere in
+    the element range, for e from far below to far above 1 (the tiles a pass cannot take too)."""
+    k = fmt.block_shape[-1]
+    element = fmt.element
+    grid = np.unique(np.abs(numsim.quantize(np.linspace(0, element.max, 4097), element)))
+    midpoints = (grid[:-1] + grid[1:]) / 2
+    x = np.empty((blocks, k))
+    top = (128 if dtype == np.float32 else 1024) - fmt.emax_elem - 1  # keeps element max * 2^e finite
+    for row, e in zip(x, rng.integers(-135, top, blocks)):
+        m = (rng.choice(midpoints, k) * 2.0**e).astype(dtype)
+        step = rng.integers(-1, 2, k)
+        m = np.where(step == 0, m, np.nextafter(m, np.where(step > 0, np.inf, -np.inf).astype(dtype))).astype(np.float64)
+        m = np.where(rng.random(k) < 0.2, rng.uniform(0, element.max, k) * 2.0**e, m)
+        row[:] = m * rng.choice([-1, 1], k)
+        row[0] = element.max * 2.0**e
+    return x.astype(dtype)
+
+
+def test_pass_cases_cover_every_row_pass():
+    from numsim.block_codecs import _row_pass, element_overflow
+
+    passes = {type(_row_pass(fmt, element_overflow(fmt, ov), np.dtype(dt), 1.0)[0]).__name__
+              for fmt, ov in PASS_CASES for dt in (np.float32, np.float64)}
+    assert passes == {"Pow2Bits", "Thresholds", "NearestSpec", "FixedSpec"}
+
+
+@pytest.mark.parametrize("fmt, overflow", PASS_CASES, ids=[f"{f.name}-{o}" for f, o in PASS_CASES])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_row_passes_match_the_reference(fmt, overflow, dtype):
+    """Codes and values (float64 and, where exact, float32) of edge tensors and of tensors full of
+    midpoints, in both input widths, against the exact reference."""
+    rng = np.random.default_rng(len(fmt.name) + dtype(0).itemsize)
+    with np.errstate(over="ignore"):
+        edges = edge_tensor(fmt, rng, cols=3 * fmt.block_shape[-1] + 5).astype(dtype)
+    for x in (edges, tie_tensor(fmt, dtype, rng)):
+        args = dict(overflow=overflow, nan_policy="zero")
+        ours = numsim.encode(x, fmt, **args)
+        assert_same_codes(ours, block_ref.encode_block(ref_block(fmt), x.astype(np.float64), (1,), **args), f"{fmt.name} {dtype.__name__}")
+        expected = block_ref.quantize_block(ref_block(fmt), x.astype(np.float64), (1,), **args)
+        values = numsim.quantize(x, fmt, **args)
+        np.testing.assert_array_equal(values, expected)
+        assert (np.signbit(values) == np.signbit(expected))[~np.isnan(expected)].all()
+        with np.errstate(over="ignore"):
+            exact32 = np.array_equal(expected.astype(np.float32), expected, equal_nan=True)
+        if exact32:
+            values32 = numsim.quantize(x, fmt, dtype=np.float32, **args)
+            np.testing.assert_array_equal(values32, expected.astype(np.float32))
+            assert (np.signbit(values32) == np.signbit(expected))[~np.isnan(expected)].all()

@@ -5,10 +5,12 @@ and cut into tiles of ``(rows, cols)`` over the last two axes (1-D blocks are ``
 the last tile of each axis possibly smaller. Each tile is one block: its largest finite magnitude
 picks the scale, then every element is rounded once.
 
-With a power-of-two scale 2^e, rounding ``x / 2^e`` into the element format is rounding ``x``
-into the same format with its exponent range moved by ``e`` (bias - e): the kernels shift the
-element's spec instead of dividing, and nearest-even elements then run the vectorised path of
-:mod:`numsim._kernels.nearest_fast`. Other scales divide exactly (:func:`divide`).
+The kernel works by tile rows: tile maxima, then the scales of the whole row of tiles, then
+(under nearest-even) a vectorised pass over each row (:mod:`numsim._kernels.block_rows`), then
+the exact rule for the elements that pass leaves undecided and for every element under other
+rounding modes. The exact rule is the scalar element rule on the element format with its
+exponent range moved by ``e`` for a power-of-two scale 2^e (dividing by 2^e is exact), or on the
+exact quotient (:func:`divide`) for other scales.
 """
 
 from __future__ import annotations
@@ -31,14 +33,11 @@ from .codec import (
     encode_float_element,
     split_input,
 )
-from .nearest_fast import _code, _outside, _value, float_from_bits
+from .block_rows import F64_LIKE, QUOTIENT_SLACK, as_stored, element_pending, fast_redo, holds_values, row_pass, spread_tile
+from .nearest_fast import _code, _value, float_from_bits
 from .rounding import NEAREST_EVEN, SATURATE, STOCHASTIC_A, msb, random_bits
 
 FLOOR, CEIL, RCEIL, EVEN, ROUND = 0, 1, 2, 3, 4
-F64_LIKE = np.empty(0, np.float64)  # selects float64 bit patterns in float_from_bits
-QUOTIENT_SLACK = 8
-"""Quotients of non-power-of-two scales are x times a reciprocal rounded at most twice: within 4
-ulps of x / scale. Elements within twice that of a rounding midpoint take the exact division."""
 
 
 class BlockSpec(NamedTuple):
@@ -149,140 +148,6 @@ def _scaled_spec_impl(spec, e):
     return None
 
 
-@njit(cache=JIT_CACHE, inline="always")
-def _fixed_magnitude(u, spec):
-    """Nearest-even |value| * 2^frac_bits of the float64 bits ``u``, saturated, and the number of
-    bits rounded away (``shift < 1``: too large for the formula)."""
-    a = u & 0x7FFFFFFFFFFFFFFF
-    shift = 1075 - (a >> 52) - spec.frac_bits  # |value| * 2^frac = significand * 2^-shift
-    drop = min(max(shift, np.int64(1)), np.int64(62))
-    significand = (a & 0xFFFFFFFFFFFFF) | (np.int64(1) << 52)
-    n = (significand + ((np.int64(1) << drop) >> 1) - 1 + ((significand >> drop) & 1)) >> drop
-    return min(n, -spec.lo if u < 0 else np.int64(spec.hi)), shift
-
-
-def fast_code(u, fast, spec):
-    """Nearest-even element code of the float64 with bits ``u`` by the branch-free formulas (valid
-    unless :func:`fast_redo`); ``fast`` is the element's NearestSpec for float64 inputs, or its
-    FixedSpec."""
-    raise NotImplementedError("only callable from Numba kernels")
-
-
-@overload(fast_code, jit_options={"cache": JIT_CACHE})
-def _fast_code_impl(u, fast, spec):
-    if getattr(spec, "instance_class", None) is FloatSpec:
-        return lambda u, fast, spec: _code(u, fast)
-    if getattr(spec, "instance_class", None) is FixedSpec:
-
-        def fixed_code(u, fast, spec):
-            n, _ = _fixed_magnitude(u, spec)
-            if spec.sign_magnitude:
-                return (np.int64(1) << (spec.bits - 1)) | n if (u < 0) & (n != 0) else n
-            return (-n if u < 0 else n) & ((np.int64(1) << spec.bits) - 1)
-
-        return fixed_code
-    return None
-
-
-def holds_values(out):
-    """True when ``out`` receives values (a float array), False for codes: a compile-time constant."""
-    raise NotImplementedError("only callable from Numba kernels")
-
-
-@overload(holds_values, jit_options={"cache": JIT_CACHE})
-def _holds_values_impl(out):
-    values = isinstance(out.dtype, types.Float)
-    return lambda out: values
-
-
-def as_stored(out, v):
-    """``v`` as a float ``out`` array stores it, back in float64 (``v`` itself for codes)."""
-    raise NotImplementedError("only callable from Numba kernels")
-
-
-@overload(as_stored, jit_options={"cache": JIT_CACHE})
-def _as_stored_impl(out, v):
-    if out.dtype == types.float32:
-        return lambda out, v: np.float64(np.float32(v))
-    return lambda out, v: v
-
-
-def element_unit(spec):
-    """Value of integer code 1 (2^-frac_bits) of an integer element format; 1.0 for floats."""
-    raise NotImplementedError("only callable from Numba kernels")
-
-
-@overload(element_unit, jit_options={"cache": JIT_CACHE})
-def _element_unit_impl(spec):
-    if getattr(spec, "instance_class", None) is FixedSpec:
-        return lambda spec: math.ldexp(1.0, -spec.frac_bits)
-    return lambda spec: 1.0
-
-
-def fast_value(u, fast, spec, unit):
-    """Element value of the float64 with bits ``u`` rounded by the formulas (``unit``: 2^-frac_bits
-    of integer elements)."""
-    raise NotImplementedError("only callable from Numba kernels")
-
-
-@overload(fast_value, jit_options={"cache": JIT_CACHE})
-def _fast_value_impl(u, fast, spec, unit):
-    if getattr(spec, "instance_class", None) is FloatSpec:
-        return lambda u, fast, spec, unit: _value(u, fast, F64_LIKE)
-    if getattr(spec, "instance_class", None) is FixedSpec:
-
-        def fixed_value(u, fast, spec, unit):
-            n, _ = _fixed_magnitude(u, spec)
-            return float(-n if u < 0 else n) * unit
-
-        return fixed_value
-    return None
-
-
-def fast_redo(u, fast, spec, slack):
-    """Whether the formulas cannot decide the float64 with bits ``u``: outside their range, a
-    float64 subnormal (the quotient may have been rounded there), or within ``slack`` float64 ulps
-    of a rounding midpoint (``slack >= 0`` for quotients computed with a rounded reciprocal, whose
-    error is below 2 ulps; -1 for exact quotients)."""
-    raise NotImplementedError("only callable from Numba kernels")
-
-
-@njit(cache=JIT_CACHE, inline="always")
-def _near_tie(significand, drop, slack):
-    """Whether the bits dropped from ``significand`` are within ``slack`` units of half (a
-    rounding midpoint); ``slack < 0`` never."""
-    return abs((significand & ((np.int64(1) << drop) - 1)) - ((np.int64(1) << drop) >> 1)) <= slack
-
-
-@overload(fast_redo, jit_options={"cache": JIT_CACHE})
-def _fast_redo_impl(u, fast, spec, slack):
-    if getattr(spec, "instance_class", None) is FloatSpec:
-
-        def float_redo(u, fast, spec, slack):
-            a = u & 0x7FFFFFFFFFFFFFFF
-            e = a >> 52
-            subnormal_input = (e == 0) & (a != 0)
-            normal = e >= fast.emin_field
-            drop = fast.shift if normal else min(max(fast.shift + fast.emin_field - e, np.int64(1)), np.int64(62))
-            significand = a if normal else (a & 0xFFFFFFFFFFFFF) | (np.int64(e > 0) << 52)
-            tie = (slack >= 0) & (drop > 0) & (a != 0) & _near_tie(significand, drop, slack)
-            return _outside(u, fast) | subnormal_input | tie
-
-        return float_redo
-    if getattr(spec, "instance_class", None) is FixedSpec:
-
-        def fixed_redo(u, fast, spec, slack):
-            a = u & 0x7FFFFFFFFFFFFFFF
-            e = a >> 52
-            _, shift = _fixed_magnitude(u, spec)
-            significand = (a & 0xFFFFFFFFFFFFF) | (np.int64(1) << 52)
-            tie = (slack >= 0) & _near_tie(significand, min(max(shift, np.int64(1)), np.int64(62)), slack)
-            return (e == 0) | (e == 2047) | (shift < 1) | tie
-
-        return fixed_redo
-    return None
-
-
 # ---- scales ----------------------------------------------------------------------------------
 
 
@@ -360,39 +225,56 @@ def pow2_code(e, s):
     return np.int64(1) << (e - s.emin + s.man_bits)  # a subnormal power of two
 
 
-@njit(cache=JIT_CACHE, inline="always")
-def _round_rule_scale(amax, bs, sspec, sfast):
-    """Code and value of ``amax / divisor`` clamped to the scale format's [min normal, max] and
-    rounded into it: by the nearest-even formulas on the float64 quotient unless that lies within
-    2 ulps of a midpoint (or another mode is asked for), exactly otherwise."""
+@njit(cache=JIT_CACHE)
+def _round_rule_scale_exact(amax, bs, sspec, sfast):
+    """Code of ``amax / divisor`` clamped to the scale format's [min normal, max] and rounded into
+    it with the scale rounding mode, by exact division."""
     if amax <= bs.scale_min * bs.divisor:
-        b = bs.scale_min
-    elif amax >= bs.scale_max * bs.divisor:
-        b = bs.scale_max
-    else:
-        b = amax * bs.inv_divisor  # within 2 ulps of amax / divisor
-        u = np.float64(b).view(np.int64)
-        if bs.scale_mode != NEAREST_EVEN or fast_redo(u, sfast, sspec, np.int64(QUOTIENT_SLACK)):
-            code = round_quotient(amax, bs.divisor, sspec, bs.scale_mode)
-            value, _ = decode_float_element(code, sspec)
-            return code, value
-    u = np.float64(b).view(np.int64)
-    return _code(u, sfast), _value(u, sfast, F64_LIKE)
+        return _code(np.float64(bs.scale_min).view(np.int64), sfast)
+    if amax >= bs.scale_max * bs.divisor:
+        return _code(np.float64(bs.scale_max).view(np.int64), sfast)
+    return round_quotient(amax, bs.divisor, sspec, bs.scale_mode)
 
 
 @njit(cache=JIT_CACHE, inline="always")
-def tile_scale(amax, bs, sspec, sfast, reciprocals):
-    """``(scale_code, e, value, inverse)`` of a tile with largest finite magnitude ``amax``: ``e``
-    is the exponent of a power-of-two scale (``value == 2^e``, ``inverse == 2^-e`` exactly), 0 for
-    the ``round`` rule, whose value includes the tensor scale and whose ``inverse`` (from the
-    table ``reciprocals`` of the scale format's codes, when non-empty) is within 2 ulps of
-    1 / value."""
+def tile_row_scales(maxima, like, bs, sspec, sfast, reciprocals, codes, exponents, values, inverses):
+    """Scales of a row of tiles with largest finite magnitude bits ``maxima`` (``like``: an array
+    of the input's width): ``codes``, and per tile the exponent ``e`` of a power-of-two scale
+    (``values == 2^e`` and ``inverses == 2^-e`` exactly) or, for the ``round`` rule, 0, the value
+    including the tensor scale, and a reciprocal within 2 ulps of 1 / value (from the table
+    ``reciprocals`` of the scale codes when it is non-empty).
+
+    The ``round`` rule runs nearest-even formulas on the float64 ``amax * (1 / divisor)`` clamped
+    to [min normal, max] over the whole row (a quotient near the clamp bounds, which are scale
+    values, rounds to them either way); quotients within a few ulps of a midpoint, and every tile
+    under other scale rounding modes, are redone by exact division."""
+    n = maxima.size
     if bs.rule != ROUND:
-        e = _power_of_two_exponent(amax, bs)
-        return pow2_code(e, sspec), e, _pow2(e), _pow2(-e)
-    code, value = _round_rule_scale(amax, bs, sspec, sfast)
-    reciprocal = reciprocals[code] if reciprocals.size > 0 else 1.0 / value
-    return code, np.int64(0), value * bs.tensor_scale, reciprocal * bs.inv_tensor_scale
+        for tw in range(n):
+            e = _power_of_two_exponent(float_from_bits(maxima[tw], like), bs)
+            codes[tw] = pow2_code(e, sspec)
+            exponents[tw] = e
+            values[tw] = _pow2(e)
+            inverses[tw] = _pow2(-e)
+        return
+    doubtful = bs.scale_mode != NEAREST_EVEN
+    for tw in range(n):
+        q = min(max(float_from_bits(maxima[tw], like) * bs.inv_divisor, bs.scale_min), bs.scale_max)
+        u = np.float64(q).view(np.int64)
+        codes[tw] = _code(u, sfast)
+        values[tw] = _value(u, sfast, F64_LIKE)
+        doubtful |= fast_redo(u, sfast, sspec, np.int64(QUOTIENT_SLACK))
+    for tw in range(n):
+        if doubtful:
+            amax = float_from_bits(maxima[tw], like)
+            q = min(max(amax * bs.inv_divisor, bs.scale_min), bs.scale_max)
+            if bs.scale_mode != NEAREST_EVEN or fast_redo(np.float64(q).view(np.int64), sfast, sspec, np.int64(QUOTIENT_SLACK)):
+                code = _round_rule_scale_exact(amax, bs, sspec, sfast)
+                codes[tw] = code
+                values[tw] = decode_float_element(code, sspec)[0]
+        exponents[tw] = 0
+        inverses[tw] = (reciprocals[np.int64(codes[tw])] if reciprocals.size > 0 else 1.0 / values[tw]) * bs.inv_tensor_scale
+        values[tw] *= bs.tensor_scale
 
 
 @njit(parallel=True, cache=JIT_CACHE)
@@ -444,15 +326,15 @@ def _finite_magnitude(x):
 
 
 @njit(cache=JIT_CACHE)
-def _tile_maxima(src, b, h0, h1, cols, work):
-    """Largest finite magnitude bits of each tile of a tile row. Widths that are powers of two
-    reduce each row by a pairwise tree of flat, vectorised passes over ``work`` (the first pass
-    halves the row, each further one halves the previous); other widths and the ragged last
-    tile reduce tile by tile."""
+def _tile_maxima(src, b, h0, h1, cols, work, maxima):
+    """Largest finite magnitude bits of each tile of a tile row, into ``maxima``. Widths that are
+    powers of two reduce each row by a pairwise tree of flat, vectorised passes over ``work`` (the
+    first pass halves the row, each further one halves the previous); other widths and the ragged
+    last tile reduce tile by tile."""
     W = src.shape[2]
     n_tw = (W + cols - 1) // cols
     n_full = W // cols
-    maxima = np.zeros(n_tw, np.int64)
+    maxima[:] = 0
     tree = cols >= 2 and cols & (cols - 1) == 0
     for h in range(h0, h1):
         if tree:
@@ -472,22 +354,6 @@ def _tile_maxima(src, b, h0, h1, cols, work):
                 maxima[tw] = max(maxima[tw], _amax_bits(src, b, h, tw * cols, tw * cols + cols))
         if n_full < n_tw:
             maxima[n_full] = max(maxima[n_full], _amax_bits(src, b, h, n_full * cols, W))
-    return maxima
-
-
-@njit(cache=JIT_CACHE, inline="always")
-def _quotient_bits(x, inverse):
-    """Bits of the float64 ``x * inverse`` with ``inverse`` the float64 reciprocal of the scale:
-    exact for a power-of-two scale (unless it lands among the float64 subnormals, which
-    :func:`fast_redo` flags), within 2 ulps of ``x / scale`` otherwise (multiplying vectorises;
-    dividing does not)."""
-    return np.float64(np.float64(x) * inverse).view(np.int64)
-
-
-@njit(cache=JIT_CACHE, inline="always")
-def _slack(bs):
-    """Ulps of doubt of :func:`_quotient_bits`: none for power-of-two scales."""
-    return np.int64(-1) if bs.rule != ROUND else np.int64(QUOTIENT_SLACK)
 
 
 @njit(cache=JIT_CACHE)
@@ -502,7 +368,7 @@ def _tile_exact(xs, src, out, b, h0, h1, w0, w1, e, value, inverse, espec, fast,
     inexact = 0
     for h in range(h0, h1):
         for w in range(w0, w1):
-            if redo_only and not fast_redo(_quotient_bits(xs[b, h, w], inverse), fast, espec, _slack(bs)):
+            if redo_only and not element_pending(xs, src, b, h, w, e, inverse, espec, fast, bs.rule != ROUND):
                 continue
             c = _element_in_block(src[b, h, w], (b * H + h) * W + w, block_spec, e, value, mode, overflow, key, nbits, explicit, bs)
             needs_nan += c < 0
@@ -516,81 +382,50 @@ def _tile_exact(xs, src, out, b, h0, h1, w0, w1, e, value, inverse, espec, fast,
     return needs_nan, inexact
 
 
-@njit(cache=JIT_CACHE, inline="always")
-def _row_fast(xs, out, b, h, inverses, scales_row, espec, fast, slack):
-    """Nearest-even formulas along one row; ``inverses`` and ``scales_row`` hold, per element, the
-    reciprocal and the value of its tile's scale (flat, so the loop vectorises); ``slack`` as in
-    :func:`fast_redo` (a constant at each call site, so the unused test folds away). Codes, or
-    values when ``out`` is a float array. Returns ``(elements the formulas cannot decide, inexact
-    float32 values among the others)``."""
-    values = holds_values(out)
-    unit = element_unit(espec)
-    pending = 0
-    inexact = 0
-    for w in range(xs.shape[2]):
-        u = _quotient_bits(xs[b, h, w], inverses[w])
-        redo = fast_redo(u, fast, espec, slack)
-        pending += redo
-        if values:
-            v = fast_value(u, fast, espec, unit) * scales_row[w]
-            out[b, h, w] = v
-            inexact += (as_stored(out, v) != v) & (v == v) & (not redo)
-        else:
-            out[b, h, w] = fast_code(u, fast, espec)
-    return pending, inexact
-
-
 @njit(parallel=True, cache=JIT_CACHE)
-def block_kernel(xs, src, out, scales, scratch, tree_scratch, espec, fast, sspec, sfast, reciprocals, bs, rows, cols, mode, overflow, key, nbits, explicit, use_fast):
+def block_kernel(xs, src, out, scales, scratch, int_scratch, espec, fast, sspec, sfast, reciprocals, bs, rows, cols, mode, overflow, key, nbits, explicit, use_fast):
     """Block-quantize ``xs`` (float32/float64 ``(B, H, W)``; ``src`` its bit view) by tile rows:
     element codes, or values when ``out`` is a float array, into ``out``; scale codes into
-    ``scales`` (one per tile). ``scratch`` (``(threads, 2, W)`` float64) and ``tree_scratch``
-    (``(threads, W)`` int64) are per-thread work rows.
+    ``scales`` (one per tile). ``scratch`` (``(threads, 4, W)`` float64) and ``int_scratch``
+    (``(threads, 3, W)`` int64) are per-thread buffers for rows and tile parameters.
 
-    Per tile row: the largest finite magnitude of each tile and its scale; then, for nearest-even,
-    one flat pass of the branch-free formulas over each row (``fast``: the element's NearestSpec
-    for float64 inputs, or its FixedSpec, applied to x times the reciprocal of the scale); then the
-    exact rule for the tiles holding elements the formulas cannot decide (every tile, under other
-    rounding modes). A tile that needs a NaN its elements cannot hold gets the scale's NaN (codes 0,
-    values NaN). Returns ``(elements needing a NaN where the scale has none, inexact float32
-    values)``."""
+    Per tile row: the largest finite magnitude of each tile and the scales of all of them
+    (:func:`tile_row_scales`); then, for nearest-even, the vectorised pass of ``fast`` over each
+    row (:mod:`numsim._kernels.block_rows`: a Pow2Bits, Thresholds, NearestSpec or FixedSpec);
+    then the exact rule for the tiles holding elements that pass leaves undecided (every tile,
+    under other rounding modes). A tile that needs a NaN its elements cannot hold gets the scale's
+    NaN (codes 0, values NaN). Returns ``(elements needing a NaN where the scale has none, inexact
+    float32 values)``."""
     values = holds_values(out)
     B, H, W = src.shape
     n_th, n_tw = (H + rows - 1) // rows, (W + cols - 1) // cols
     fast_pass = use_fast and mode == NEAREST_EVEN
+    exact_quotients = bs.rule != ROUND
     invalid = 0
     inexact = 0
     for t in prange(B * n_th):
         b, th = t // n_th, t % n_th
         h0, h1 = th * rows, min(th * rows + rows, H)
-        exponents = np.empty(n_tw, np.int64)
-        scale_values = np.empty(n_tw, np.float64)
-        thread = get_thread_id()  # per-thread work rows: no allocation per tile row
-        inverses, scales_row = scratch[thread, 0], scratch[thread, 1]
-        tile_maxima = _tile_maxima(src, b, h0, h1, cols, tree_scratch[thread])
-        for tw in range(n_tw):
-            w0, w1 = tw * cols, min(tw * cols + cols, W)
-            code, e, value, inverse = tile_scale(float_from_bits(tile_maxima[tw], src), bs, sspec, sfast, reciprocals)
-            scales[b, th, tw] = code
-            exponents[tw] = e
-            scale_values[tw] = value
-            inverses[w0:w1] = inverse
-            scales_row[w0:w1] = value
+        thread = get_thread_id()  # per-thread row buffers: no allocation per tile row
+        row_buffers, shifts = scratch[thread, :2], int_scratch[thread, 0]
+        scale_values, inverses = scratch[thread, 2, :n_tw], scratch[thread, 3, :n_tw]
+        tile_maxima, exponents = int_scratch[thread, 1, :n_tw], int_scratch[thread, 2, :n_tw]
+        _tile_maxima(src, b, h0, h1, cols, shifts, tile_maxima)  # shifts serves as work space first
+        tile_row_scales(tile_maxima, src, bs, sspec, sfast, reciprocals, scales[b, th], exponents, scale_values, inverses)
         pending = not fast_pass
         not_exact = 0
         if fast_pass:
+            for tw in range(n_tw):
+                spread_tile(row_buffers, shifts, tw * cols, min(tw * cols + cols, W), exponents[tw], scale_values[tw], inverses[tw], fast)
             for h in range(h0, h1):
-                if bs.rule != ROUND:  # exact quotients
-                    row_pending, row_inexact = _row_fast(xs, out, b, h, inverses, scales_row, espec, fast, -1)
-                else:
-                    row_pending, row_inexact = _row_fast(xs, out, b, h, inverses, scales_row, espec, fast, QUOTIENT_SLACK)
+                row_pending, row_inexact = row_pass(xs, src, out, b, h, row_buffers, shifts, espec, fast, exact_quotients)
                 pending |= row_pending > 0
                 not_exact += row_inexact
         bad = 0
         if pending:
             for tw in range(n_tw):
                 w0, w1 = tw * cols, min(tw * cols + cols, W)
-                needs_nan, inexact_tile = _tile_exact(xs, src, out, b, h0, h1, w0, w1, exponents[tw], scale_values[tw], inverses[w0],
+                needs_nan, inexact_tile = _tile_exact(xs, src, out, b, h0, h1, w0, w1, exponents[tw], scale_values[tw], inverses[tw],
                                                       espec, fast, bs, mode, overflow, key, nbits, explicit, fast_pass)
                 not_exact += inexact_tile
                 if needs_nan:

@@ -235,15 +235,14 @@ def _thresholds(fmt: BlockFormat, saturate: bool, tensor_value: float) -> _br.Th
     return _br.Thresholds(*map(float, midpoints), *[math.inf] * pad, *map(float, np.diff(magnitudes)), *[0.0] * pad, s.sign_bit, s.neg_zero)
 
 
-def _tensor_scale(arr: np.ndarray, fmt: BlockFormat) -> tuple[float, np.ndarray | None]:
-    """Per-tensor scale value and code: amax / (scale max * element max) rounded into the tensor
-    scale format (nearest-even; its smallest normal if that rounds to 0; 1 for an all-zero
-    tensor)."""
+def _tensor_scale(amax: float, fmt: BlockFormat) -> tuple[float, np.ndarray | None]:
+    """Per-tensor scale value and code for a tensor of largest finite magnitude ``amax``:
+    amax / (scale max * element max) rounded into the tensor scale format (nearest-even; its
+    smallest normal if that rounds to 0; 1 for an all-zero tensor)."""
     if fmt.tensor_scale is None:
         return 1.0, None
     tfmt = fmt.tensor_scale
     tspec = float_spec(tfmt)
-    amax = _bk.finite_amax(kernel_input(arr).reshape(-1)) if arr.size else 0.0
     if amax == 0.0:
         code = _bk.round_quotient(1.0, 1.0, tspec, Rounding.NEAREST_EVEN.code)
     else:
@@ -289,19 +288,25 @@ def _run(x, fmt: BlockFormat, rounding, overflow, axis, seed, sr_bits, random_bi
     ov = element_overflow(fmt, overflow)
     rb = None if random_bits is None else layout.to_kernel(_same_shape("random_bits", np.asarray(random_bits), arr.shape))
     key, nbits, explicit = _stochastic_args(mode, seed, sr_bits, rb, arr.size)
-    tensor_value, tensor_code = _tensor_scale(arr, fmt)
     xs = layout.to_kernel(arr)
+    src = kernel_input(xs)
+    rows, cols = layout.tile
+    threads, width = numba.config.NUMBA_NUM_THREADS, layout.kernel_shape[2]
+    scratch, int_scratch = np.empty((threads, 4, width)), np.empty((threads, 3, width), np.int64)
+    maxima = np.empty((0, 0, 0), np.int64)
+    amax = 0.0
+    if fmt.tensor_scale is not None and arr.size:  # the tensor's amax comes with the tile maxima, in one pass
+        maxima = np.empty(layout.scale_kernel_shape, np.int64)
+        amax = _bk.all_tile_maxima(src, rows, cols, int_scratch, maxima)
+    tensor_value, tensor_code = _tensor_scale(amax, fmt)
     espec = _element_spec(fmt.element)
     fast, use_fast = _row_pass(fmt, ov, xs.dtype, tensor_value)
     out = np.empty(layout.kernel_shape, dtype=fmt.element.code_dtype if dtype is None else dtype)
     scales = np.empty(layout.scale_kernel_shape, dtype=fmt.scale.code_dtype)
-    rows, cols = layout.tile
     sspec = float_spec(fmt.scale)
     sfast = _nf.nearest_spec_of(sspec, 52, True, True)
-    threads, width = numba.config.NUMBA_NUM_THREADS, layout.kernel_shape[2]
-    scratch, int_scratch = np.empty((threads, 4, width)), np.empty((threads, 3, width), np.int64)
     reciprocals = _reciprocals(fmt.scale) if fmt.scale_rule is ScaleRule.ROUND else np.empty(0)
-    invalid, inexact = _bk.block_kernel(xs, kernel_input(xs), out, scales, scratch, int_scratch, espec, fast, sspec, sfast, reciprocals,
+    invalid, inexact = _bk.block_kernel(xs, src, out, scales, maxima, scratch, int_scratch, espec, fast, sspec, sfast, reciprocals,
                                         _block_spec(fmt, tensor_value),
                                         rows, cols, mode.code, ov.code, key, nbits, explicit, use_fast)
     _raise_invalid(invalid, nan_policy, fmt)

@@ -187,6 +187,26 @@ def test_nvfp4_two_level_scales():
     assert np.all(np.abs(block_scales / (np.abs(blocks).max(-1) / 6) - 1) <= 2.0**-3)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_nvfp4_tensor_amax_is_over_finite_values(dtype):
+    x = np.random.default_rng(5).standard_normal((6, 40)).astype(dtype)
+    finite_amax = float(np.abs(x).max())
+    x[1, 3], x[4, 17], x[5, 39] = np.inf, -np.inf, np.nan
+    codes = numsim.encode(x, "nvfp4", nan_policy="zero")
+    assert numsim.decode(codes.tensor_scale, "fp32") == np.float32(finite_amax / (448 * 6))
+
+
+@pytest.mark.parametrize("name", ["nvfp4", "mxfp8_e4m3"])
+@pytest.mark.parametrize("shape", [(0, 32), (4, 0), (0,)])
+def test_empty_tensors(name, shape):
+    x = np.zeros(shape, np.float32)
+    codes = numsim.encode(x, name)
+    assert codes.elements.shape == shape and numsim.quantize(x, name).shape == shape
+    assert numsim.decode(codes, name).shape == shape
+    if name == "nvfp4":  # an all-zero tensor has tensor scale 1
+        assert int(codes.tensor_scale) == int(np.float32(1).view(np.uint32))
+
+
 def test_ragged_blocks_read_nothing_beyond_the_array():
     fmt = numsim.get_format("mxfp4")
     x = np.random.default_rng(0).standard_normal(33)

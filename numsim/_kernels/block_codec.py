@@ -278,12 +278,18 @@ def tile_row_scales(maxima, like, bs, sspec, sfast, reciprocals, codes, exponent
 
 
 @njit(parallel=True, cache=JIT_CACHE)
-def finite_amax(src):
-    """Largest finite magnitude of the binary32/binary64 bit patterns ``src`` (flat), 0 if none."""
+def all_tile_maxima(src, rows, cols, int_scratch, maxima):
+    """Largest finite magnitude bits of every tile of ``src`` (``(B, H, W)`` binary32/binary64 bit
+    patterns) into ``maxima`` (``(B, tile rows, tile columns)`` int64; ``int_scratch`` as for
+    :func:`block_kernel`). Returns the largest finite magnitude of the whole tensor, 0 if none:
+    the amax of a per-tensor scale, found in the same pass."""
+    B, H, W = src.shape
+    n_th = maxima.shape[1]
     m = np.int64(0)
-    for i in prange(src.size):
-        a, inf = magnitude_bits(src[i])
-        m = max(m, a if a < inf else np.int64(0))
+    for t in prange(B * n_th):
+        b, th = t // n_th, t % n_th
+        _tile_maxima(src, b, th * rows, min(th * rows + rows, H), cols, int_scratch[get_thread_id(), 0], maxima[b, th])
+        m = max(m, maxima[b, th].max())
     return float_from_bits(m, src)
 
 
@@ -383,13 +389,15 @@ def _tile_exact(xs, src, out, b, h0, h1, w0, w1, e, value, inverse, espec, fast,
 
 
 @njit(parallel=True, cache=JIT_CACHE)
-def block_kernel(xs, src, out, scales, scratch, int_scratch, espec, fast, sspec, sfast, reciprocals, bs, rows, cols, mode, overflow, key, nbits, explicit, use_fast):
+def block_kernel(xs, src, out, scales, maxima, scratch, int_scratch, espec, fast, sspec, sfast, reciprocals, bs, rows, cols, mode, overflow, key, nbits, explicit, use_fast):
     """Block-quantize ``xs`` (float32/float64 ``(B, H, W)``; ``src`` its bit view) by tile rows:
     element codes, or values when ``out`` is a float array, into ``out``; scale codes into
-    ``scales`` (one per tile). ``scratch`` (``(threads, 4, W)`` float64) and ``int_scratch``
-    (``(threads, 3, W)`` int64) are per-thread buffers for rows and tile parameters.
+    ``scales`` (one per tile). ``maxima`` holds the tiles' largest finite magnitude bits when
+    :func:`all_tile_maxima` has found them (empty otherwise). ``scratch`` (``(threads, 4, W)``
+    float64) and ``int_scratch`` (``(threads, 3, W)`` int64) are per-thread buffers for rows and
+    tile parameters.
 
-    Per tile row: the largest finite magnitude of each tile and the scales of all of them
+    Per tile row: the largest finite magnitude of each tile (unless given) and the scales of all of them
     (:func:`tile_row_scales`); then, for nearest-even, the vectorised pass of ``fast`` over each
     row (:mod:`numsim._kernels.block_rows`: a Pow2Bits, Thresholds, NearestSpec or FixedSpec);
     then the exact rule for the tiles holding elements that pass leaves undecided (every tile,
@@ -410,7 +418,10 @@ def block_kernel(xs, src, out, scales, scratch, int_scratch, espec, fast, sspec,
         row_buffers, shifts = scratch[thread, :2], int_scratch[thread, 0]
         scale_values, inverses = scratch[thread, 2, :n_tw], scratch[thread, 3, :n_tw]
         tile_maxima, exponents = int_scratch[thread, 1, :n_tw], int_scratch[thread, 2, :n_tw]
-        _tile_maxima(src, b, h0, h1, cols, shifts, tile_maxima)  # shifts serves as work space first
+        if maxima.size > 0:
+            tile_maxima = maxima[b, th]
+        else:
+            _tile_maxima(src, b, h0, h1, cols, shifts, tile_maxima)  # shifts serves as work space first
         tile_row_scales(tile_maxima, src, bs, sspec, sfast, reciprocals, scales[b, th], exponents, scale_values, inverses)
         pending = not fast_pass
         not_exact = 0
@@ -418,7 +429,7 @@ def block_kernel(xs, src, out, scales, scratch, int_scratch, espec, fast, sspec,
             for tw in range(n_tw):
                 spread_tile(row_buffers, shifts, tw * cols, min(tw * cols + cols, W), exponents[tw], scale_values[tw], inverses[tw], fast)
             for h in range(h0, h1):
-                row_pending, row_inexact = row_pass(xs, src, out, b, h, row_buffers, shifts, espec, fast, exact_quotients)
+                row_pending, row_inexact = row_pass(xs, src, out, b, h, row_buffers, shifts, scale_values, cols, espec, fast, exact_quotients)
                 pending |= row_pending > 0
                 not_exact += row_inexact
         bad = 0

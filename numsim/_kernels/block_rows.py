@@ -12,7 +12,9 @@ chosen by the type of the ``fast`` parameters:
   bound moved by ``e`` and writes binary32 results, which are always exact.
 * :class:`Thresholds` (elements with at most 8 magnitudes, such as FP4, under any scale that keeps
   the products exact): the element's magnitude index is the number of rounding midpoints times
-  the scale that ``|x|`` exceeds, compared exactly in float64; ties go to the even code.
+  the scale that ``|x|`` exceeds, compared exactly in float64; ties go to the even code. This
+  pass goes tile by tile instead, with the tile's thresholds in registers (no spread row), and
+  fixed-length loops for tiles 16 and 32 wide.
 * the quotient formulas (any other element): the float64 ``x * (1 / scale)`` rounded by the
   formulas of :mod:`numsim._kernels.nearest_fast` (or of fixed point), exact for power-of-two
   scales and within 2 ulps otherwise, in which case quotients near a rounding midpoint are
@@ -346,24 +348,25 @@ def _is_negative_impl(u):
 
 
 @njit(cache=JIT_CACHE, inline="always")
-def _thresholds_row(xs, src, out, b, h, scales_row, t):
-    """Nearest-even along one row by counting the midpoints times the scale (``scales_row``: the
-    scale of each element's tile) that |x| exceeds; every product and comparison is exact.
-    Returns ``(NaN/Inf inputs left to the exact rule, inexact float32 values)``."""
+def _thresholds_span(xs, src, out, b, h, w0, n, s, t):
+    """Nearest-even of ``xs[b, h, w0:w0 + n]`` in a tile with scale ``s`` by counting the
+    midpoints times ``s`` that |x| exceeds; every product and comparison is exact. Returns
+    ``(NaN/Inf inputs left to the exact rule, inexact float32 values)``."""
     values = holds_values(out)
     midpoints, steps = _midpoints_and_steps(t)
+    bounds = (midpoints[0] * s, midpoints[1] * s, midpoints[2] * s, midpoints[3] * s,
+              midpoints[4] * s, midpoints[5] * s, midpoints[6] * s)
     pending = 0
     inexact = 0
-    for w in range(xs.shape[2]):
+    for w in range(w0, w0 + n):
         ax = abs(np.float64(xs[b, h, w]))
-        s = scales_row[w]
         negative = is_negative(src[b, h, w])
         finite = ax < math.inf
         pending += not finite
         if values:
             v = 0.0
             for i in range(7):
-                v += steps[i] if _beyond(ax, midpoints[i] * s, i) else 0.0
+                v += steps[i] if _beyond(ax, bounds[i], i) else 0.0
             v *= s
             v = -v if negative & ((v != 0) | (t.neg_zero != 0)) else v
             out[b, h, w] = v
@@ -371,9 +374,39 @@ def _thresholds_row(xs, src, out, b, h, scales_row, t):
         else:
             c = np.int64(0)
             for i in range(7):
-                c += _beyond(ax, midpoints[i] * s, i)
+                c += _beyond(ax, bounds[i], i)
             out[b, h, w] = c | (t.sign_bit if negative & ((c != 0) | (t.neg_zero != 0)) else np.int64(0))
     return pending, inexact
+
+
+@njit(cache=JIT_CACHE, inline="always")
+def _thresholds_tiles(xs, src, out, b, h, tile_values, cols, t):
+    """:func:`_thresholds_span` over the full tiles of a row (inlined with a literal ``cols``, the
+    span has a fixed trip count that LLVM unrolls and vectorises) and its ragged end."""
+    W = xs.shape[2]
+    n_full = W // cols
+    pending = 0
+    inexact = 0
+    for tw in range(n_full):
+        p, i = _thresholds_span(xs, src, out, b, h, tw * cols, cols, tile_values[tw], t)
+        pending += p
+        inexact += i
+    if n_full * cols < W:
+        p, i = _thresholds_span(xs, src, out, b, h, n_full * cols, W - n_full * cols, tile_values[n_full], t)
+        pending += p
+        inexact += i
+    return pending, inexact
+
+
+@njit(cache=JIT_CACHE)
+def _thresholds_row(xs, src, out, b, h, tile_values, cols, t):
+    """Nearest-even along one row by thresholds, tile by tile, scales read from ``tile_values``:
+    the common widths 16 and 32 get fixed-length tile loops."""
+    if cols == 16:
+        return _thresholds_tiles(xs, src, out, b, h, tile_values, 16, t)
+    if cols == 32:
+        return _thresholds_tiles(xs, src, out, b, h, tile_values, 32, t)
+    return _thresholds_tiles(xs, src, out, b, h, tile_values, cols, t)
 
 
 # ---- dispatch on the pass --------------------------------------------------------------------
@@ -395,12 +428,8 @@ def _spread_tile_impl(rows, shifts, w0, w1, e, value, inverse, fast):
             shifts[w0:w1] = pow2_shift(e, fast)
 
         return spread_shift
-    if cls is Thresholds:
-
-        def spread_value(rows, shifts, w0, w1, e, value, inverse, fast):
-            rows[1, w0:w1] = value
-
-        return spread_value
+    if cls is Thresholds:  # reads the tile values themselves
+        return lambda rows, shifts, w0, w1, e, value, inverse, fast: None
     if cls in (NearestSpec, FixedSpec):
 
         def spread_both(rows, shifts, w0, w1, e, value, inverse, fast):
@@ -411,22 +440,23 @@ def _spread_tile_impl(rows, shifts, w0, w1, e, value, inverse, fast):
     return None
 
 
-def row_pass(xs, src, out, b, h, rows, shifts, espec, fast, exact_quotients):
+def row_pass(xs, src, out, b, h, rows, shifts, tile_values, cols, espec, fast, exact_quotients):
     """Round row ``h`` of batch ``b`` by the pass of ``fast`` (``exact_quotients``: the scales are
-    powers of two). Returns ``(elements left to the exact rule, inexact float32 values)``."""
+    powers of two); the row buffers hold the spread scale parameters, ``tile_values`` the scale of
+    each tile of width ``cols``. Returns ``(elements left to the exact rule, inexact float32 values)``."""
     raise NotImplementedError("only callable from Numba kernels")
 
 
 @overload(row_pass, jit_options={"cache": JIT_CACHE})
-def _row_pass_impl(xs, src, out, b, h, rows, shifts, espec, fast, exact_quotients):
+def _row_pass_impl(xs, src, out, b, h, rows, shifts, tile_values, cols, espec, fast, exact_quotients):
     cls = getattr(fast, "instance_class", None)
     if cls is Pow2Bits:
-        return lambda xs, src, out, b, h, rows, shifts, espec, fast, exact_quotients: _pow2_row(src, out, b, h, shifts, fast)
+        return lambda xs, src, out, b, h, rows, shifts, tile_values, cols, espec, fast, exact_quotients: _pow2_row(src, out, b, h, shifts, fast)
     if cls is Thresholds:
-        return lambda xs, src, out, b, h, rows, shifts, espec, fast, exact_quotients: _thresholds_row(xs, src, out, b, h, rows[1], fast)
+        return lambda xs, src, out, b, h, rows, shifts, tile_values, cols, espec, fast, exact_quotients: _thresholds_row(xs, src, out, b, h, tile_values, cols, fast)
     if cls in (NearestSpec, FixedSpec):
 
-        def quotient_pass(xs, src, out, b, h, rows, shifts, espec, fast, exact_quotients):
+        def quotient_pass(xs, src, out, b, h, rows, shifts, tile_values, cols, espec, fast, exact_quotients):
             if exact_quotients:  # constant slack at each call site: the unused test folds away
                 return _quotient_row(xs, out, b, h, rows[0], rows[1], espec, fast, -1)
             return _quotient_row(xs, out, b, h, rows[0], rows[1], espec, fast, QUOTIENT_SLACK)

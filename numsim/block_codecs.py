@@ -23,7 +23,7 @@ import numpy as np
 from ._kernels import block_codec as _bk
 from ._kernels import block_rows as _br
 from ._kernels import nearest_fast as _nf
-from .blocks import BlockFormat, ScaleRule, _precision
+from .blocks import BlockFormat, ScaleRule
 from .codecs import (
     _stochastic_args,
     _table,
@@ -32,7 +32,7 @@ from .codecs import (
     float_spec,
     kernel_input,
 )
-from .formats import TABLE_BITS, FloatFormat, Format
+from .formats import TABLE_BITS, FloatFormat, Format, significand_bits
 from .rounding import Overflow, Rounding
 
 
@@ -228,7 +228,7 @@ def _thresholds(fmt: BlockFormat, saturate: bool, tensor_value: float) -> _br.Th
     scale_precision = 1 if fmt.scale_rule.power_of_two else scale.precision + (fmt.tensor_scale.precision if fmt.tensor_scale else 0)
     smallest = magnitudes[1] / 2 * scale.min_subnormal * tensor_value
     largest = magnitudes[-1] * scale.max * tensor_value
-    if _precision(element) + 1 + scale_precision > 53 or not 2.0**-960 < smallest <= largest < 2.0**960:
+    if significand_bits(element) + 1 + scale_precision > 53 or not 2.0**-960 < smallest <= largest < 2.0**960:
         return None
     midpoints = (magnitudes[:-1] + magnitudes[1:]) / 2
     pad = 7 - len(midpoints)

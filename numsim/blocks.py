@@ -45,7 +45,7 @@ import math
 from dataclasses import dataclass
 from enum import Enum
 
-from .formats import FixedFormat, FloatFormat, Format, Specials, _check_int
+from .formats import FixedFormat, FloatFormat, Format, Specials, _check_int, significand_bits
 from .rounding import Rounding
 
 
@@ -128,7 +128,7 @@ class BlockFormat:
             raise ValueError(f"scale_rounding must be a deterministic mode, got {scale_rounding.value!r}")
         if tensor is not None and rule is not ScaleRule.ROUND:
             raise ValueError(f"tensor_scale (two-level scaling) needs scale_rule='round', got {rule.value!r}")
-        precision = _precision(element) + (1 if rule.power_of_two else scale.precision) + (tensor.precision if tensor else 0)
+        precision = significand_bits(element) + (1 if rule.power_of_two else scale.precision) + (tensor.precision if tensor else 0)
         if precision > 53:
             raise ValueError(
                 f"element x scale products need {precision} significant bits, more than float64 holds (53); "
@@ -151,7 +151,7 @@ class BlockFormat:
     @property
     def element_mantissa_bits(self) -> int:
         """Mantissa bits of the element (``bits - 2`` for integers): the ``even`` rule's precision - 1."""
-        return _precision(self.element) - 1
+        return significand_bits(self.element) - 1
 
     @property
     def bits_per_element(self) -> float:
@@ -213,12 +213,6 @@ def _block_shape(block_size, block_shape) -> tuple[int, ...]:
     if block_size is not None and _check_int("block_size", block_size, 1) != math.prod(shape):
         raise ValueError(f"block_size={block_size} does not match block_shape={shape} ({math.prod(shape)} elements per tile)")
     return shape
-
-
-def _precision(fmt: Format) -> int:
-    if isinstance(fmt, FloatFormat):
-        return fmt.precision
-    return fmt.bits - 1 if fmt.signed else fmt.bits
 
 
 def bfp(mantissa_bits: int, block_size: int = 16, exponent_bits: int = 8, *, sign_magnitude: bool = True) -> BlockFormat:

@@ -492,3 +492,15 @@ class FixedFormat(_FixedPoint):
             f"FixedFormat(bits={self.bits}, frac_bits={self.frac_bits}, signed={self.signed}, "
             f"symmetric={self.symmetric}, sign_magnitude={self.sign_magnitude})"
         )
+
+
+def significand_bits(fmt: Format) -> int:
+    """Most significant bits any value of ``fmt`` needs: the precision of a float format, the
+    magnitude bits of an integer or fixed-point one.
+
+    >>> significand_bits(FloatFormat(4, 3)), significand_bits(IntFormat(8))
+    (4, 7)
+    """
+    if isinstance(fmt, FloatFormat):
+        return fmt.precision
+    return fmt.bits - 1 if fmt.signed else fmt.bits

@@ -34,6 +34,7 @@ from .codec import (
     split_input,
 )
 from .block_rows import F64_LIKE, QUOTIENT_SLACK, as_stored, element_pending, fast_redo, holds_values, row_pass, spread_tile
+from .exact import divide
 from .nearest_fast import _code, _value, float_from_bits
 from .rounding import NEAREST_EVEN, SATURATE, STOCHASTIC_A, msb, random_bits
 
@@ -68,26 +69,6 @@ def float_parts(v):
     """``(mag, e2)`` with ``v = mag * 2^e2`` for a positive finite float64."""
     m, ex = math.frexp(v)
     return np.int64(m * 9007199254740992.0), np.int64(ex - 53)
-
-
-@njit(cache=JIT_CACHE)
-def divide(num, num_e2, den, den_e2, want):
-    """``num 2^num_e2 / (den 2^den_e2)`` as ``(mag, e2)``: ``mag`` has at least ``want`` (<= 60)
-    significant bits followed by a sticky lowest bit, which keeps every rounding decision of a
-    format of up to ``want - 2`` bits of precision plus residual bits exact. ``0 < den < 2^53``."""
-    q = num // den
-    r = num % den
-    e2 = num_e2 - den_e2
-    step = 62 - (msb(den) + 1)
-    while q == 0 or msb(q) + 1 < want:
-        have = 0 if q == 0 else msb(q) + 1
-        k = min(step, want - have)
-        r <<= k
-        q = (q << k) | (r // den)
-        r = r % den
-        e2 -= k
-    q = (q << 1) | (r != 0)
-    return q, e2 - 1
 
 
 # ---- element formats: float and fixed point through one interface ----------------------------

@@ -5,6 +5,7 @@
 [1.125, 288.0]
 """
 
+from .arithmetic import add, div, fma, mul, sqrt, sub
 from .blocks import BlockFormat, ScaleRule, bfp
 from .codecs import decode, decode_table, encode, quantize
 from .formats import FixedFormat, FloatFormat, Format, IntFormat, Specials
@@ -25,13 +26,17 @@ __all__ = [
     "Rounding",
     "ScaleRule",
     "Specials",
+    "add",
     "aliases",
     "bfp",
     "channel_magnitudes",
     "decode",
+    "div",
     "decode_table",
     "encode",
+    "fma",
     "get_format",
+    "mul",
     "pack",
     "p3109_format",
     "quantize",
@@ -39,5 +44,7 @@ __all__ = [
     "registered_formats",
     "reorder_channels",
     "restore_channels",
+    "sqrt",
+    "sub",
     "unpack",
 ]

@@ -1,0 +1,218 @@
+"""Correctly rounded elementwise arithmetic in any numsim format.
+
+``add``, ``sub``, ``mul``, ``div``, ``fma`` and ``sqrt`` compute the exact result of values that
+are representable in their input formats and round it once into the result format, with every
+rounding mode, overflow policy and flag of :func:`numsim.quantize`. IEEE 754 semantics carry over
+to every format: signed zeros (``x + (-x)`` is +0, or -0 when rounding toward negative), NaN
+propagation (the first NaN operand, its sign and payload), infinities, and invalid operations
+(``Inf - Inf``, ``0 * Inf``, ``0 / 0``, ``Inf / Inf``, the square root of a negative number) that
+give the default NaN where the result format has one, and follow ``nan_policy`` where it has none.
+Integer and fixed-point results are exact, saturated or wrapped as ``overflow`` says.
+
+>>> import numsim
+>>> numsim.add(1.0, 0.0625, "e4m3").tolist()  # a tie between 1 and 1.125: to the even one
+1.0
+>>> numsim.mul([1.5, -0.0], [1.5, 3.0], "e4m3").tolist()
+[2.25, -0.0]
+>>> numsim.sqrt(2.0, "bf16").tolist()
+1.4140625
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._kernels import elementwise as _ew
+from ._kernels.exact import WINDOW_BITS
+from .codecs import (
+    _check_flags,
+    _check_overflow,
+    _output_dtype,
+    _scalar_result,
+    _stochastic_args,
+    _table,
+    fixed_spec,
+    float_spec,
+    quantize,
+)
+from .formats import TABLE_BITS, FloatFormat, Format, significand_bits
+from .registry import get_format
+from .rounding import Rounding
+
+_EMPTY = np.empty(0, np.uint64)
+_OPERAND_NAMES = ("a", "b", "c")
+
+
+def add(a, b, fmt, rounding="nearest_even", overflow=None, *, a_format=None, b_format=None, **options) -> np.ndarray:
+    """``a + b`` rounded once into ``fmt``; inputs must be representable in ``a_format`` and
+    ``b_format`` (default: ``fmt``). Options as for :func:`elementwise`.
+
+    >>> add([1.0, 1.0], [2.0**-4, -1.0], "e4m3", "toward_negative").tolist()
+    [1.0, -0.0]
+    """
+    return elementwise("add", (a, b), fmt, rounding, overflow, (a_format, b_format), **options)
+
+
+def sub(a, b, fmt, rounding="nearest_even", overflow=None, *, a_format=None, b_format=None, **options) -> np.ndarray:
+    """``a - b`` rounded once into ``fmt``.
+
+    >>> sub(1.0, 2.0**-12, "fp16", "toward_zero").tolist()  # 1 - 2^-12 lies between fp16 neighbours
+    0.99951171875
+    """
+    return elementwise("sub", (a, b), fmt, rounding, overflow, (a_format, b_format), **options)
+
+
+def mul(a, b, fmt, rounding="nearest_even", overflow=None, *, a_format=None, b_format=None, **options) -> np.ndarray:
+    """``a * b`` rounded once into ``fmt`` (the exact product; approximate multipliers belong to
+    datapaths).
+
+    >>> mul(3.0, 4.0, "e2m1").tolist()  # 12 saturates to the largest E2M1 value
+    6.0
+    """
+    return elementwise("mul", (a, b), fmt, rounding, overflow, (a_format, b_format), **options)
+
+
+def div(a, b, fmt, rounding="nearest_even", overflow=None, *, a_format=None, b_format=None, **options) -> np.ndarray:
+    """``a / b`` rounded once into ``fmt``; ``x / 0`` is a signed infinity where ``fmt`` has one.
+
+    >>> div([1.0, 1.0], [3.0, -0.0], "fp16").tolist()
+    [0.333251953125, -inf]
+    """
+    return elementwise("div", (a, b), fmt, rounding, overflow, (a_format, b_format), **options)
+
+
+def fma(a, b, c, fmt, rounding="nearest_even", overflow=None, *, a_format=None, b_format=None, c_format=None, **options) -> np.ndarray:
+    """``a * b + c`` with one rounding (the product is exact).
+
+    >>> fma(1.0 + 2.0**-7, 1.0 - 2.0**-7, -1.0, "bf16").tolist()  # exactly -2^-14
+    -6.103515625e-05
+    """
+    return elementwise("fma", (a, b, c), fmt, rounding, overflow, (a_format, b_format, c_format), **options)
+
+
+def sqrt(a, fmt, rounding="nearest_even", overflow=None, *, a_format=None, **options) -> np.ndarray:
+    """Square root of ``a`` rounded once into ``fmt`` (``sqrt(-0) = -0``).
+
+    >>> sqrt([2.0, 2.25], "e4m3").tolist()
+    [1.375, 1.5]
+    """
+    return elementwise("sqrt", (a,), fmt, rounding, overflow, (a_format,), **options)
+
+
+_OPS = {"add": _ew.ADD, "sub": _ew.SUB, "mul": _ew.MUL, "div": _ew.DIV, "fma": _ew.FMA, "sqrt": _ew.SQRT}
+
+
+def elementwise(
+    op: str,
+    operands: tuple,
+    fmt: Format | str,
+    rounding: Rounding | str = "nearest_even",
+    overflow=None,
+    formats: tuple = (None, None, None),
+    *,
+    quantize_inputs: bool = False,
+    input_rounding: Rounding | str = "nearest_even",
+    dtype=np.float64,
+    seed=None,
+    sr_bits: int = 32,
+    random_bits=None,
+    ftz: bool = False,
+    daz: bool = False,
+    nan_policy: str = "raise",
+) -> np.ndarray:
+    """Round ``op`` (``"add"``, ``"sub"``, ``"mul"``, ``"div"``, ``"fma"`` or ``"sqrt"``) of the
+    broadcast ``operands`` once into ``fmt``.
+
+    ``formats`` are the operands' formats (``None``: ``fmt``); operand values must be
+    representable in them unless ``quantize_inputs`` is set, which rounds them there first with
+    ``input_rounding``. ``daz`` treats operands that are subnormal in their format as zeros of
+    the same sign; ``ftz`` flushes subnormal results to zero. ``rounding``, ``overflow``,
+    ``seed``, ``sr_bits``, ``random_bits`` (one per result element), ``nan_policy`` and ``dtype``
+    mean what they mean for :func:`numsim.quantize`. Returns the values, shaped like the
+    broadcast operands.
+    """
+    if op not in _OPS:
+        raise ValueError(f"op must be one of {', '.join(_OPS)}, got {op!r}")
+    out_fmt = get_format(fmt)
+    if not isinstance(out_fmt, Format):
+        raise TypeError(f"fmt must be a scalar format (elementwise arithmetic does not take block formats), got {out_fmt.name}")
+    mode = Rounding.parse(rounding)
+    ov = _check_overflow(out_fmt, overflow)
+    _check_flags(ftz, daz, nan_policy)
+    if not isinstance(quantize_inputs, (bool, np.bool_)):
+        raise TypeError(f"quantize_inputs must be True or False, got {quantize_inputs!r}")
+    in_fmts = [out_fmt if f is None else _scalar_format(f, name) for f, name in zip(formats, _OPERAND_NAMES)]
+    _check_widths(op, in_fmts, out_fmt, mode, sr_bits)
+    arrays = np.broadcast_arrays(*(np.asarray(x) for x in operands))
+    shape = arrays[0].shape
+    bits = [
+        _operand(x, f, name, bool(quantize_inputs), input_rounding, bool(daz))
+        for x, f, name in zip(arrays, in_fmts, _OPERAND_NAMES)
+    ]
+    bits += [_EMPTY] * (3 - len(bits))
+    size = int(np.prod(shape))
+    key, nbits, explicit = _stochastic_args(mode, seed, sr_bits, None if random_bits is None else _shaped(random_bits, shape), size)
+    out_dtype = _output_dtype(dtype, out_fmt)
+    out = np.empty(size, out_dtype)
+    out_bits = out.view(np.int64) if out_dtype == np.float64 else np.empty(0, np.int64)
+    is_float = isinstance(out_fmt, FloatFormat)
+    table = _table(out_fmt, out_dtype) if is_float and out_fmt.bits <= TABLE_BITS else np.empty(0, out_dtype)
+    spec = float_spec(out_fmt) if is_float else fixed_spec(out_fmt)
+    invalid, undecided = _ew.elementwise(_OPS[op], *bits, out, out_bits, table, spec, mode.code, ov.code, key, nbits, explicit, bool(ftz))
+    if undecided:
+        raise ValueError(
+            f"{undecided} result(s) of {op} are so far beyond the range of {out_fmt.name} that wrapping them needs "
+            f"bits below the {WINDOW_BITS} that numsim keeps; use overflow='saturate' or a wider result format"
+        )
+    if invalid and nan_policy == "raise":
+        raise ValueError(
+            f"{invalid} result(s) of {op} need a NaN (NaN operands or invalid operations such as Inf - Inf, 0 * Inf, "
+            f"0 / 0, sqrt of a negative number), which {out_fmt.name} does not have; pass nan_policy='zero' to get 0"
+        )
+    return _scalar_result(out.reshape(shape))
+
+
+def _scalar_format(f, name: str) -> Format:
+    fmt = get_format(f)
+    if not isinstance(fmt, Format):
+        raise TypeError(f"{name}_format must be a scalar format, got the block format {fmt.name}")
+    return fmt
+
+
+def _check_widths(op: str, in_fmts: list[Format], out_fmt: Format, mode: Rounding, sr_bits) -> None:
+    """Refuse the few combinations whose exact intermediate would not fit the kernels' window."""
+    widest = max(significand_bits(f) for f in in_fmts)
+    if op == "fma" and widest > 31:
+        raise ValueError(f"fma takes operand formats of at most 31 significant bits (its exact product must fit 62 bits); got {widest}")
+    if mode.is_stochastic and isinstance(sr_bits, int) and significand_bits(out_fmt) + sr_bits > WINDOW_BITS - 1:
+        raise ValueError(
+            f"stochastic rounding into {out_fmt.name} ({significand_bits(out_fmt)} significant bits) with sr_bits={sr_bits} needs "
+            f"more than the {WINDOW_BITS - 1} exact bits numsim keeps; use sr_bits <= {WINDOW_BITS - 1 - significand_bits(out_fmt)}"
+        )
+
+
+def _operand(x: np.ndarray, fmt: Format, name: str, quantize_inputs: bool, input_rounding, daz: bool) -> np.ndarray:
+    """Float64 bits of operand ``x`` as a value of ``fmt`` (checked, or rounded there)."""
+    if quantize_inputs:
+        values = np.asarray(quantize(x, fmt, input_rounding, nan_policy="zero"), np.float64)
+    else:
+        values = np.asarray(quantize(x, fmt, "toward_zero", nan_policy="zero"), np.float64)
+        with np.errstate(invalid="ignore"):  # signalling NaN patterns
+            given = x.astype(np.float64)
+        bad = ~((values == given) | (np.isnan(values) & np.isnan(given)))
+        if bad.any():
+            first = given[bad].flat[0]
+            raise ValueError(
+                f"{name} holds {int(bad.sum())} value(s) that {fmt.name} cannot represent (first: {first!r}); "
+                f"pass {name}_format= the format the values come from, or quantize_inputs=True to round them into {fmt.name}"
+            )
+    if daz and isinstance(fmt, FloatFormat):
+        values = np.where(np.abs(values) < fmt.min_normal, np.copysign(0.0, values), values)
+    return np.ascontiguousarray(values, np.float64).reshape(-1).view(np.uint64)
+
+
+def _shaped(random_bits, shape) -> np.ndarray:
+    rb = np.asarray(random_bits)
+    if rb.shape != shape:
+        raise ValueError(f"random_bits must have the broadcast shape of the operands {shape}, got {rb.shape}")
+    return rb

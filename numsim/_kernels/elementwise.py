@@ -69,10 +69,8 @@ def exact_add(x, y, mode):
     """``x + y`` exactly (as a window when the sum needs more than 62 bits)."""
     kx, nx, mx, ex, _ = x
     ky, ny, my, ey, _ = y
-    if kx == KIND_NAN:
-        return x
-    if ky == KIND_NAN:
-        return y
+    if kx == KIND_NAN or ky == KIND_NAN:
+        return x if kx == KIND_NAN else y
     if kx == KIND_INF:
         return _default_nan() if ky == KIND_INF and nx != ny else x
     if ky == KIND_INF:
@@ -94,10 +92,8 @@ def exact_mul(x, y):
     """``x * y`` exactly (significands below 2^31 each keep the product below 2^62)."""
     kx, nx, mx, ex, _ = x
     ky, ny, my, ey, _ = y
-    if kx == KIND_NAN:
-        return x
-    if ky == KIND_NAN:
-        return y
+    if kx == KIND_NAN or ky == KIND_NAN:
+        return x if kx == KIND_NAN else y
     negative = nx != ny
     if (kx == KIND_INF and ky == KIND_ZERO) or (kx == KIND_ZERO and ky == KIND_INF):
         return _default_nan()
@@ -114,10 +110,8 @@ def exact_div(x, y):
     """``x / y`` as a window."""
     kx, nx, mx, ex, _ = x
     ky, ny, my, ey, _ = y
-    if kx == KIND_NAN:
-        return x
-    if ky == KIND_NAN:
-        return y
+    if kx == KIND_NAN or ky == KIND_NAN:
+        return x if kx == KIND_NAN else y
     negative = nx != ny
     if kx == KIND_INF:
         return _default_nan() if ky == KIND_INF else _special(KIND_INF, negative)

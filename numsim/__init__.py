@@ -5,6 +5,7 @@
 [1.125, 288.0]
 """
 
+from . import metrics
 from .arithmetic import add, div, fma, mul, sqrt, sub
 from .blocks import BlockFormat, ScaleRule, bfp
 from .codecs import decode, decode_table, encode, quantize
@@ -36,6 +37,7 @@ __all__ = [
     "encode",
     "fma",
     "get_format",
+    "metrics",
     "mul",
     "pack",
     "p3109_format",

@@ -62,7 +62,11 @@ def test_nearest_rounding_is_within_half_an_ulp(x, name):
     assert metrics.ulp_error([x], [q], fmt)[0] <= 0.5
 
 
-@given(st.lists(st.floats(-1e3, 1e3), min_size=1, max_size=20), st.floats(0.001, 0.1), st.integers(-10, 10))
+# magnitudes whose squares and power-of-two multiples stay normal, so that scaling is exact
+moderate = st.one_of(st.just(0.0), st.floats(1e-3, 1e3), st.floats(-1e3, -1e-3))
+
+
+@given(st.lists(moderate, min_size=1, max_size=20), st.floats(0.001, 0.1), st.integers(-10, 10))
 def test_sqnr_and_relative_errors_are_scale_invariant(xs, noise, k):
     exact = np.array(xs)
     approx = exact * (1 + noise)

@@ -167,7 +167,8 @@ def _result_code_impl(r, spec, mode, overflow, rbits, nbits, ftz):
 
         def fixed_result(r, spec, mode, overflow, rbits, nbits, ftz):
             kind, negative, mag, e2, _ = r
-            if kind == KIND_FINITE and overflow == WRAP and msb(mag) >= WINDOW_BITS and e2 + nbits + 2 > -spec.frac_bits:
+            residual = nbits if mode >= STOCHASTIC_A else 0  # random bits compared below the quantum
+            if kind == KIND_FINITE and overflow == WRAP and msb(mag) >= WINDOW_BITS and e2 + residual + 2 > -spec.frac_bits:
                 return np.int64(-2)
             return encode_fixed_element(kind, negative, mag, e2, spec, mode, overflow, rbits, nbits)
 

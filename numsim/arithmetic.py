@@ -20,6 +20,8 @@ Integer and fixed-point results are exact, saturated or wrapped as ``overflow`` 
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from ._kernels import elementwise as _ew
@@ -143,7 +145,12 @@ def elementwise(
         raise TypeError(f"quantize_inputs must be True or False, got {quantize_inputs!r}")
     in_fmts = [out_fmt if f is None else _scalar_format(f, name) for f, name in zip(formats, _OPERAND_NAMES)]
     _check_widths(op, in_fmts, out_fmt, mode, sr_bits)
-    arrays = np.broadcast_arrays(*(np.asarray(x) for x in operands))
+    given = [np.asarray(x) for x in operands]
+    try:
+        arrays = np.broadcast_arrays(*given)
+    except ValueError:
+        shapes = ", ".join(f"{name} {x.shape}" for name, x in zip(_OPERAND_NAMES, given))
+        raise ValueError(f"the operands of {op} must broadcast to one shape, got {shapes}") from None
     shape = arrays[0].shape
     bits = [
         _operand(x, f, name, bool(quantize_inputs), input_rounding, bool(daz))
@@ -184,7 +191,8 @@ def _check_widths(op: str, in_fmts: list[Format], out_fmt: Format, mode: Roundin
     widest = max(significand_bits(f) for f in in_fmts)
     if op == "fma" and widest > 31:
         raise ValueError(f"fma takes operand formats of at most 31 significant bits (its exact product must fit 62 bits); got {widest}")
-    if mode.is_stochastic and isinstance(sr_bits, int) and significand_bits(out_fmt) + sr_bits > WINDOW_BITS - 1:
+    integral = isinstance(sr_bits, numbers.Integral) and not isinstance(sr_bits, bool)  # others: refused by _stochastic_args
+    if mode.is_stochastic and integral and significand_bits(out_fmt) + int(sr_bits) > WINDOW_BITS - 1:
         raise ValueError(
             f"stochastic rounding into {out_fmt.name} ({significand_bits(out_fmt)} significant bits) with sr_bits={sr_bits} needs "
             f"more than the {WINDOW_BITS - 1} exact bits numsim keeps; use sr_bits <= {WINDOW_BITS - 1 - significand_bits(out_fmt)}"

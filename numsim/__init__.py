@@ -8,8 +8,25 @@
 from . import metrics
 from .arithmetic import add, div, fma, mul, sqrt, sub
 from .blocks import BlockFormat, ScaleRule, bfp
+from .datapath import (
+    Chunked,
+    Datapath,
+    FixedAccumulator,
+    FloatAccumulator,
+    FusedMultiTerm,
+    Kulisch,
+    Pairwise,
+    Sequential,
+    Tree,
+    chunked,
+    kulisch_width,
+    pairwise,
+    sequential,
+    tree,
+)
 from .codecs import decode, decode_table, encode, quantize
 from .formats import FixedFormat, FloatFormat, Format, IntFormat, Specials
+from .multipliers import DRUM, Exact, LMul, Lookup, Mitchell, Truncated
 from .packing import pack, unpack
 from .registry import aliases, get_format, p3109_format, registered_block_formats, registered_formats
 from .reorder import channel_magnitudes, reorder_channels, restore_channels
@@ -18,6 +35,26 @@ from .rounding import Overflow, Rounding
 __version__ = "0.1.0"
 
 __all__ = [
+    "Chunked",
+    "Datapath",
+    "FixedAccumulator",
+    "FloatAccumulator",
+    "FusedMultiTerm",
+    "Kulisch",
+    "Pairwise",
+    "Sequential",
+    "Tree",
+    "chunked",
+    "kulisch_width",
+    "pairwise",
+    "sequential",
+    "tree",
+    "DRUM",
+    "Exact",
+    "LMul",
+    "Lookup",
+    "Mitchell",
+    "Truncated",
     "BlockFormat",
     "FixedFormat",
     "FloatFormat",

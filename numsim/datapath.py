@@ -1,0 +1,618 @@
+"""Dot-product datapaths: one frozen description of how hardware computes ``c + sum_k a_k b_k``.
+
+A :class:`Datapath` names the input formats of A and B, the multiplier, how each product is
+rounded, the accumulator, the summation order, the format of the initial value C and the output
+format. :func:`numsim.matmul` and :func:`numsim.dot` execute it bit for bit; ``hwmodels`` prices
+the same object.
+
+Semantics of one output element ``d = dot(a[0..K), b[0..K), c)``:
+
+1. ``p_k = multiplier(a_k, b_k)`` - an exact number (see :mod:`numsim.multipliers`).
+2. If ``product_format`` is set, ``p_k`` is rounded into it with ``product_rounding``
+   (the format's default overflow policy).
+3. The accumulator and the order combine ``c`` and the ``p_k``; ``c`` is first rounded into the
+   accumulator's value format with the accumulator's rounding (a no-op when it is representable):
+
+   - :class:`FloatAccumulator` ``(fmt, rounding)``: every addition ``x + y`` is exact and then
+     rounded once into ``fmt`` (IEEE 754 rules for zeros, infinities and NaN; an exact zero sum of
+     nonzero addends is +0, -0 under ``toward_negative``). The order decides which additions:
+     ``sequential``: ``s = c; s = s + p_0; s = s + p_1; ...``. ``tree(w)``: ``s = c``; each run of
+     ``w`` consecutive products is summed by a balanced adder tree (level by level, neighbours
+     ``(0,1), (2,3), ...``; an odd last term moves up unchanged), then ``s = s + tree``.
+     ``pairwise``: one tree over all K products, then ``s = c + tree``. ``chunked(n, outer)``:
+     each run of ``n`` products is accumulated from +0 by the accumulator (with ``inner`` order),
+     and the run's result is added to ``s`` (which starts at ``c``) by the ``outer`` accumulator.
+   - :class:`FixedAccumulator` ``(int_bits, frac_bits, overflow, rounding)``: a two's-complement
+     register of ``int_bits + frac_bits`` bits with quantum ``2^-frac_bits``. Each product is
+     rounded to the quantum with ``rounding``, brought into range by ``overflow`` (``wrap``: modulo
+     2^width; ``saturate``: clamped), and added; every addition wraps or saturates. ``c`` must be
+     representable. Orders as for floats.
+   - :class:`Kulisch`: the exact sum of ``c`` and every product (order-independent); an exact
+     zero is +0 unless every addend is -0.
+   - :class:`FusedMultiTerm` ``(n, ...)``: the tensor-core block FMA. K is split into blocks of
+     ``n`` consecutive products; each block ``d = BFMA(products, d)`` aligns the nonzero products
+     (anchor ``E_a + E_b``) and ``d`` (if ``c_placement="inside"``) to the largest exponent
+     ``M = max(anchors, anchor_min)``, keeps each term's magnitude to ``W`` fraction bits below
+     ``2^M`` with ``alignment`` rounding (truncation), sums the integers exactly and rounds the
+     sum once into the accumulator format keeping ``frac_bits`` fraction bits with ``rounding``
+     (overflow gives infinity). Products of an exact multiplier anchor at ``E_a + E_b`` (each
+     operand's exponent, ``emin`` for subnormals); other products at their own exponent (``emin``
+     of their format for subnormals); ``d`` at its exponent (``emin`` of the accumulator format
+     for subnormals). ``chunked(P, outer)`` restarts the chain from +0 every ``P``
+     products and adds each chain's result to the outer accumulator (cuBLAS FP8 promotion).
+
+4. ``d`` is rounded into ``out_format`` with ``out_rounding`` (nothing happens when it is
+   already representable, e.g. when ``out_format`` is the accumulator format).
+
+>>> import numsim
+>>> dp = numsim.Datapath("e4m3", accumulator=numsim.FloatAccumulator("bf16"))
+>>> dp.name
+'e4m3*e4m3 exact -> acc bf16 (sequential) -> bf16'
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import re
+from dataclasses import dataclass, field
+
+from .blocks import BlockFormat
+from .formats import FixedFormat, FloatFormat, Format, IntFormat, significand_bits
+from .multipliers import Exact, Multiplier, get_multiplier
+from .registry import get_format
+from .rounding import Overflow, Rounding
+
+
+def _int_arg(name: str, value, low: int, high: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    if value < low or (high is not None and value > high):
+        allowed = f">= {low}" if high is None else f"in {low}..{high}"
+        raise ValueError(f"{name} must be {allowed}, got {value}")
+    return int(value)
+
+
+def _scalar(name: str, fmt) -> Format:
+    f = get_format(fmt)
+    if not isinstance(f, Format):
+        raise TypeError(f"{name} must be a scalar format, got the block format {f.name}")
+    return f
+
+
+def _float(name: str, fmt) -> FloatFormat:
+    f = _scalar(name, fmt)
+    if not isinstance(f, FloatFormat):
+        raise TypeError(f"{name} must be a float format, got {f.name}")
+    return f
+
+
+# ---- accumulators ------------------------------------------------------------------------------
+
+
+class Accumulator:
+    """Base class of the accumulator specs."""
+
+    exact = False
+
+    @property
+    def name(self) -> str:
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def value_format(self) -> Format:
+        """The format every intermediate sum is a value of."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class FloatAccumulator(Accumulator):
+    """A floating-point accumulator: each addition is rounded once into ``fmt``.
+
+    >>> FloatAccumulator("bf16").name
+    'bf16'
+    >>> FloatAccumulator("fp32", "toward_zero").name
+    'fp32/toward_zero'
+    """
+
+    fmt: FloatFormat | str = "float32"
+    rounding: Rounding | str = Rounding.NEAREST_EVEN
+    overflow: Overflow | str | None = None
+
+    def __post_init__(self) -> None:
+        fmt = _float("accumulator format", self.fmt)
+        object.__setattr__(self, "fmt", fmt)
+        object.__setattr__(self, "rounding", Rounding.parse(self.rounding))
+        ov = fmt.default_overflow if self.overflow is None else Overflow.parse(self.overflow)
+        if ov is Overflow.WRAP:
+            raise ValueError(f"overflow='wrap' applies to fixed-point accumulators, not to {fmt.name}")
+        object.__setattr__(self, "overflow", ov)
+
+    @property
+    def name(self) -> str:
+        base = _short(self.fmt)
+        if self.rounding is not Rounding.NEAREST_EVEN:
+            base += f"/{self.rounding.value}"
+        if self.overflow is not self.fmt.default_overflow:
+            base += f"/{self.overflow.value}"
+        return base
+
+    @property
+    def value_format(self) -> FloatFormat:
+        return self.fmt
+
+
+@dataclass(frozen=True)
+class FixedAccumulator(Accumulator):
+    """A two's-complement fixed-point register of ``int_bits + frac_bits`` bits (sign included).
+
+    Products are rounded to the quantum ``2^-frac_bits`` with ``rounding`` (default
+    ``toward_negative``: dropping the low bits of a two's-complement word); ``overflow`` is
+    ``"wrap"`` (modulo 2^width, order-independent) or ``"saturate"`` (clamp at every addition).
+    An int32 MAC register is ``FixedAccumulator(32, 0)``.
+
+    >>> FixedAccumulator(32, 0).name
+    'fixed<32,0>/wrap'
+    """
+
+    int_bits: int = 32
+    frac_bits: int = 0
+    overflow: str = "wrap"
+    rounding: Rounding | str = Rounding.TOWARD_NEGATIVE
+
+    def __post_init__(self) -> None:
+        ib = _int_arg("int_bits", self.int_bits, 1 - 62, 62)
+        fb = _int_arg("frac_bits", self.frac_bits, -62, 62)
+        width = ib + fb
+        if not 2 <= width <= 62:
+            raise ValueError(f"a fixed accumulator needs a width int_bits + frac_bits in 2..62 bits, got {width} ({ib} + {fb})")
+        ov = self.overflow.strip().lower() if isinstance(self.overflow, str) else self.overflow
+        if ov not in ("wrap", "saturate"):
+            raise ValueError(f"overflow of a fixed accumulator must be 'wrap' or 'saturate', got {self.overflow!r}")
+        mode = Rounding.parse(self.rounding)
+        if mode.is_stochastic:
+            raise ValueError(f"rounding of a fixed accumulator must be deterministic, got {mode.value!r}")
+        object.__setattr__(self, "int_bits", ib)
+        object.__setattr__(self, "frac_bits", fb)
+        object.__setattr__(self, "overflow", ov)
+        object.__setattr__(self, "rounding", mode)
+
+    @property
+    def width(self) -> int:
+        return self.int_bits + self.frac_bits
+
+    @property
+    def name(self) -> str:
+        base = f"fixed<{self.width},{self.frac_bits}>/{self.overflow}"
+        return base if self.rounding is Rounding.TOWARD_NEGATIVE else f"{base}/{self.rounding.value}"
+
+    @property
+    def value_format(self) -> FixedFormat:
+        return FixedFormat(self.width, self.frac_bits)
+
+
+@dataclass(frozen=True)
+class Kulisch(Accumulator):
+    """An exact accumulator (Kulisch): the sum of every product is kept exactly and rounded once
+    into the output format. Its hardware width comes from :func:`kulisch_width`.
+
+    >>> Kulisch().name
+    'kulisch'
+    """
+
+    exact = True
+
+    @property
+    def name(self) -> str:
+        return "kulisch"
+
+    @property
+    def value_format(self) -> Format:
+        raise ValueError("a Kulisch accumulator holds exact sums, not values of one format")
+
+
+def kulisch_width(a_format: Format, b_format: Format, n_terms: int) -> int:
+    """Bits of a two's-complement register that sums ``n_terms`` exact products without rounding
+    or overflow (Aggarwal et al., FPL 2024, as quoted by the hardware reference, section 5):
+    ``a + b + ceil(log2 n) + 1`` for a-bit x b-bit integers and
+    ``2^Ea + Ma + 2^Eb + Mb + ceil(log2 n) - 1`` for minifloats; for mixed or fixed-point operands
+    the span of the product quanta plus a sign bit and the carries.
+
+    >>> [kulisch_width(get_format(f), get_format(f), 4608) for f in ("e2m1", "e4m3", "e5m2", "int8")]
+    [22, 50, 80, 30]
+    """
+    n = _int_arg("n_terms", n_terms, 1)
+    carries = math.ceil(math.log2(n))
+    if isinstance(a_format, FloatFormat) and isinstance(b_format, FloatFormat):
+        return (1 << a_format.exp_bits) + a_format.man_bits + (1 << b_format.exp_bits) + b_format.man_bits + carries - 1
+    if isinstance(a_format, IntFormat) and isinstance(b_format, IntFormat):
+        return a_format.bits + b_format.bits + carries + 1
+    lo = _ulp_exponent(a_format) + _ulp_exponent(b_format)
+    hi = math.ceil(math.log2(a_format.max)) + math.ceil(math.log2(b_format.max))
+    return hi - lo + carries + 1
+
+
+def _ulp_exponent(fmt: Format) -> int:
+    """Exponent of the smallest nonzero magnitude (the quantum of the finest binade)."""
+    return int(round(math.log2(fmt.min_subnormal)))
+
+
+_ANCHORS = ("product", "normalized")
+_PLACEMENTS = ("inside", "after")
+
+
+@dataclass(frozen=True)
+class FusedMultiTerm(Accumulator):
+    """A tensor-core block fused multiply-add (Blanchard et al.'s BFMA; Khattak and Mikaitis'
+    bit-accurate NVIDIA models).
+
+    Parameters
+    ----------
+    n : int
+        Products fused per block.
+    extra_bits : int
+        Alignment bits beyond the accumulator's fraction: window ``W = man_bits + extra_bits``
+        (fp32: ``23 + e``; e = -10 gives the 13-bit FP8 window of Ada and Hopper).
+    fmt : FloatFormat or str
+        Accumulator (and block result) format, default float32.
+    rounding : Rounding or str
+        Rounding of the single normalisation; default ``toward_zero`` (NVIDIA fp32 output; use
+        ``nearest_even`` for fp16 output).
+    frac_bits : int, optional
+        Fraction bits kept at normalisation; default ``min(man_bits, W)``.
+    alignment : Rounding or str
+        Rounding of each aligned term's magnitude to the window: ``toward_zero`` (truncation,
+        every NVIDIA GPU) or ``nearest_even``.
+    anchor : ``"product"`` or ``"normalized"``
+        The exponent a product contributes to the maximum: ``E_a + E_b`` of the operands
+        (NVIDIA) or the exponent of the normalised product.
+    anchor_min : int, optional
+        Lower clamp of the alignment exponent ``M``.
+    c_placement : ``"inside"`` or ``"after"``
+        The running value joins the alignment, or is added afterwards by an fp32
+        round-to-nearest-even addition (B200 FP8).
+
+    >>> FusedMultiTerm(16, 2, anchor_min=-133).name
+    'fused(n=16, e=2, anchor_min=-133)'
+    """
+
+    n: int = 4
+    extra_bits: int = 0
+    fmt: FloatFormat | str = "float32"
+    rounding: Rounding | str = Rounding.TOWARD_ZERO
+    frac_bits: int | None = None
+    alignment: Rounding | str = Rounding.TOWARD_ZERO
+    anchor: str = "product"
+    anchor_min: int | None = None
+    c_placement: str = "inside"
+
+    def __post_init__(self) -> None:
+        n = _int_arg("n", self.n, 1, 1 << 16)
+        fmt = _float("FusedMultiTerm fmt", self.fmt)
+        e = _int_arg("extra_bits", self.extra_bits, -fmt.man_bits, 40)
+        window = fmt.man_bits + e
+        if window + 3 + math.ceil(math.log2(n + 1)) > 62 or window > 50:
+            raise ValueError(f"window W = {window} bits with n = {n} terms does not fit numsim's 62-bit exact sum (W <= 50 and W + 3 + log2(n+1) <= 62)")
+        frac = min(fmt.man_bits, window) if self.frac_bits is None else _int_arg("frac_bits", self.frac_bits, 0, fmt.man_bits)
+        mode = Rounding.parse(self.rounding)
+        if mode.is_stochastic:
+            raise ValueError(f"rounding of a FusedMultiTerm must be deterministic, got {mode.value!r}")
+        align = Rounding.parse(self.alignment)
+        if align not in (Rounding.TOWARD_ZERO, Rounding.NEAREST_EVEN):
+            raise ValueError(f"alignment must be 'toward_zero' or 'nearest_even', got {align.value!r}")
+        anchor = self.anchor.strip().lower() if isinstance(self.anchor, str) else self.anchor
+        if anchor not in _ANCHORS:
+            raise ValueError(f"anchor must be one of {', '.join(_ANCHORS)}, got {self.anchor!r}")
+        placement = self.c_placement.strip().lower() if isinstance(self.c_placement, str) else self.c_placement
+        if placement not in _PLACEMENTS:
+            raise ValueError(f"c_placement must be one of {', '.join(_PLACEMENTS)}, got {self.c_placement!r}")
+        amin = None if self.anchor_min is None else _int_arg("anchor_min", self.anchor_min, -4000, 4000)
+        for k, v in (("n", n), ("fmt", fmt), ("extra_bits", e), ("frac_bits", frac), ("rounding", mode), ("alignment", align), ("anchor", anchor), ("anchor_min", amin), ("c_placement", placement)):
+            object.__setattr__(self, k, v)
+
+    @property
+    def window(self) -> int:
+        """``W``: fraction bits of the alignment window below ``2^M``."""
+        return self.fmt.man_bits + self.extra_bits
+
+    @property
+    def block_format(self) -> FloatFormat:
+        """The format of a block result: the accumulator's range with ``frac_bits`` fraction bits."""
+        f = self.fmt
+        if self.frac_bits == f.man_bits:
+            return f
+        return FloatFormat(f.exp_bits, self.frac_bits, bias=f.bias, subnormals=f.subnormals, specials=f.specials)
+
+    @property
+    def name(self) -> str:
+        args = [f"n={self.n}", f"e={self.extra_bits}"]
+        if self.fmt.name != "float32":
+            args.append(f"fmt={_short(self.fmt)}")
+        if self.rounding is not Rounding.TOWARD_ZERO:
+            args.append(self.rounding.value)
+        if self.frac_bits != min(self.fmt.man_bits, self.window):
+            args.append(f"frac_bits={self.frac_bits}")
+        if self.alignment is not Rounding.TOWARD_ZERO:
+            args.append(f"alignment={self.alignment.value}")
+        if self.anchor != "product":
+            args.append(f"anchor={self.anchor}")
+        if self.anchor_min is not None:
+            args.append(f"anchor_min={self.anchor_min}")
+        if self.c_placement != "inside":
+            args.append(f"c={self.c_placement}")
+        return f"fused({', '.join(args)})"
+
+    @property
+    def value_format(self) -> FloatFormat:
+        return self.fmt
+
+
+# ---- summation orders --------------------------------------------------------------------------
+
+
+class Order:
+    """Base class of the summation orders."""
+
+    @property
+    def name(self) -> str:
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class Sequential(Order):
+    """``s = c; s += p_0; s += p_1; ...`` (a MAC unit; for FusedMultiTerm: one chain of blocks)."""
+
+    @property
+    def name(self) -> str:
+        return "sequential"
+
+
+@dataclass(frozen=True)
+class Tree(Order):
+    """Runs of ``width`` products summed by a balanced adder tree, each added to the running sum.
+
+    >>> Tree(8).name
+    'tree(8)'
+    """
+
+    width: int = 2
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "width", _int_arg("width", self.width, 2))
+
+    @property
+    def name(self) -> str:
+        return f"tree({self.width})"
+
+
+@dataclass(frozen=True)
+class Pairwise(Order):
+    """One balanced adder tree over all K products; ``c`` is added last."""
+
+    @property
+    def name(self) -> str:
+        return "pairwise"
+
+
+@dataclass(frozen=True)
+class Chunked(Order):
+    """Promotion: every ``n`` products are accumulated from zero (``inner`` order) and the run's
+    result is added to ``outer`` (default an fp32 round-to-nearest-even accumulator), which
+    starts at ``c``.
+
+    >>> Chunked(128).name
+    'chunked(128, outer=fp32)'
+    """
+
+    n: int = 128
+    outer: FloatAccumulator = field(default_factory=FloatAccumulator)
+    inner: Order = field(default_factory=Sequential)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "n", _int_arg("n", self.n, 1))
+        if not isinstance(self.outer, FloatAccumulator):
+            raise TypeError(f"outer must be a FloatAccumulator, got {self.outer!r}")
+        inner = get_order(self.inner)
+        if isinstance(inner, Chunked):
+            raise ValueError("chunked orders do not nest: inner must be sequential, pairwise or tree(w)")
+        object.__setattr__(self, "inner", inner)
+
+    @property
+    def name(self) -> str:
+        inner = "" if isinstance(self.inner, Sequential) else f", inner={self.inner.name}"
+        return f"chunked({self.n}, outer={self.outer.name}{inner})"
+
+
+def sequential() -> Sequential:
+    """The sequential order."""
+    return Sequential()
+
+
+def pairwise() -> Pairwise:
+    """The pairwise (single balanced tree) order."""
+    return Pairwise()
+
+
+def tree(width: int) -> Tree:
+    """Adder trees of ``width`` products feeding the running sum."""
+    return Tree(width)
+
+
+def chunked(n: int, outer: FloatAccumulator | None = None, inner: Order | str | None = None) -> Chunked:
+    """Promotion every ``n`` products into ``outer`` (default fp32, nearest-even)."""
+    return Chunked(n, FloatAccumulator() if outer is None else outer, Sequential() if inner is None else inner)
+
+
+_ORDER_RE = re.compile(r"^\s*(sequential|pairwise|tree\s*\(\s*(\d+)\s*\)|chunked\s*\(\s*(\d+)\s*\))\s*$")
+
+
+def get_order(spec) -> Order:
+    """An order from a spec object or a string: ``"sequential"``, ``"pairwise"``, ``"tree(8)"``,
+    ``"chunked(128)"``.
+
+    >>> get_order("tree(4)")
+    Tree(width=4)
+    """
+    if isinstance(spec, Order):
+        return spec
+    if isinstance(spec, str):
+        m = _ORDER_RE.match(spec.lower())
+        if m:
+            if m.group(2):
+                return Tree(int(m.group(2)))
+            if m.group(3):
+                return Chunked(int(m.group(3)))
+            return Sequential() if m.group(1) == "sequential" else Pairwise()
+    raise ValueError(f"order must be an Order or one of 'sequential', 'pairwise', 'tree(w)', 'chunked(n)'; got {spec!r}")
+
+
+# ---- the datapath ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Datapath:
+    """How one dot product is computed: see the module docstring for the exact semantics.
+
+    Parameters
+    ----------
+    a_format, b_format : Format or str
+        Formats of A and B (``b_format`` defaults to ``a_format``).
+    multiplier : Multiplier
+        :class:`~numsim.multipliers.Exact` (default), :class:`~numsim.LMul`, ...
+    product_format : Format or str, optional
+        Round every product into this format (``None``: products stay exact).
+    product_rounding : Rounding or str
+        Rounding of the products.
+    accumulator : Accumulator
+        Default ``FloatAccumulator("float32")``.
+    order : Order or str
+        Default sequential.
+    c_format : Format or str, optional
+        Format of the initial value C (default: the accumulator's value format; float32 for a
+        Kulisch accumulator).
+    out_format : Format or str, optional
+        Output format (default: the accumulator's value format; float32 for Kulisch).
+    out_rounding : Rounding or str
+        Rounding into ``out_format``.
+    input_rounding : Rounding or str
+        Rounding used by ``matmul(..., quantize_inputs=True)``.
+
+    >>> Datapath("int8", accumulator=FixedAccumulator(32, 0)).name
+    'int8*int8 exact -> acc fixed<32,0>/wrap (sequential) -> fixed<32,0>'
+    """
+
+    a_format: Format | str = "float32"
+    b_format: Format | str | None = None
+    multiplier: Multiplier = field(default_factory=Exact)
+    product_format: Format | str | None = None
+    product_rounding: Rounding | str = Rounding.NEAREST_EVEN
+    accumulator: Accumulator = field(default_factory=FloatAccumulator)
+    order: Order | str = field(default_factory=Sequential)
+    c_format: Format | str | None = None
+    out_format: Format | str | None = None
+    out_rounding: Rounding | str = Rounding.NEAREST_EVEN
+    input_rounding: Rounding | str = Rounding.NEAREST_EVEN
+
+    def __post_init__(self) -> None:
+        a = get_format(self.a_format)
+        b = a if self.b_format is None else get_format(self.b_format)
+        for name, f in (("a_format", a), ("b_format", b)):
+            if isinstance(f, BlockFormat):
+                raise NotImplementedError(
+                    f"{name}={f.name}: block-scaled datapath inputs are not implemented yet; quantize with numsim.quantize and pass the element format"
+                )
+        mult = get_multiplier(self.multiplier)
+        mult.check(a, b)
+        if isinstance(mult, Exact):
+            _check_exact_product(a, b)
+        acc = self.accumulator
+        if not isinstance(acc, Accumulator):
+            raise TypeError(f"accumulator must be FloatAccumulator(...), FixedAccumulator(...), Kulisch() or FusedMultiTerm(...), got {acc!r}")
+        order = get_order(self.order)
+        prod = None if self.product_format is None else _scalar("product_format", self.product_format)
+        if isinstance(acc, FusedMultiTerm):
+            if not isinstance(order, (Sequential, Chunked)) or (isinstance(order, Chunked) and not isinstance(order.inner, Sequential)):
+                raise ValueError(f"a FusedMultiTerm accumulator chains its blocks: order must be sequential or chunked(n), got {order.name}")
+            if isinstance(order, Chunked) and order.n % acc.n:
+                raise ValueError(f"the promotion interval {order.n} must be a multiple of the block size n={acc.n}")
+            for name, f in (("a_format", a), ("b_format", b)):
+                if not isinstance(f, FloatFormat):
+                    raise ValueError(f"FusedMultiTerm aligns float products; {name}={f.name} is not a float format")
+        if isinstance(acc, Kulisch) and isinstance(order, Chunked):
+            raise ValueError("a Kulisch accumulator is exact in any order; chunked promotion would round its partial sums: use sequential")
+        if _stochastic(acc) and not isinstance(order, Sequential):
+            raise ValueError(f"stochastic accumulation is defined for the sequential order only, got {order.name}")
+        value_fmt = get_format("float32") if isinstance(acc, Kulisch) else acc.value_format
+        c_fmt = value_fmt if self.c_format is None else _scalar("c_format", self.c_format)
+        out = value_fmt if self.out_format is None else _scalar("out_format", self.out_format)
+        for k, v in (
+            ("a_format", a),
+            ("b_format", b),
+            ("multiplier", mult),
+            ("product_format", prod),
+            ("product_rounding", Rounding.parse(self.product_rounding)),
+            ("order", order),
+            ("c_format", c_fmt),
+            ("out_format", out),
+            ("out_rounding", Rounding.parse(self.out_rounding)),
+            ("input_rounding", Rounding.parse(self.input_rounding)),
+        ):
+            object.__setattr__(self, k, v)
+
+    @property
+    def name(self) -> str:
+        prod = "" if self.product_format is None else f" -> {_short(self.product_format)}"
+        return (
+            f"{_short(self.a_format)}*{_short(self.b_format)} {self.multiplier.name}{prod} -> acc {self.accumulator.name} "
+            f"({self.order.name}) -> {_short(self.out_format)}"
+        )
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def _stochastic(acc: Accumulator) -> bool:
+    return isinstance(acc, FloatAccumulator) and acc.rounding.is_stochastic
+
+
+def _check_exact_product(a: Format, b: Format) -> None:
+    bits = significand_bits(a) + significand_bits(b)
+    if bits > 53:
+        raise ValueError(
+            f"exact products of {a.name} x {b.name} need {bits} significant bits; numsim's datapaths keep products exact in "
+            "float64 (at most 53 bits): use narrower input formats"
+        )
+
+
+_SHORT = {v: k for k, v in {"e4m3": "float8_e4m3fn", "e5m2": "float8_e5m2", "e2m1": "float4_e2m1fn", "e3m2": "float6_e3m2fn", "e2m3": "float6_e2m3fn", "fp16": "float16", "bf16": "bfloat16", "fp32": "float32"}.items()}
+
+
+def _short(fmt: Format) -> str:
+    return _SHORT.get(fmt.name, fmt.name)
+
+
+__all__ = [
+    "Accumulator",
+    "Chunked",
+    "Datapath",
+    "FixedAccumulator",
+    "FloatAccumulator",
+    "FusedMultiTerm",
+    "Kulisch",
+    "Order",
+    "Pairwise",
+    "Sequential",
+    "Tree",
+    "chunked",
+    "get_order",
+    "kulisch_width",
+    "pairwise",
+    "sequential",
+    "tree",
+]

@@ -22,8 +22,10 @@ from .datapath import (
     kulisch_width,
     pairwise,
     sequential,
+    tensor_core_datapath,
     tree,
 )
+from .gemm import dot, matmul
 from .codecs import decode, decode_table, encode, quantize
 from .formats import FixedFormat, FloatFormat, Format, IntFormat, Specials
 from .multipliers import DRUM, Exact, LMul, Lookup, Mitchell, Truncated
@@ -35,6 +37,9 @@ from .rounding import Overflow, Rounding
 __version__ = "0.1.0"
 
 __all__ = [
+    "tensor_core_datapath",
+    "dot",
+    "matmul",
     "Chunked",
     "Datapath",
     "FixedAccumulator",

@@ -37,6 +37,7 @@ from .codecs import (
     float_spec,
     quantize,
 )
+from .multipliers import Exact, get_multiplier, product_values
 from .formats import TABLE_BITS, FloatFormat, Format, significand_bits
 from .registry import get_format
 from .rounding import Rounding
@@ -64,14 +65,23 @@ def sub(a, b, fmt, rounding="nearest_even", overflow=None, *, a_format=None, b_f
     return elementwise("sub", (a, b), fmt, rounding, overflow, (a_format, b_format), **options)
 
 
-def mul(a, b, fmt, rounding="nearest_even", overflow=None, *, a_format=None, b_format=None, **options) -> np.ndarray:
-    """``a * b`` rounded once into ``fmt`` (the exact product; approximate multipliers belong to
-    datapaths).
+def mul(a, b, fmt, rounding="nearest_even", overflow=None, *, a_format=None, b_format=None, multiplier=None, **options) -> np.ndarray:
+    """``a * b`` rounded once into ``fmt``. ``multiplier`` (a :mod:`numsim.multipliers` spec,
+    default exact) computes the product; an approximate product is exact as the multiplier
+    defines it (an L-Mul code of the input format, an integer) and is then rounded into ``fmt``.
 
     >>> mul(3.0, 4.0, "e2m1").tolist()  # 12 saturates to the largest E2M1 value
     6.0
+    >>> from numsim import LMul, Mitchell
+    >>> mul([1.5, 3.0], [1.5, 5.0], "fp32", multiplier=LMul()).tolist()  # 1.5 x 1.5: one carry
+    [2.125, 14.5]
+    >>> mul(3.0, 5.0, "fp32", multiplier=Mitchell()).tolist()
+    14.0
     """
-    return elementwise("mul", (a, b), fmt, rounding, overflow, (a_format, b_format), **options)
+    mult = get_multiplier(multiplier)
+    if isinstance(mult, Exact):
+        return elementwise("mul", (a, b), fmt, rounding, overflow, (a_format, b_format), **options)
+    return _approximate_mul(mult, a, b, fmt, rounding, overflow, (a_format, b_format), **options)
 
 
 def div(a, b, fmt, rounding="nearest_even", overflow=None, *, a_format=None, b_format=None, **options) -> np.ndarray:
@@ -177,6 +187,42 @@ def elementwise(
             f"0 / 0, sqrt of a negative number), which {out_fmt.name} does not have; pass nan_policy='zero' to get 0"
         )
     return _scalar_result(out.reshape(shape))
+
+
+def _approximate_mul(
+    mult,
+    a,
+    b,
+    fmt,
+    rounding,
+    overflow,
+    formats,
+    *,
+    quantize_inputs: bool = False,
+    input_rounding="nearest_even",
+    daz: bool = False,
+    **options,
+) -> np.ndarray:
+    """``mult``'s product of ``a`` and ``b``, rounded into ``fmt`` by :func:`numsim.quantize`."""
+    out_fmt = get_format(fmt)
+    if not isinstance(out_fmt, Format):
+        raise TypeError(f"fmt must be a scalar format, got {out_fmt.name}")
+    if not isinstance(quantize_inputs, (bool, np.bool_)):
+        raise TypeError(f"quantize_inputs must be True or False, got {quantize_inputs!r}")
+    in_fmts = [out_fmt if f is None else _scalar_format(f, name) for f, name in zip(formats, _OPERAND_NAMES)]
+    mult.check(*in_fmts)
+    given = [np.asarray(x) for x in (a, b)]
+    try:
+        arrays = np.broadcast_arrays(*given)
+    except ValueError:
+        raise ValueError(f"the operands of mul must broadcast to one shape, got a {given[0].shape}, b {given[1].shape}") from None
+    shape = arrays[0].shape
+    values = [
+        _operand(x, f, name, bool(quantize_inputs), input_rounding, bool(daz)).view(np.float64).reshape(shape)
+        for x, f, name in zip(arrays, in_fmts, _OPERAND_NAMES)
+    ]
+    products = product_values(mult, values[0], values[1], in_fmts[0], in_fmts[1])
+    return quantize(products, out_fmt, rounding, overflow, **options)
 
 
 def _scalar_format(f, name: str) -> Format:

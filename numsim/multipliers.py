@@ -432,3 +432,99 @@ def get_multiplier(spec) -> Multiplier:
         f"multiplier must be a multiplier spec (Exact(), LMul(...), Mitchell(...), DRUM(k), Truncated(...), Lookup(table)) "
         f"or one of 'exact', 'lmul', 'mitchell'; got {spec!r}"
     )
+
+
+# ---- kernel arguments ---------------------------------------------------------------------------
+
+_EMPTY_TABLE = np.zeros((1, 1), np.int64)
+
+
+def logadd_params(mult: _LogAdder, fmt: FloatFormat) -> np.ndarray:
+    """The int64 parameter array of the float integer-adder kernel for ``mult`` on ``fmt``."""
+    from ._kernels import multipliers as k
+
+    m = fmt.man_bits
+    mag_mask = (1 << (fmt.exp_bits + m)) - 1
+    style = fmt.specials.value
+    if style == "ieee":
+        inf_mag = ((1 << fmt.exp_bits) - 1) << m
+        nan_min = inf_mag + 1
+    else:
+        inf_mag = -1
+        nan_min = mag_mask if style == "fn" else 1 << 62
+    values = {
+        "man_bits": m,
+        "bias": fmt.bias,
+        "sign_bit": (1 << (fmt.exp_bits + m)) if fmt.signed else 0,
+        "mag_mask": mag_mask,
+        "max_mag": fmt._max_mag_code,
+        "nan_min": nan_min,
+        "inf_mag": inf_mag,
+        "nan_code": -1 if not fmt.has_nan else ((nan_min | (1 << (m - 1))) if style == "ieee" else mag_mask),
+        "neg_zero": int(fmt.has_negative_zero),
+        "subnormals": int(fmt.subnormals),
+        "offset": mult.offset_for(fmt),
+        "literal": int(mult.semantics == "literal"),
+        "drop_bits": m - mult.kept_mantissa_bits(fmt),
+        "nearest": int(mult.input_rounding == "nearest_even"),
+        "zero": _ZERO_POLICIES.index(mult.zero),
+        "subnormal": _SUBNORMAL_POLICIES.index(mult.subnormal),
+        "underflow": _UNDERFLOW_POLICIES.index(mult.underflow),
+        "overflow": _OVERFLOW_POLICIES.index(mult.overflow_policy(fmt)),
+        "raw_specials": int(mult.specials == "raw"),
+    }
+    return np.array([values[name] for name in k.LOGADD_FIELDS], np.int64)
+
+
+def kernel_spec(mult: Multiplier, a_format: Format, b_format: Format) -> tuple[int, np.ndarray, np.ndarray]:
+    """``(kind, params, table)`` for the product kernels; ``mult.check`` must have passed."""
+    from ._kernels import multipliers as k
+
+    if isinstance(mult, Exact):
+        return k.EXACT, np.zeros(2, np.int64), _EMPTY_TABLE
+    if isinstance(mult, _LogAdder) and isinstance(a_format, FloatFormat):
+        return k.LOGADD, logadd_params(mult, a_format), _EMPTY_TABLE
+    if isinstance(mult, Mitchell):
+        return k.INT_MITCHELL, np.zeros(2, np.int64), _EMPTY_TABLE
+    if isinstance(mult, DRUM):
+        return k.DRUM, np.array([mult.k, 0], np.int64), _EMPTY_TABLE
+    if isinstance(mult, Truncated):
+        return k.TRUNCATED, np.array([mult.vbl, mult.hbl], np.int64), _EMPTY_TABLE
+    if isinstance(mult, Lookup):
+        return k.LOOKUP, np.zeros(2, np.int64), mult.table
+    raise TypeError(f"unknown multiplier {mult!r}")
+
+
+def operand_words(values: np.ndarray, fmt: Format, kind: int) -> np.ndarray:
+    """What the product kernel of ``kind`` reads for each operand: codes (float multipliers and
+    tables) or raw integers ``value * 2^frac_bits`` (integer multipliers), as int64."""
+    from ._kernels import multipliers as k
+    from .codecs import encode
+
+    if kind == k.EXACT:
+        return np.zeros(values.shape, np.int64)
+    if kind in (k.LOGADD, k.LOOKUP):
+        return np.asarray(encode(values, fmt), np.int64)
+    return np.ldexp(values, fmt._frac).astype(np.int64)
+
+
+def product_values(mult: Multiplier, a: np.ndarray, b: np.ndarray, a_format: Format, b_format: Format) -> np.ndarray:
+    """Exact values of ``mult``'s products of the representable float64 arrays ``a`` and ``b``
+    (same shape); NaN where a float multiplier returns a NaN code."""
+    from ._kernels import multipliers as k
+    from .codecs import decode
+
+    mult.check(a_format, b_format)
+    kind, params, table = kernel_spec(mult, a_format, b_format)
+    if kind == k.EXACT:
+        return a * b
+    wa = operand_words(a, a_format, kind).reshape(-1)
+    wb = operand_words(b, b_format, kind).reshape(-1)
+    out = np.empty(wa.size, np.int64)
+    if kind == k.LOGADD:
+        k.logadd_codes(wa, wb, params, out)
+        missing = out < 0  # a NaN result in a format without NaN
+        values = np.asarray(decode(np.where(missing, 0, out).reshape(a.shape), a_format), np.float64)
+        return np.where(missing.reshape(a.shape), np.nan, values)
+    k.int_products(kind, wa, wb, params[0], params[1], table, out)
+    return np.ldexp(out.astype(np.float64), -(a_format._frac + b_format._frac)).reshape(a.shape)

@@ -345,6 +345,11 @@ class Truncated(Multiplier):
         object.__setattr__(self, "hbl", _int_param("hbl", self.hbl, 0, 32))
 
     @property
+    def commutative(self) -> bool:  # type: ignore[override]
+        """Rows are bits of b, so a horizontal break makes the product depend on operand order."""
+        return self.hbl == 0
+
+    @property
     def name(self) -> str:
         args = [f"{k}={getattr(self, k)}" for k in ("vbl", "hbl") if getattr(self, k)]
         return "truncated" + (f"({', '.join(args)})" if args else "")
@@ -460,7 +465,7 @@ def logadd_params(mult: _LogAdder, fmt: FloatFormat) -> np.ndarray:
         "max_mag": fmt._max_mag_code,
         "nan_min": nan_min,
         "inf_mag": inf_mag,
-        "nan_code": -1 if not fmt.has_nan else ((nan_min | (1 << (m - 1))) if style == "ieee" else mag_mask),
+        "nan_code": -1 if not fmt.has_nan else ((inf_mag | (1 << (m - 1))) if style == "ieee" else mag_mask),
         "neg_zero": int(fmt.has_negative_zero),
         "subnormals": int(fmt.subnormals),
         "offset": mult.offset_for(fmt),
@@ -528,3 +533,25 @@ def product_values(mult: Multiplier, a: np.ndarray, b: np.ndarray, a_format: For
         return np.where(missing.reshape(a.shape), np.nan, values)
     k.int_products(kind, wa, wb, params[0], params[1], table, out)
     return np.ldexp(out.astype(np.float64), -(a_format._frac + b_format._frac)).reshape(a.shape)
+
+
+def multiply_codes(mult: Multiplier, a_codes, b_codes, fmt) -> np.ndarray:
+    """Result codes of a float integer-adder multiplier (:class:`LMul`, :class:`Mitchell`) on codes
+    of ``fmt``, bit for bit (the worked bit patterns of the L-Mul reference are of this form).
+
+    >>> hex(int(multiply_codes(LMul(), 0x3F800000, 0x3F800000, "float32")))
+    '0x3f880000'
+    """
+    from ._kernels import multipliers as k
+    from .registry import get_format
+
+    f = get_format(fmt)
+    if not isinstance(mult, _LogAdder):
+        raise TypeError(f"multiply_codes takes LMul or Mitchell, got {mult!r}")
+    mult.check(f, f)
+    a, b = np.broadcast_arrays(np.asarray(a_codes, np.int64), np.asarray(b_codes, np.int64))
+    if a.size and (min(a.min(), b.min()) < 0 or max(a.max(), b.max()) >= f.num_codes):
+        raise ValueError(f"codes of {f.name} lie in [0, {f.num_codes}), got values outside")
+    out = np.empty(a.size, np.int64)
+    k.logadd_codes(np.ascontiguousarray(a).reshape(-1), np.ascontiguousarray(b).reshape(-1), logadd_params(mult, f), out)
+    return out.reshape(a.shape)

@@ -1,0 +1,97 @@
+"""Datapath matmul throughput against numpy float32 ``@`` (BLAS) in the same run.
+
+Cases (M = N = K = 512 unless ``--size`` says otherwise):
+
+a. e4m3 inputs, exact products, fp32 sequential accumulation (float32 fast path; target >= 0.1x
+   BLAS throughput);
+b. bf16 inputs, exact products, bf16 accumulation (round-to-odd float64 sums, bit rounding);
+c. the H100 bf16 tensor core (FusedMultiTerm n=16, e=2, RZ);
+d. e4m3 L-Mul products with fp32 accumulation;
+e. the exact step-by-step Fraction reference on an 8 x 8 x 32 case, against numsim on the same
+   case, to show the speedup.
+
+(b)-(d) target >= 300 M emulated MAC/s on 2 cores. Every case is checked bit for bit against a
+reference before it is timed: (a) and (d) against a float32 loop in numpy over the products of
+``numsim.mul``, (b) and (c) against the exact reference on a 4 x 4 x 64 corner. Prints MAC/s and the ratio to BLAS. First-call (compile or
+cache-load) time is reported per case.
+
+Usage::
+
+    python benchmarks/bench_matmul.py [--size 512] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numba
+import numpy as np
+
+import numsim
+from numsim import Datapath, FloatAccumulator
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from timing import best_times  # noqa: E402
+
+
+def _inputs(fmt, shape, rng):
+    return numsim.quantize(rng.standard_normal(shape), fmt)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=512)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    n = args.size
+    rng = np.random.default_rng(0)
+    import datapath_reference as dref  # the tests' exact reference
+
+    cases = {
+        "a: e4m3, fp32 sequential": Datapath("e4m3"),
+        "b: bf16, bf16 accumulation": Datapath("bf16", accumulator=FloatAccumulator("bf16")),
+        "c: bf16, H100 tensor core": numsim.tensor_core_datapath("h100", "bf16"),
+        "d: e4m3 L-Mul, fp32 acc": Datapath("e4m3", multiplier=numsim.LMul()),
+    }
+    data = {}
+    first_call = {}
+    for name, dp in cases.items():
+        A = _inputs(dp.a_format, (n, n), rng)
+        B = _inputs(dp.b_format, (n, n), rng)
+        data[name] = (A, B, dp)
+        t0 = time.perf_counter()
+        numsim.matmul(A[:4, :64], B[:64, :4], dp)
+        first_call[name] = time.perf_counter() - t0
+        if name[0] in "ad":  # float32 loop over the (exact, L-Mul: elementwise numsim.mul) products
+            acc = np.zeros((n, n), np.float32)
+            for k in range(n):
+                acc += numsim.mul(A[:, k : k + 1], B[k : k + 1, :], "float32", multiplier=dp.multiplier, a_format=dp.a_format, b_format=dp.b_format).astype(np.float32)
+            assert np.array_equal(numsim.matmul(A, B, dp), acc), f"{name} differs from the float32 loop"
+        else:
+            small = numsim.matmul(A[:4, :64], B[:64, :4], dp)
+            assert np.array_equal(small, dref.matmul(A[:4, :64], B[:64, :4], dp)), f"{name} differs from the reference"
+    X = rng.standard_normal((n, n)).astype(np.float32)
+    Y = rng.standard_normal((n, n)).astype(np.float32)
+    fns = [lambda: X @ Y] + [lambda A=A, B=B, dp=dp: numsim.matmul(A, B, dp) for A, B, dp in data.values()]
+    times = best_times(fns, args.repeat)
+    macs = n**3
+    print(f"numba {numba.__version__}, threads {numba.get_num_threads()}, {n}x{n}x{n} = {macs / 1e6:.0f} M MAC")
+    print(f"{'case':32s} {'time (s)':>10s} {'M MAC/s':>10s} {'vs BLAS':>9s} {'first call (s)':>15s}")
+    print(f"{'numpy float32 @ (BLAS)':32s} {times[0]:10.4f} {macs / times[0] / 1e6:10.0f} {1.0:9.3f}")
+    for (name, _), t in zip(data.items(), times[1:]):
+        print(f"{name:32s} {t:10.4f} {macs / t / 1e6:10.0f} {times[0] / t:9.3f} {first_call[name]:15.2f}")
+    # (e) the exact reference against numsim on a small case
+    dp = cases["b: bf16, bf16 accumulation"]
+    A = _inputs(dp.a_format, (8, 32), rng)
+    B = _inputs(dp.b_format, (32, 8), rng)
+    t_ref, t_ours = best_times([lambda: dref.matmul(A, B, dp), lambda: numsim.matmul(A, B, dp)], 1)
+    assert np.array_equal(dref.matmul(A, B, dp), numsim.matmul(A, B, dp))
+    print(f"e: exact Fraction reference, 8x8x32 bf16 acc: {t_ref:.3f} s; numsim {t_ours * 1e3:.3f} ms; speedup {t_ref / t_ours:.0f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -11,7 +11,8 @@ Semantics of one output element ``d = dot(a[0..K), b[0..K), c)``:
 2. If ``product_format`` is set, ``p_k`` is rounded into it with ``product_rounding``
    (the format's default overflow policy).
 3. The accumulator and the order combine ``c`` and the ``p_k``; ``c`` is first rounded into the
-   accumulator's value format with the accumulator's rounding (a no-op when it is representable):
+   accumulator's value format with the accumulator's rounding (nearest-even for a stochastic
+   accumulator; a no-op when ``c`` is representable):
 
    - :class:`FloatAccumulator` ``(fmt, rounding)``: every addition ``x + y`` is exact and then
      rounded once into ``fmt`` (IEEE 754 rules for zeros, infinities and NaN; an exact zero sum of
@@ -53,24 +54,14 @@ Semantics of one output element ``d = dot(a[0..K), b[0..K), c)``:
 from __future__ import annotations
 
 import math
-import numbers
 import re
 from dataclasses import dataclass, field
 
 from .blocks import BlockFormat
-from .formats import FixedFormat, FloatFormat, Format, IntFormat, significand_bits
+from .formats import FixedFormat, FloatFormat, Format, IntFormat, _check_choice, _check_int, significand_bits
 from .multipliers import Exact, Multiplier, get_multiplier
 from .registry import get_format
 from .rounding import Overflow, Rounding
-
-
-def _int_arg(name: str, value, low: int, high: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
-    if value < low or (high is not None and value > high):
-        allowed = f">= {low}" if high is None else f"in {low}..{high}"
-        raise ValueError(f"{name} must be {allowed}, got {value}")
-    return int(value)
 
 
 def _scalar(name: str, fmt) -> Format:
@@ -164,14 +155,12 @@ class FixedAccumulator(Accumulator):
     rounding: Rounding | str = Rounding.TOWARD_NEGATIVE
 
     def __post_init__(self) -> None:
-        ib = _int_arg("int_bits", self.int_bits, 1 - 62, 62)
-        fb = _int_arg("frac_bits", self.frac_bits, -62, 62)
+        ib = _check_int("int_bits", self.int_bits, 1 - 62, 62)
+        fb = _check_int("frac_bits", self.frac_bits, -62, 62)
         width = ib + fb
         if not 2 <= width <= 62:
             raise ValueError(f"a fixed accumulator needs a width int_bits + frac_bits in 2..62 bits, got {width} ({ib} + {fb})")
-        ov = self.overflow.strip().lower() if isinstance(self.overflow, str) else self.overflow
-        if ov not in ("wrap", "saturate"):
-            raise ValueError(f"overflow of a fixed accumulator must be 'wrap' or 'saturate', got {self.overflow!r}")
+        ov = _check_choice("overflow of a fixed accumulator", self.overflow, ("wrap", "saturate"))
         mode = Rounding.parse(self.rounding)
         if mode.is_stochastic:
             raise ValueError(f"rounding of a fixed accumulator must be deterministic, got {mode.value!r}")
@@ -226,18 +215,18 @@ def kulisch_width(a_format: Format, b_format: Format, n_terms: int) -> int:
     >>> [kulisch_width(get_format(f), get_format(f), 4608) for f in ("e2m1", "e4m3", "e5m2", "int8")]
     [22, 50, 80, 30]
     """
-    n = _int_arg("n_terms", n_terms, 1)
+    n = _check_int("n_terms", n_terms, 1)
     carries = math.ceil(math.log2(n))
     if isinstance(a_format, FloatFormat) and isinstance(b_format, FloatFormat):
         return (1 << a_format.exp_bits) + a_format.man_bits + (1 << b_format.exp_bits) + b_format.man_bits + carries - 1
     if isinstance(a_format, IntFormat) and isinstance(b_format, IntFormat):
         return a_format.bits + b_format.bits + carries + 1
-    lo = _ulp_exponent(a_format) + _ulp_exponent(b_format)
+    lo = ulp_exponent(a_format) + ulp_exponent(b_format)
     hi = math.ceil(math.log2(a_format.max)) + math.ceil(math.log2(b_format.max))
     return hi - lo + carries + 1
 
 
-def _ulp_exponent(fmt: Format) -> int:
+def ulp_exponent(fmt: Format) -> int:
     """Exponent of the smallest nonzero magnitude (the quantum of the finest binade)."""
     return int(round(math.log2(fmt.min_subnormal)))
 
@@ -292,26 +281,22 @@ class FusedMultiTerm(Accumulator):
     c_placement: str = "inside"
 
     def __post_init__(self) -> None:
-        n = _int_arg("n", self.n, 1, 1 << 16)
+        n = _check_int("n", self.n, 1, 1 << 16)
         fmt = _float("FusedMultiTerm fmt", self.fmt)
-        e = _int_arg("extra_bits", self.extra_bits, -fmt.man_bits, 40)
+        e = _check_int("extra_bits", self.extra_bits, -fmt.man_bits, 40)
         window = fmt.man_bits + e
         if window + 3 + math.ceil(math.log2(n + 1)) > 62 or window > 50:
             raise ValueError(f"window W = {window} bits with n = {n} terms does not fit numsim's 62-bit exact sum (W <= 50 and W + 3 + log2(n+1) <= 62)")
-        frac = min(fmt.man_bits, window) if self.frac_bits is None else _int_arg("frac_bits", self.frac_bits, 0, fmt.man_bits)
+        frac = min(fmt.man_bits, window) if self.frac_bits is None else _check_int("frac_bits", self.frac_bits, 0, fmt.man_bits)
         mode = Rounding.parse(self.rounding)
         if mode.is_stochastic:
             raise ValueError(f"rounding of a FusedMultiTerm must be deterministic, got {mode.value!r}")
         align = Rounding.parse(self.alignment)
         if align not in (Rounding.TOWARD_ZERO, Rounding.NEAREST_EVEN):
             raise ValueError(f"alignment must be 'toward_zero' or 'nearest_even', got {align.value!r}")
-        anchor = self.anchor.strip().lower() if isinstance(self.anchor, str) else self.anchor
-        if anchor not in _ANCHORS:
-            raise ValueError(f"anchor must be one of {', '.join(_ANCHORS)}, got {self.anchor!r}")
-        placement = self.c_placement.strip().lower() if isinstance(self.c_placement, str) else self.c_placement
-        if placement not in _PLACEMENTS:
-            raise ValueError(f"c_placement must be one of {', '.join(_PLACEMENTS)}, got {self.c_placement!r}")
-        amin = None if self.anchor_min is None else _int_arg("anchor_min", self.anchor_min, -4000, 4000)
+        anchor = _check_choice("anchor", self.anchor, _ANCHORS)
+        placement = _check_choice("c_placement", self.c_placement, _PLACEMENTS)
+        amin = None if self.anchor_min is None else _check_int("anchor_min", self.anchor_min, -4000, 4000)
         for k, v in (("n", n), ("fmt", fmt), ("extra_bits", e), ("frac_bits", frac), ("rounding", mode), ("alignment", align), ("anchor", anchor), ("anchor_min", amin), ("c_placement", placement)):
             object.__setattr__(self, k, v)
 
@@ -386,7 +371,7 @@ class Tree(Order):
     width: int = 2
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "width", _int_arg("width", self.width, 2))
+        object.__setattr__(self, "width", _check_int("width", self.width, 2))
 
     @property
     def name(self) -> str:
@@ -417,7 +402,7 @@ class Chunked(Order):
     inner: Order = field(default_factory=Sequential)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "n", _int_arg("n", self.n, 1))
+        object.__setattr__(self, "n", _check_int("n", self.n, 1))
         if not isinstance(self.outer, FloatAccumulator):
             raise TypeError(f"outer must be a FloatAccumulator, got {self.outer!r}")
         inner = get_order(self.inner)
@@ -546,6 +531,8 @@ class Datapath:
             for name, f in (("a_format", a), ("b_format", b)):
                 if not isinstance(f, FloatFormat):
                     raise ValueError(f"FusedMultiTerm aligns float products; {name}={f.name} is not a float format")
+        if isinstance(acc, FixedAccumulator) and isinstance(order, Chunked) and acc.width > 53:
+            raise ValueError(f"chunked promotion hands the {acc.width}-bit register to a float accumulator exactly only up to 53 bits")
         if isinstance(acc, Kulisch) and isinstance(order, Chunked):
             raise ValueError("a Kulisch accumulator is exact in any order; chunked promotion would round its partial sums: use sequential")
         if _stochastic(acc) and not isinstance(order, Sequential):
@@ -589,6 +576,13 @@ def _check_exact_product(a: Format, b: Format) -> None:
         raise ValueError(
             f"exact products of {a.name} x {b.name} need {bits} significant bits; numsim's datapaths keep products exact in "
             "float64 (at most 53 bits): use narrower input formats"
+        )
+    lo = ulp_exponent(a) + ulp_exponent(b)
+    hi = math.log2(a.max) + math.log2(b.max)
+    if lo < -1074 or hi >= 1024:
+        raise ValueError(
+            f"products of {a.name} x {b.name} span 2^{lo} .. 2^{hi:.0f}, beyond float64's range, in which numsim's datapaths "
+            "keep products exact"
         )
 
 

@@ -73,6 +73,13 @@ def _check_int(name: str, value, low: int, high: int | None = None) -> int:
     return value
 
 
+def _check_choice(name: str, value, allowed: tuple[str, ...]) -> str:
+    """``value`` lower-cased and stripped if it is one of ``allowed``, else a ValueError naming them."""
+    if not isinstance(value, str) or value.strip().lower() not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
+    return value.strip().lower()
+
+
 def _check_bool(name: str, value) -> bool:
     if type(value).__name__ not in ("bool", "bool_"):
         raise TypeError(f"{name} must be True or False, got {value!r} of type {type(value).__name__}")

@@ -38,12 +38,11 @@ magnitudes are multiplied and the sign applied afterwards):
 from __future__ import annotations
 
 import hashlib
-import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .formats import FixedFormat, FloatFormat, Format, IntFormat
+from .formats import FixedFormat, FloatFormat, Format, IntFormat, _check_choice, _check_int
 
 _LMUL_SEMANTICS = ("integer", "literal")
 _INPUT_ROUNDINGS = ("truncate", "nearest_even")
@@ -52,22 +51,6 @@ _SUBNORMAL_POLICIES = ("flush", "raw")
 _UNDERFLOW_POLICIES = ("flush", "positive_zero", "pass", "wrap")
 _OVERFLOW_POLICIES = ("inf", "saturate", "nan", "wrap")
 _SPECIALS_POLICIES = ("ieee", "raw")
-
-
-def _choice(name: str, value, allowed: tuple[str, ...]) -> str:
-    if not isinstance(value, str) or value.strip().lower() not in allowed:
-        raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
-    return value.strip().lower()
-
-
-def _int_param(name: str, value, low: int, high: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
-    value = int(value)
-    if value < low or (high is not None and value > high):
-        allowed = f">= {low}" if high is None else f"in {low}..{high}"
-        raise ValueError(f"{name} must be {allowed}, got {value}")
-    return value
 
 
 class Multiplier:
@@ -109,7 +92,7 @@ def lmul_l(m: int) -> int:
     >>> [lmul_l(m) for m in (1, 2, 3, 4, 7, 23)]
     [1, 2, 3, 3, 4, 4]
     """
-    m = _int_param("m", m, 0)
+    m = _check_int("m", m, 0)
     return m if m <= 3 else (3 if m == 4 else 4)
 
 
@@ -127,16 +110,16 @@ class _LogAdder(Multiplier):
     specials: str = "ieee"
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "semantics", _choice("semantics", self.semantics, _LMUL_SEMANTICS))
+        object.__setattr__(self, "semantics", _check_choice("semantics", self.semantics, _LMUL_SEMANTICS))
         if self.mantissa_bits is not None:
-            object.__setattr__(self, "mantissa_bits", _int_param("mantissa_bits", self.mantissa_bits, 0, 31))
-        object.__setattr__(self, "input_rounding", _choice("input_rounding", self.input_rounding, _INPUT_ROUNDINGS))
-        object.__setattr__(self, "zero", _choice("zero", self.zero, _ZERO_POLICIES))
-        object.__setattr__(self, "subnormal", _choice("subnormal", self.subnormal, _SUBNORMAL_POLICIES))
-        object.__setattr__(self, "underflow", _choice("underflow", self.underflow, _UNDERFLOW_POLICIES))
+            object.__setattr__(self, "mantissa_bits", _check_int("mantissa_bits", self.mantissa_bits, 0, 31))
+        object.__setattr__(self, "input_rounding", _check_choice("input_rounding", self.input_rounding, _INPUT_ROUNDINGS))
+        object.__setattr__(self, "zero", _check_choice("zero", self.zero, _ZERO_POLICIES))
+        object.__setattr__(self, "subnormal", _check_choice("subnormal", self.subnormal, _SUBNORMAL_POLICIES))
+        object.__setattr__(self, "underflow", _check_choice("underflow", self.underflow, _UNDERFLOW_POLICIES))
         if self.overflow is not None:
-            object.__setattr__(self, "overflow", _choice("overflow", self.overflow, _OVERFLOW_POLICIES))
-        object.__setattr__(self, "specials", _choice("specials", self.specials, _SPECIALS_POLICIES))
+            object.__setattr__(self, "overflow", _check_choice("overflow", self.overflow, _OVERFLOW_POLICIES))
+        object.__setattr__(self, "specials", _check_choice("specials", self.specials, _SPECIALS_POLICIES))
 
     def _switches(self) -> list[str]:
         defaults = _LogAdder()
@@ -232,9 +215,9 @@ class LMul(_LogAdder):
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.l is not None:
-            object.__setattr__(self, "l", _int_param("l", self.l, 0, 31))
+            object.__setattr__(self, "l", _check_int("l", self.l, 0, 31))
         if self.offset is not None:
-            object.__setattr__(self, "offset", _int_param("offset", self.offset, 0, (1 << 32) - 1))
+            object.__setattr__(self, "offset", _check_int("offset", self.offset, 0, (1 << 32) - 1))
 
     @property
     def name(self) -> str:
@@ -314,7 +297,7 @@ class DRUM(Multiplier):
     k: int = 6
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "k", _int_param("k", self.k, 1, 32))
+        object.__setattr__(self, "k", _check_int("k", self.k, 1, 32))
 
     @property
     def name(self) -> str:
@@ -341,8 +324,8 @@ class Truncated(Multiplier):
     hbl: int = 0
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "vbl", _int_param("vbl", self.vbl, 0, 64))
-        object.__setattr__(self, "hbl", _int_param("hbl", self.hbl, 0, 32))
+        object.__setattr__(self, "vbl", _check_int("vbl", self.vbl, 0, 64))
+        object.__setattr__(self, "hbl", _check_int("hbl", self.hbl, 0, 32))
 
     @property
     def commutative(self) -> bool:  # type: ignore[override]

@@ -277,3 +277,47 @@ def test_non_finite_products_into_fixed_accumulators_raise():
     dp = Datapath("e5m2", accumulator=FixedAccumulator(40, 16))
     with pytest.raises(ValueError, match="Inf or NaN"):
         numsim.matmul([[np.inf]], [[1.0]], dp)
+
+
+@pytest.mark.parametrize("mode", ["stochastic_a", "stochastic_b", "stochastic_c"])
+def test_stochastic_accumulation_matches_the_reference_with_the_same_draws(mode):
+    """Addition k into output element e uses draw e * K + k of the seeded SplitMix64 stream; the
+    reference gets those draws explicitly."""
+    from numsim._kernels.rounding import splitmix64
+    from numsim.codecs import _random_key
+
+    rng = np.random.default_rng(21)
+    dp = Datapath("e4m3", accumulator=FloatAccumulator("bfloat16", mode))
+    A = random_values("e4m3", (2, 9), rng)
+    B = random_values("e4m3", (9, 3), rng)
+    ours = numsim.matmul(A, B, dp, seed=1234)
+    key = _random_key(1234)
+    for i in range(2):
+        for j in range(3):
+            e = i * 3 + j
+            draws = [int(splitmix64(key, e * 9 + k)) >> 32 for k in range(9)]
+            expected = dref.dot(list(A[i]), list(B[:, j]), 0.0, dp, random_bits=draws)
+            assert_same(ours[i, j], dref.ref.to_float(expected), f"{mode} ({i}, {j})")
+
+
+def test_kulisch_register_covers_lookup_tables_beyond_the_exact_product():
+    table = np.outer(np.arange(16), np.arange(16)) * 1000  # up to 225000, far above 15 * 15
+    dp = Datapath("uint4", multiplier=numsim.Lookup(table), accumulator=Kulisch(), out_format="float32")
+    a = np.full(64, 15.0)
+    assert float(numsim.dot(a, a, dp)) == 64 * 225000
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: Datapath("e4m3", accumulator=FloatAccumulator("bfloat16", "stochastic_a"), order=Tree(2)), "sequential order only"),
+        (lambda: numsim.matmul([[1.0]], [[1.0]], Datapath("e4m3", accumulator=FloatAccumulator("float32", "stochastic_a")), sr_bits=32), "sr_bits"),
+        (lambda: Datapath("e4m3", accumulator=FixedAccumulator(40, 20), order=Chunked(8)), "53 bits"),
+        (lambda: Datapath(numsim.FloatFormat(10, 5, bias=1000)), "beyond float64"),
+        (lambda: numsim.matmul([[1.0]], [[1.0]], Datapath("e4m3"), quantize_inputs="yes"), "quantize_inputs"),
+        (lambda: numsim.matmul([["a"]], [[1.0]], Datapath("e4m3")), "real numbers"),
+    ],
+)
+def test_bad_matmul_arguments_raise(call, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        call()

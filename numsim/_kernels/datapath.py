@@ -514,10 +514,9 @@ def fused_block(cfg, d, P, ANC, count, acc_spec, blk_spec, acc_mode, acc_overflo
             y = abs(d[j]) * pow2(W - m)
             q = np.int64(np.rint(y) if cfg[F_NEAREST] == 1 else math.floor(y))
             acc += -q if d[j] < 0 else q
-        r = fused_normalise(acc, m, cfg, blk_spec, acc_mode) if m_vec[j] != _NO_ANCHOR or not after else 0.0
-        if after:
-            if d[j] != 0.0:
-                r, _ = float_add(r, d[j], acc_spec, NEAREST_EVEN, acc_overflow, 0, 0)
+        r = fused_normalise(acc, m, cfg, blk_spec, acc_mode)
+        if after and d[j] != 0.0:
+            r, _ = float_add(r, d[j], acc_spec, NEAREST_EVEN, acc_overflow, 0, 0)
         d[j] = r
 
 

@@ -250,7 +250,8 @@ def _operand(x: np.ndarray, fmt: Format, name: str, quantize_inputs: bool, input
     if quantize_inputs:
         values = np.asarray(quantize(x, fmt, input_rounding, nan_policy="zero"), np.float64)
     else:
-        values = np.asarray(quantize(x, fmt, "toward_zero", nan_policy="zero"), np.float64)
+        # a representable value is a fixed point of every rounding; nearest-even has the fast path
+        values = np.asarray(quantize(x, fmt, "nearest_even", nan_policy="zero"), np.float64)
         with np.errstate(invalid="ignore"):  # signalling NaN patterns
             given = x.astype(np.float64)
         bad = ~((values == given) | (np.isnan(values) & np.isnan(given)))

@@ -32,13 +32,16 @@ from .datapath import (
     ulp_exponent,
 )
 from .formats import FloatFormat, Format, significand_bits
-from .multipliers import Exact, Lookup, kernel_spec, operand_words
+from .multipliers import TABLE_MAX_CODES, Exact, Lookup, kernel_spec, operand_words, product_table
 from .registry import get_format
 from .rounding import Overflow, Rounding
 
 _FP32 = get_format("float32")
 _DUMMY_FLOAT = float_spec(_FP32)
 _DUMMY_FIXED = fixed_spec(get_format("int8"))
+_NO_TABLE = np.zeros((0, 0), np.float32)
+_NO_VALUES_A, _NO_VALUES_B = np.zeros((0, 0), np.float32), np.zeros((0, 0, 0), np.float32)
+_NO_CODES_A, _NO_CODES_B = np.zeros((1, 1), np.uint8), np.zeros((1, 1, 1), np.uint8)
 
 
 def matmul(A, B, datapath: Datapath, C=None, *, quantize_inputs: bool = False, seed=None, sr_bits: int = 32) -> np.ndarray:
@@ -84,9 +87,7 @@ def matmul(A, B, datapath: Datapath, C=None, *, quantize_inputs: bool = False, s
     A = _operand_values(np.broadcast_to(A, batch + (M, K)), dp.a_format, "A", q, dp.input_rounding)
     B = _operand_values(np.broadcast_to(B, batch + (K, N)), dp.b_format, "B", q, dp.input_rounding)
     out_shape = batch + (M, N)
-    if C is None:
-        C = np.zeros(out_shape)
-    else:
+    if C is not None:
         C = _as_float_array(C, "C")
         try:
             C = np.broadcast_to(C, out_shape)
@@ -134,17 +135,23 @@ def _exponents(values: np.ndarray, fmt: Format) -> np.ndarray:
     return np.where(finite, np.maximum(e, fmt.emin), 0)
 
 
-def _float_path(dp: Datapath) -> int:
+def _float_path(dp: Datapath, table: np.ndarray | None) -> int:
+    """How float accumulation runs: NATIVE32 (float32 arithmetic; fp32 nearest-even sequential
+    accumulation of products that are all float32 values), RNE64 (bit rounding of round-to-odd
+    float64 sums) or GENERIC (the encoder)."""
     acc = dp.accumulator
     if not isinstance(acc, FloatAccumulator) or acc.rounding is not Rounding.NEAREST_EVEN:
         return _k.GENERIC
+    if table is not None:
+        products_fit = bool(np.all(np.isnan(table) | (table.astype(np.float32) == table)))
+    else:
+        products_fit = isinstance(dp.multiplier, Exact) and _fits_float32(dp.a_format, dp.b_format)
     native = (
         acc.fmt == _FP32
         and acc.overflow is Overflow.NON_SATURATING
-        and isinstance(dp.multiplier, Exact)
         and dp.product_format is None
         and isinstance(dp.order, Sequential)
-        and _fits_float32(dp.a_format, dp.b_format)
+        and products_fit
     )
     return _k.NATIVE32 if native else _k.RNE64
 
@@ -163,18 +170,23 @@ def _run(dp: Datapath, A, B, C, batch, M, K, N, seed, sr_bits) -> np.ndarray:
     R = nb * M
     A2 = np.ascontiguousarray(A.reshape(R, K))
     B3 = np.ascontiguousarray(B.reshape(nb, K, N))
-    C2 = np.ascontiguousarray(_initial(dp, C).reshape(R, N), np.float64)
-    mkind, mparams, mtable = kernel_spec(dp.multiplier, dp.a_format, dp.b_format)
-    WA = operand_words(A2, dp.a_format, mkind)
-    WB = operand_words(B3, dp.b_format, mkind)
-    in_fmt = dp.a_format
+    C2 = np.zeros((R, N)) if C is None else np.ascontiguousarray(_initial(dp, C).reshape(R, N), np.float64)
+    a_fmt, b_fmt = dp.a_format, dp.b_format
+    mkind, mparams, mtable = kernel_spec(dp.multiplier, a_fmt, b_fmt)
+    table = None
+    if _table_route(dp):
+        # operands of at most 8 bits: one lookup in the table of every product replaces the
+        # multiplier's bit manipulation (the table holds the same exact values)
+        table = product_table(dp.multiplier, a_fmt, b_fmt)
+        mkind, mtable = _km.LOOKUP, table
+    mtable = np.ascontiguousarray(mtable, np.float64)
     dec_table = np.empty(0)
     in_spec = _DUMMY_FLOAT
     if mkind == _km.LOGADD:
-        in_spec = float_spec(in_fmt)
-        if in_fmt.bits <= 16:
-            dec_table = _table(in_fmt, np.dtype(np.float64))
-    scale = math.ldexp(1.0, -(getattr(dp.a_format, "_frac", 0) + getattr(dp.b_format, "_frac", 0))) if mkind not in (_km.EXACT, _km.LOGADD) else 1.0
+        in_spec = float_spec(a_fmt)
+        if a_fmt.bits <= 16:
+            dec_table = _table(a_fmt, np.dtype(np.float64))
+    scale = math.ldexp(1.0, -(getattr(a_fmt, "_frac", 0) + getattr(b_fmt, "_frac", 0))) if mkind not in (_km.EXACT, _km.LOGADD, _km.LOOKUP) else 1.0
 
     cfg = dict.fromkeys(_k.CFG_FIELDS, 0)
     cfg["mult_kind"] = mkind
@@ -199,7 +211,7 @@ def _run(dp: Datapath, A, B, C, batch, M, K, N, seed, sr_bits) -> np.ndarray:
         acc_spec = float_spec(acc.fmt)
         cfg["acc_mode"] = acc.rounding.code
         cfg["acc_overflow"] = acc.overflow.code
-        cfg["float_path"] = _float_path(dp)
+        cfg["float_path"] = _float_path(dp, table)
         key, nbits, _ = _stochastic_args(acc.rounding, seed, sr_bits, None, 0)
         if acc.rounding.is_stochastic and acc.fmt.precision + nbits > 52:
             raise ValueError(f"stochastic accumulation into {acc.fmt.name} takes sr_bits <= {52 - acc.fmt.precision}, got {nbits}")
@@ -254,15 +266,23 @@ def _run(dp: Datapath, A, B, C, batch, M, K, N, seed, sr_bits) -> np.ndarray:
     cfg["out_overflow"] = out_fmt.default_overflow.code
     cfg["nbits"] = nbits
     cfg_arr = np.array([cfg[name] for name in _k.CFG_FIELDS], np.int64)
-    if cfg["float_path"] == _k.NATIVE32 and cfg["acc_kind"] == _k.FLOAT:
-        A32, B32 = A2.astype(np.float32), B3.astype(np.float32)
-    else:
-        A32, B32 = np.zeros((1, 1), np.float32), np.zeros((1, 1, 1), np.float32)
     out = np.empty((R, N))
-    missing, nonfinite = _k.matmul_rows(
-        cfg_arr, A2, WA, EA, B3, WB, EB, C2, out, M, mparams, np.ascontiguousarray(mtable), dec_table, in_spec, scale,
-        pf_spec, px_spec, acc_spec, blk_spec, outer_spec, outf_spec, outx_spec, key, A32, B32,
-    )
+    native_values = cfg["float_path"] == _k.NATIVE32 and table is None
+    WA = _NO_CODES_A if native_values else operand_words(A2, a_fmt, mkind)
+    WB = _NO_CODES_B if native_values else operand_words(B3, b_fmt, mkind)
+    if cfg["float_path"] == _k.NATIVE32:
+        acc32 = _native32(A2, B3, WA, WB, C2, M, table)
+        if out_fmt == _FP32:
+            out[...] = acc32  # a float32 value needs no rounding into float32
+            missing = 0
+        else:
+            missing = _k.store_rows(cfg_arr, acc32, out, outf_spec, outx_spec)
+        nonfinite = 0
+    else:
+        missing, nonfinite = _k.matmul_rows(
+            cfg_arr, A2, WA, EA, B3, WB, EB, C2, out, M, mparams, mtable, dec_table, in_spec, scale,
+            pf_spec, px_spec, acc_spec, blk_spec, outer_spec, outf_spec, outx_spec, key,
+        )
     if nonfinite:
         raise ValueError(f"{nonfinite} product(s) are Inf or NaN, which the fixed-point accumulator {acc.name} cannot hold")
     if missing:
@@ -271,6 +291,25 @@ def _run(dp: Datapath, A, B, C, batch, M, K, N, seed, sr_bits) -> np.ndarray:
             f"in a format that has none ({dp.name})"
         )
     return out
+
+
+def _table_route(dp: Datapath) -> bool:
+    """Whether products come from :func:`~numsim.multipliers.product_table` (approximate
+    multipliers on operand formats of at most 8 bits)."""
+    small = max(dp.a_format.num_codes, dp.b_format.num_codes) <= TABLE_MAX_CODES
+    return small and not isinstance(dp.multiplier, Exact)
+
+
+def _native32(A2, B3, WA, WB, C2, M, table) -> np.ndarray:
+    """The float32 fast path (see :func:`numsim._kernels.datapath.native32_matmul`)."""
+    acc32 = np.empty(C2.shape, np.float32)
+    if table is None:
+        _k.native32_matmul(A2.astype(np.float32), B3.astype(np.float32), _NO_TABLE, _NO_CODES_A, _NO_CODES_B, C2, M, acc32)
+    else:
+        _k.native32_matmul(
+            _NO_VALUES_A, _NO_VALUES_B, table.astype(np.float32), WA.astype(np.uint8), WB.astype(np.uint8), C2, M, acc32
+        )
+    return acc32
 
 
 def _initial(dp: Datapath, C: np.ndarray) -> np.ndarray:
@@ -317,8 +356,8 @@ def _kulisch_span(dp: Datapath) -> tuple[int, int]:
         # broken arrays never overestimate
         lows.append(ulp_exponent(a) + ulp_exponent(b))
         highs.append(math.ceil(math.log2(a.max)) + math.ceil(math.log2(b.max)) + 2)
-    else:
-        lows.append(ulp_exponent(a))
+    else:  # float integer-adder multipliers: codes of a, or (literal L-Mul) half a unit between two
+        lows.append(ulp_exponent(a) - 1)
         highs.append(math.ceil(math.log2(a.max)) + 1)
     return min(lows), max(highs)
 

@@ -37,6 +37,7 @@ magnitudes are multiplied and the sign applied afterwards):
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass, field
 
@@ -179,8 +180,11 @@ class LMul(_LogAdder):
     offset : int, optional
         The whole constant OFFSET as an integer (overrides ``l``), e.g. a tuned ``0x3F76D000``.
     semantics : ``"integer"`` (default) or ``"literal"``
-        ``literal`` evaluates the printed formula ``(1 + x + y + 2^-l) 2^(ea+eb)`` and
-        renormalises ``1 + t >= 2`` by one right shift that truncates the lost bit.
+        ``literal`` returns the value of the printed formula ``(1 + x + y + 2^-l) 2^(ea+eb)``
+        exactly: for ``1 + t >= 2`` that is ``((1 + t) / 2) 2^(ea+eb+1)``, which can end in
+        half a unit of the format's last place (one bit more than a code holds; the caller
+        rounds it where the datapath says). Overflow is judged on that value; an underflowing
+        result takes the underflow policy on its truncated pattern.
     mantissa_bits : int, optional
         Quantize the input mantissas to this many bits first, by ``input_rounding``
         (``"truncate"`` or ``"nearest_even"``; a rounding past the largest finite magnitude
@@ -510,17 +514,54 @@ def product_values(mult: Multiplier, a: np.ndarray, b: np.ndarray, a_format: For
     wb = operand_words(b, b_format, kind).reshape(-1)
     out = np.empty(wa.size, np.int64)
     if kind == k.LOGADD:
-        k.logadd_codes(wa, wb, params, out)
+        half = np.empty(wa.size, np.int64)
+        k.logadd_codes(wa, wb, params, out, half)
         missing = out < 0  # a NaN result in a format without NaN
-        values = np.asarray(decode(np.where(missing, 0, out).reshape(a.shape), a_format), np.float64)
-        return np.where(missing.reshape(a.shape), np.nan, values)
+        codes = np.where(missing, 0, out)
+        values = np.asarray(decode(codes, a_format), np.float64)
+        m, bias = a_format.man_bits, a_format.bias
+        field = np.maximum((codes & int(params[k.MAG_MASK])) >> m, 1)
+        with np.errstate(invalid="ignore", over="ignore"):  # specials never carry a half unit
+            values = np.where(half != 0, values + np.copysign(np.ldexp(1.0, field - bias - m - 1), values), values)  # literal formula
+        return np.where(missing, np.nan, values).reshape(a.shape)
     k.int_products(kind, wa, wb, params[0], params[1], table, out)
     return np.ldexp(out.astype(np.float64), -(a_format._frac + b_format._frac)).reshape(a.shape)
+
+
+TABLE_MAX_CODES = 256  # operand formats of at most 8 bits get a product table
+
+
+@functools.lru_cache(maxsize=32)
+def product_table(mult: Multiplier, a_format: Format, b_format: Format) -> np.ndarray:
+    """Every product of ``mult``: entry ``[i, j]`` is the exact value of the product of the
+    ``a_format`` value with code ``i`` and the ``b_format`` value with code ``j`` (NaN where the
+    multiplier returns a NaN). Operand formats of at most 8 bits; the table is read-only and
+    cached, so a datapath of small formats multiplies by one lookup.
+
+    >>> import numsim
+    >>> e2m1 = numsim.get_format("e2m1")
+    >>> t = product_table(LMul(), e2m1, e2m1)
+    >>> float(t[numsim.encode(1.5, e2m1), numsim.encode(1.5, e2m1)])  # t = .5 + .5 + 2^-1: t * 2
+    3.0
+    """
+    from .codecs import decode
+
+    mult.check(a_format, b_format)
+    for name, fmt in (("a_format", a_format), ("b_format", b_format)):
+        if fmt.num_codes > TABLE_MAX_CODES:
+            raise ValueError(f"product tables take formats of at most 8 bits, got {name}={fmt.name} ({fmt.bits} bits)")
+    a = np.asarray(decode(np.arange(a_format.num_codes), a_format), np.float64)
+    b = np.asarray(decode(np.arange(b_format.num_codes), b_format), np.float64)
+    aa, bb = np.meshgrid(a, b, indexing="ij")
+    table = product_values(mult, aa, bb, a_format, b_format)
+    table.flags.writeable = False
+    return table
 
 
 def multiply_codes(mult: Multiplier, a_codes, b_codes, fmt) -> np.ndarray:
     """Result codes of a float integer-adder multiplier (:class:`LMul`, :class:`Mitchell`) on codes
     of ``fmt``, bit for bit (the worked bit patterns of the L-Mul reference are of this form).
+    The literal L-Mul formula is refused: its value is not always a code (use :func:`product_values`).
 
     >>> hex(int(multiply_codes(LMul(), 0x3F800000, 0x3F800000, "float32")))
     '0x3f880000'
@@ -531,10 +572,12 @@ def multiply_codes(mult: Multiplier, a_codes, b_codes, fmt) -> np.ndarray:
     f = get_format(fmt)
     if not isinstance(mult, _LogAdder):
         raise TypeError(f"multiply_codes takes LMul or Mitchell, got {mult!r}")
+    if mult.semantics == "literal":
+        raise ValueError("multiply_codes takes integer-adder semantics; the literal formula's value can fall between two codes (use product_values)")
     mult.check(f, f)
     a, b = np.broadcast_arrays(np.asarray(a_codes, np.int64), np.asarray(b_codes, np.int64))
     if a.size and (min(a.min(), b.min()) < 0 or max(a.max(), b.max()) >= f.num_codes):
         raise ValueError(f"codes of {f.name} lie in [0, {f.num_codes}), got values outside")
     out = np.empty(a.size, np.int64)
-    k.logadd_codes(np.ascontiguousarray(a).reshape(-1), np.ascontiguousarray(b).reshape(-1), logadd_params(mult, f), out)
+    k.logadd_codes(np.ascontiguousarray(a).reshape(-1), np.ascontiguousarray(b).reshape(-1), logadd_params(mult, f), out, np.empty(a.size, np.int64))
     return out.reshape(a.shape)

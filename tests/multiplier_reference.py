@@ -10,7 +10,10 @@ parameters and :meth:`offset_for`); format geometry, NaN/Inf codes and value dec
 come from the independent encoding oracle :mod:`reference` (via :func:`oracle.ref_format`).
 
 Public API
-    :func:`multiply_codes` (LMul / Mitchell on a float format: code x code -> code),
+    :func:`multiply_codes` (LMul / Mitchell with integer-adder semantics on a float format:
+    code x code -> code), :func:`multiply_patterns` (the same for any semantics: code x code
+    -> (code, half), the literal formula's value being the code plus ``half`` half-units in
+    its last place),
     :func:`multiply_ints` (Exact / Mitchell / DRUM / Truncated on raw signed integers),
     :func:`lookup` (Lookup: table entry of two codes), :func:`multiply_values`
     (any multiplier on values of numsim formats -> exact value) and :func:`to_float`.
@@ -38,14 +41,18 @@ bias, ``W = E + m`` the magnitude width, ``|a|`` the code without its sign bit)
     6. Adder.  ``integer``: ``r = |a| + |b| - OFFSET`` with ``OFFSET = mult.offset_for``.
        ``literal``: ``c' = (B << m) - OFFSET``, ``t' = f_a + f_b + c'`` (mantissa fields),
        ``e = e_a + e_b - B`` (exponent fields); ``r = (e << m) + t'`` if ``t' < 2^m``,
-       else ``r = ((e + 1) << m) + floor((2^m + t') / 2) - 2^m``.  ``r`` is an unbounded
-       Python integer (may be negative).
-    7. Range.  ``r < 2^m`` (exponent field <= 0) is an underflow: ``flush`` -> zero with
-       the xor sign, ``positive_zero`` -> +0, ``pass`` -> ``r`` itself when ``r >= 0``
-       else a zero with the xor sign, ``wrap`` -> ``r mod 2^W``.  ``r`` above the largest
+       else ``r = ((e + 1) << m) + (2^m + t') / 2 - 2^m``: the printed formula's value as
+       a pattern, which can be half-integral (one fraction bit more than a code).  ``r`` is
+       an unbounded integer or half-integer (may be negative).
+    7. Range.  ``r < 2^m`` (exponent field <= 0) is an underflow, decided on ``floor(r)``:
+       ``flush`` -> zero with the xor sign, ``positive_zero`` -> +0, ``pass`` -> ``floor(r)``
+       itself when ``floor(r) > 0`` else a zero with the xor sign, ``wrap`` -> ``floor(r) mod 2^W``.  ``r`` above the largest
        finite magnitude pattern is an overflow: ``inf`` -> Inf with the xor sign,
        ``saturate`` -> largest finite with the xor sign, ``nan`` -> the canonical
-       positive NaN, ``wrap`` -> ``r mod 2^W`` (which may be an Inf or NaN pattern).
+       positive NaN, ``wrap`` -> ``floor(r) mod 2^W`` (which may be an Inf or NaN pattern).
+       Otherwise the result is the code ``floor(r)`` with ``half = 1`` when ``r`` is
+       half-integral (the value of the code plus half a unit in its last place); every
+       other outcome of this step and of steps 1-5 has ``half = 0``.
        Default overflow policy: ``inf`` where the format has infinities, else ``saturate``.
     8. Sign: xor of the two sign bits (none in unsigned formats); a negative zero in a
        format without -0 becomes +0.
@@ -185,42 +192,43 @@ def integer_adder(pa: int, pb: int, offset: int) -> int:
     return pa + pb - offset
 
 
-def literal_adder(pa: int, pb: int, offset: int, m: int, bias: int) -> int:
-    """The printed formula with a truncating one-bit renormalisation, as a pattern
-    (unbounded; see the module docstring, step 6)."""
+def literal_adder(pa: int, pb: int, offset: int, m: int, bias: int) -> Fraction:
+    """The printed formula's value as a pattern, possibly half-integral (unbounded; see the
+    module docstring, step 6)."""
     mant_mask = (1 << m) - 1
     correction = (bias << m) - offset
     t = (pa & mant_mask) + (pb & mant_mask) + correction
     e = (pa >> m) + (pb >> m) - bias
     if t < 1 << m:
-        return (e << m) + t
-    return ((e + 1) << m) + ((1 << m) + t) // 2 - (1 << m)
+        return Fraction((e << m) + t)
+    return ((e + 1) << m) + Fraction((1 << m) + t, 2) - (1 << m)
 
 
-def _range_rule(mult: LMul | Mitchell, g: _Geometry, r: int, negative: bool) -> int:
-    """The result code of an adder output ``r`` (underflow and overflow switches)."""
+def _range_rule(mult: LMul | Mitchell, g: _Geometry, r: Fraction, negative: bool) -> tuple[int, int]:
+    """``(code, half)`` of an adder output ``r`` (underflow and overflow switches)."""
+    whole = r.numerator // r.denominator
     if r < 1 << g.m:
         match mult.underflow:
             case "flush":
-                return _with_sign(g, negative, 0)
+                return _with_sign(g, negative, 0), 0
             case "positive_zero":
-                return 0
+                return 0, 0
             case "pass":
-                return _with_sign(g, negative, r if r >= 0 else 0)
+                return _with_sign(g, negative, whole if whole >= 0 else 0), 0
             case "wrap":
-                return _with_sign(g, negative, r % (1 << g.width))
+                return _with_sign(g, negative, whole % (1 << g.width)), 0
         raise ValueError(f"unknown underflow policy {mult.underflow!r}")
     if r > g.max_mag:
         match _overflow_policy(mult, g):
             case "inf":
-                return _with_sign(g, negative, g.inf_mag)
+                return _with_sign(g, negative, g.inf_mag), 0
             case "saturate":
-                return _with_sign(g, negative, g.max_mag)
+                return _with_sign(g, negative, g.max_mag), 0
             case "nan":
-                return _nan(g)
+                return _nan(g), 0
             case "wrap":
-                return _with_sign(g, negative, r % (1 << g.width))
-    return _with_sign(g, negative, r)
+                return _with_sign(g, negative, whole % (1 << g.width)), 0
+    return _with_sign(g, negative, whole), int(r != whole)
 
 
 # ---------------------------------------------------------------- float multipliers
@@ -260,8 +268,19 @@ def _is_zero_operand(mult: LMul | Mitchell, g: _Geometry, mag: int) -> bool:
 
 
 def multiply_codes(mult: LMul | Mitchell, fmt: FloatFormat | str, ca: int, cb: int) -> int:
-    """The result code of LMul or Mitchell on two codes of one float format (steps 1-8 of
-    the module docstring)."""
+    """The result code of LMul or Mitchell with integer-adder semantics on two codes of one
+    float format (steps 1-8 of the module docstring)."""
+    if getattr(mult, "semantics", "integer") != "integer":
+        raise ValueError("multiply_codes takes integer-adder semantics; use multiply_patterns")
+    code, half = multiply_patterns(mult, fmt, ca, cb)
+    assert half == 0
+    return code
+
+
+def multiply_patterns(mult: LMul | Mitchell, fmt: FloatFormat | str, ca: int, cb: int) -> tuple[int, int]:
+    """``(code, half)`` of LMul or Mitchell on two codes of one float format (steps 1-8 of
+    the module docstring): the result is the code's value plus ``half`` half-units in its
+    last place."""
     if not isinstance(mult, (LMul, Mitchell)):
         raise TypeError(f"multiply_codes takes LMul or Mitchell, got {mult!r}")
     g = _geometry(_resolve(fmt))
@@ -270,7 +289,7 @@ def multiply_codes(mult: LMul | Mitchell, fmt: FloatFormat | str, ca: int, cb: i
     ieee = mult.specials == "ieee"
     kinds = (_kind(g, ca), _kind(g, cb))
     if ieee and NAN in kinds:
-        return _nan(g)
+        return _nan(g), 0
     drop = g.m - _kept_bits(mult, g)
     mags = [
         c & g.mag_mask if ieee and kind == "inf" else quantize_pattern(c & g.mag_mask, drop, mult.input_rounding, g.max_mag)
@@ -278,18 +297,18 @@ def multiply_codes(mult: LMul | Mitchell, fmt: FloatFormat | str, ca: int, cb: i
     ]
     zeros = [not (ieee and kind == "inf") and _is_zero_operand(mult, g, mag) for mag, kind in zip(mags, kinds)]
     if ieee and "inf" in kinds:
-        return _nan(g) if any(zeros) else _with_sign(g, negative, g.inf_mag)
+        return (_nan(g) if any(zeros) else _with_sign(g, negative, g.inf_mag)), 0
     if any(zeros):
         if mult.zero == "signed":
-            return _with_sign(g, negative, 0)
+            return _with_sign(g, negative, 0), 0
         if mult.zero == "positive":
-            return 0
+            return 0, 0
         if mult.zero != "raw":
             raise ValueError(f"unknown zero policy {mult.zero!r}")
         mags = [0 if z else mag for mag, z in zip(mags, zeros)]
     offset = mult.offset_for(_resolve(fmt))
     if mult.semantics == "integer":
-        r = integer_adder(mags[0], mags[1], offset)
+        r = Fraction(integer_adder(mags[0], mags[1], offset))
     elif mult.semantics == "literal":
         r = literal_adder(mags[0], mags[1], offset, g.m, g.bias)
     else:
@@ -424,7 +443,8 @@ def multiply_values(mult: Multiplier, a_fmt: Format | str, b_fmt: Format | str, 
     """The exact result of ``mult`` on a and b, first encoded (round to nearest even,
     default overflow, by :func:`reference.encode`) as codes of their formats.
 
-    Float multipliers: the result code of :func:`multiply_codes`, decoded.  Integer
+    Float multipliers: the result of :func:`multiply_patterns`, decoded (plus half a unit
+    in the code's last place where ``half`` is set).  Integer
     multipliers and Lookup: the integer product of the raw integers (or the table entry)
     times ``2^-(frac_a + frac_b)``.  Exact: the exact product of the decoded inputs with
     IEEE special-value rules.  See the module docstring for the :data:`Value` strings.
@@ -437,7 +457,14 @@ def multiply_values(mult: Multiplier, a_fmt: Format | str, b_fmt: Format | str, 
     if _is_float_multiplier(mult, a_fmt) or _is_float_multiplier(mult, b_fmt):
         if a_fmt != b_fmt:
             raise ValueError(f"{mult.name} needs one float format for both operands")
-        return _value_of(ref.decode(ra, multiply_codes(mult, a_fmt, ca, cb)))
+        code, half = multiply_patterns(mult, a_fmt, ca, cb)
+        value = _value_of(ref.decode(ra, code))
+        if half:
+            g = _geometry(a_fmt)
+            field = max((code & g.mag_mask) >> g.m, 1)
+            unit = Fraction(2) ** (field - g.bias - g.m)
+            value = value - unit / 2 if value < 0 else value + unit / 2  # a Fraction: half only on normal results
+        return value
     for fmt in (a_fmt, b_fmt):
         if not isinstance(fmt, (IntFormat, FixedFormat)):
             raise ValueError(f"{mult.name} multiplies integers; {fmt!r} is not an integer or fixed-point format")

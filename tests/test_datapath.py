@@ -4,6 +4,7 @@ fast paths against the general path, and properties of datapaths."""
 from __future__ import annotations
 
 import itertools
+import zlib
 
 import numpy as np
 import pytest
@@ -11,17 +12,23 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import datapath_reference as dref
+import multiplier_reference as mref
+import reference as ref
 import numsim
 from numsim import (
+    DRUM,
     Chunked,
     Datapath,
     FixedAccumulator,
     FloatAccumulator,
     FusedMultiTerm,
     Kulisch,
+    LMul,
+    Mitchell,
     Pairwise,
     Sequential,
     Tree,
+    Truncated,
 )
 from numsim import gemm
 
@@ -99,7 +106,7 @@ CASES = _cases()
 
 @pytest.mark.parametrize("dp", CASES, ids=[d.name for d in CASES])
 def test_matmul_matches_step_by_step_reference(dp):
-    rng = np.random.default_rng(abs(hash(dp.name)) % 2**32)
+    rng = np.random.default_rng(zlib.crc32(dp.name.encode()))
     for K in (1, 7, 19):
         A = random_values(dp.a_format, (2, K), rng)
         B = random_values(dp.b_format, (K, 3), rng)
@@ -109,6 +116,36 @@ def test_matmul_matches_step_by_step_reference(dp):
         ours = numsim.matmul(A, B, dp, C)
         expected = dref.matmul(A, B, dp, C)
         assert_same(ours, expected, f"{dp.name} K={K}")
+
+
+MULT_CASES = [
+    Datapath("e4m3", multiplier=LMul()),
+    Datapath("e5m2", multiplier=LMul(semantics="literal"), accumulator=FloatAccumulator("bfloat16"), order=Tree(2)),
+    Datapath("bfloat16", multiplier=LMul(semantics="literal"), out_format="bfloat16"),
+    Datapath("float16", multiplier=Mitchell(), accumulator=FloatAccumulator("float16", "toward_zero")),
+    Datapath("e4m3", multiplier=LMul(mantissa_bits=2), product_format="e5m2", accumulator=FusedMultiTerm(4, 1)),
+    Datapath("e4m3", multiplier=Mitchell(overflow="saturate"), accumulator=FixedAccumulator(12, 9, "saturate")),
+    Datapath("int8", multiplier=DRUM(3), accumulator=FixedAccumulator(16, 0), out_format="int32"),
+    Datapath("uint8", multiplier=Truncated(vbl=5, hbl=1), accumulator=Kulisch(), out_format="int32"),
+    Datapath("int16", multiplier=Mitchell(), accumulator=Kulisch(), out_format="float32"),
+    Datapath("int4", multiplier=numsim.Lookup(np.outer(np.arange(16), np.arange(16)) // 3), accumulator=FloatAccumulator("e5m2"), out_format="float32"),
+]
+
+
+@pytest.mark.parametrize("dp", MULT_CASES, ids=[d.name for d in MULT_CASES])
+def test_approximate_multiplier_datapaths_match_the_references(dp):
+    """Approximate products from the exact multiplier reference, accumulated by the step-by-step
+    datapath reference: float paths (L-Mul, literal half units, Mitchell), the product table of
+    8-bit operands and the integer kernels of wider ones."""
+
+    def multiply(x, y):
+        return mref.multiply_values(dp.multiplier, dp.a_format, dp.b_format, ref.to_float(x), ref.to_float(y))
+
+    rng = np.random.default_rng(zlib.crc32(dp.name.encode()))
+    for K in (1, 9):
+        A = random_values(dp.a_format, (2, K), rng)
+        B = random_values(dp.b_format, (K, 3), rng)
+        assert_same(numsim.matmul(A, B, dp), dref.matmul(A, B, dp, multiply=multiply), f"{dp.name} K={K}")
 
 
 def test_batched_matmul_and_dot_broadcast():
@@ -154,8 +191,60 @@ def test_fast_paths_equal_the_general_path(dp, monkeypatch):
     B = random_values(dp.b_format, (300, 8), rng)
     A[0, :] = np.abs(A[0, :])  # long same-sign runs reach overflow in narrow accumulators
     fast = numsim.matmul(A, B, dp)
-    monkeypatch.setattr(gemm, "_float_path", lambda dp: gemm._k.GENERIC)
+    monkeypatch.setattr(gemm, "_float_path", lambda dp, table: gemm._k.GENERIC)
     assert_same(fast, numsim.matmul(A, B, dp), dp.name)
+
+
+@pytest.mark.parametrize(
+    "dp",
+    [
+        Datapath("e4m3"),
+        Datapath("e4m3", multiplier=LMul()),
+        Datapath("e5m2", multiplier=LMul(), out_format="bfloat16"),
+        Datapath("e2m1", multiplier=LMul(), out_format="e4m3"),
+    ],
+    ids=lambda d: d.name,
+)
+def test_float32_tiles_equal_the_general_path(dp, monkeypatch):
+    """The tiled float32 kernel (8-row x 256-column tiles) on shapes that cut tiles and batches
+    unevenly, products from values or from the product table, against the general encoder."""
+    rng = np.random.default_rng(12)
+    A = random_values(dp.a_format, (2, 13, 40), rng)
+    B = random_values(dp.b_format, (2, 40, 300), rng)
+    C = numsim.quantize(rng.standard_normal((13, 300)), "float32")
+    fast = numsim.matmul(A, B, dp, C)
+    assert gemm._float_path(dp, gemm.product_table(dp.multiplier, dp.a_format, dp.b_format) if gemm._table_route(dp) else None) == gemm._k.NATIVE32
+    monkeypatch.setattr(gemm, "_float_path", lambda dp, table: gemm._k.GENERIC)
+    assert_same(fast, numsim.matmul(A, B, dp, C), dp.name)
+
+
+@pytest.mark.parametrize(
+    "dp",
+    [
+        Datapath("e4m3", multiplier=LMul(), accumulator=FloatAccumulator("bfloat16"), order=Tree(4)),
+        Datapath("e4m3", multiplier=Mitchell(overflow="saturate"), accumulator=FixedAccumulator(12, 20), out_format="float32"),
+        Datapath("e3m2", multiplier=LMul(semantics="literal"), product_format="e4m3", accumulator=Kulisch()),
+        Datapath("int8", multiplier=DRUM(3), accumulator=FixedAccumulator(24, 0, "saturate"), out_format="int32"),
+        Datapath("uint8", multiplier=Truncated(vbl=4), accumulator=Kulisch(), out_format="int32"),
+        Datapath("e4m3", multiplier=LMul(overflow="saturate"), accumulator=FusedMultiTerm(4, 3)),
+    ],
+    ids=lambda d: d.name,
+)
+def test_product_table_equals_the_multiplier_kernels(dp, monkeypatch):
+    """Operands of at most 8 bits multiply by one lookup in ``product_table``; the result equals
+    the multiplier's own kernel product by product, for every accumulator kind."""
+    rng = np.random.default_rng(13)
+    A = random_values(dp.a_format, (5, 33), rng)
+    B = random_values(dp.b_format, (33, 7), rng)
+    assert gemm._table_route(dp)
+    via_table = numsim.matmul(A, B, dp)
+    monkeypatch.setattr(gemm, "_table_route", lambda dp: False)
+    assert_same(via_table, numsim.matmul(A, B, dp), dp.name)
+
+
+def test_product_table_refuses_wide_formats():
+    with pytest.raises(ValueError, match="at most 8 bits"):
+        numsim.multipliers.product_table(LMul(), numsim.get_format("bfloat16"), numsim.get_format("bfloat16"))
 
 
 def test_kulisch_equals_correctly_rounded_dot():

@@ -83,12 +83,12 @@ def test_fp32_examples(n, a, b, expected, printed):
 )
 def test_fp32_literal_and_mitchell_notes(a, b, semantics, printed):
     mult = Mitchell() if semantics == "mitchell" else LMul(semantics="literal")
-    assert f32(value(FP32, mr.multiply_codes(mult, FP32, a, b))) == np.float32(printed)
+    assert f32(mr.multiply_values(mult, FP32, FP32, mr.to_float(value(FP32, a)), mr.to_float(value(FP32, b)))) == np.float32(printed)
 
 
 def test_fp32_literal_double_carry_pattern():
-    # t' = 2 (2^23 - 1) + 2^19 >= 2^23: (128 << 23) + floor((2^23 + t') / 2) - 2^23
-    assert mr.multiply_codes(LMul(semantics="literal"), FP32, 0x3FFFFFFF, 0x3FFFFFFF) == (128 << 23) + (1 << 22) + (1 << 18) - 1
+    # t' = 2 (2^23 - 1) + 2^19 >= 2^23: (128 << 23) + (2^23 + t') / 2 - 2^23, an integer here
+    assert mr.multiply_patterns(LMul(semantics="literal"), FP32, 0x3FFFFFFF, 0x3FFFFFFF) == ((128 << 23) + (1 << 22) + (1 << 18) - 1, 0)
 
 
 @pytest.mark.parametrize(
@@ -302,11 +302,15 @@ def test_explicit_offset_and_l():
     assert mr.multiply_values(LMul(l=2), FP32, FP32, 1.0, 1.0) == F(5, 4)
 
 
-def test_literal_renormalisation_truncates():
-    # e5m2 1.75 * 1.75 with l = 2: 1 + t = 2.75 -> 1.375 * 2 truncated to 2 bits: 2.5
-    assert mr.multiply_codes(LMul(semantics="literal"), E5M2, 0x3F, 0x3F) == 0x41
+def test_literal_keeps_the_renormalisation_bit():
+    # e5m2 1.75 * 1.75 with l = 2: 1 + t = 2.75 = 1.375 * 2, one bit more than e5m2 holds:
+    # the code 0x41 (2.5) plus half a unit (0.25)
+    assert mr.multiply_patterns(LMul(semantics="literal"), E5M2, 0x3F, 0x3F) == (0x41, 1)
+    assert mr.multiply_values(LMul(semantics="literal"), E5M2, E5M2, 1.75, 1.75) == F(11, 4)
     assert mr.multiply_codes(LMul(), E5M2, 0x3F, 0x3F) == 0x43  # integer adder: 7 ULPs = 0x3F + 0x3F - 0x3B
-    assert mr.multiply_codes(LMul(semantics="literal"), E5M2, 0x3C, 0x3D) == 0x3E  # t < 1: same as the adder
+    assert mr.multiply_patterns(LMul(semantics="literal"), E5M2, 0x3C, 0x3D) == (0x3E, 0)  # t < 1: same as the adder
+    with pytest.raises(ValueError, match="integer-adder"):
+        mr.multiply_codes(LMul(semantics="literal"), E5M2, 0x3F, 0x3F)
 
 
 def test_unsigned_float_format():
@@ -339,12 +343,14 @@ def binade_errors(fmt, scheme: str) -> tuple[F, ...]:
     for ca in codes:
         for cb in codes:
             x, y = ref.decode(rf, ca).mag, ref.decode(rf, cb).mag
-            if scheme == "unrounded_literal":  # the printed formula (1 + x_m + y_m + 2^-l), no renormalisation
+            if scheme == "formula":  # the printed formula (1 + x_m + y_m + 2^-l), written out
                 approx = x + y - 1 + c
+            elif scheme == "literal":
+                approx = mr.multiply_values(LMul(semantics="literal"), fmt, fmt, x, y)
             elif scheme == "rne":
                 approx = ref.decode(rf, ref.encode(rf, x * y)).mag
             else:
-                mult = {"lmul": LMul(), "mitchell": Mitchell(), "literal": LMul(semantics="literal")}[scheme]
+                mult = {"lmul": LMul(), "mitchell": Mitchell()}[scheme]
                 approx = ref.decode(rf, mr.multiply_codes(mult, fmt, ca, cb)).mag
             out.append(approx / (x * y) - 1)
     return tuple(out)
@@ -358,17 +364,17 @@ def error_row(errors) -> tuple[float, float, float, float]:
 
 TABLE_8_1 = [  # (m, scheme, mean |e|, max e, min e, mean e) as printed, in percent
     (2, "lmul", 14.674, 25.000, 6.667, 14.674),
-    (2, "unrounded_literal", 11.105, 25.000, -10.204, 8.639),
+    (2, "literal", 11.105, 25.000, -10.204, 8.639),
     (2, "mitchell", 3.572, 0, -11.111, -3.572),
     (2, "rne", 3.572, 6.667, -11.111, -1.905),
     (3, "lmul", 5.241, 12.500, -3.030, 4.930),
-    (3, "unrounded_literal", 6.886, 12.500, -18.222, -0.965),
+    (3, "literal", 6.886, 12.500, -18.222, -0.965),
     (3, "mitchell", 3.779, 0, -11.111, -3.779),
     (3, "rne", 1.901, 4.142, -5.185, -0.541),
     (4, "lmul", 5.141, 12.500, -3.214, 4.873),
     (4, "rne", 1.068, 2.857, -3.030, -0.131),
     (7, "lmul", 2.655, 6.250, -7.288, 0.408),
-    (7, "unrounded_literal", 7.506, 6.250, -23.230, -6.276),
+    (7, "literal", 7.506, 6.250, -23.230, -6.276),
     (7, "mitchell", 3.849, 0, -11.111, -3.849),
     (7, "rne", 0.140, 0.386, -0.386, -0.004),
 ]
@@ -383,18 +389,21 @@ def test_error_table_8_1(m, scheme, row):
 
 
 @pytest.mark.parametrize("m", [2, 3, 7])
-def test_truncating_literal_does_not_reproduce_the_literal_rows(m):
-    """The printed literal rows are those of the unrounded formula: the documented
-    truncating variant loses the renormalisation bit and has a lower minimum, e.g. at
-    m = 2: 1.75 * 1.75 -> 2.5 instead of 2.75, -18.367 % instead of -10.204 %."""
-    truncating = error_row(binade_errors(M_FORMATS[m], "literal"))
-    unrounded = error_row(binade_errors(M_FORMATS[m], "unrounded_literal"))
-    printed = next(r[2:] for r in TABLE_8_1 if r[:2] == (m, "unrounded_literal"))
-    assert truncating[1] == unrounded[1]  # the maximum (at 1 x 1) has t < 1: no renormalisation
-    assert truncating[2] < unrounded[2] and truncating[3] < unrounded[3]
-    assert max(abs(got - want) for got, want in zip(truncating, printed)) > 0.05
-    if m == 2:
-        assert round(truncating[2], 3) == round(float(100 * (F(5, 2) / F(49, 16) - 1)), 3) == -18.367
+def test_literal_is_the_printed_formula(m):
+    """Inside the binade the literal variant is exactly ``1 + x + y + 2^-l`` (its 8.1 rows are
+    those of the written-out formula), and it differs from the integer adder exactly where
+    section 4 says: wherever t = x + y + 2^-l exceeds 1 (at t = 1 both give 2)."""
+    fmt = M_FORMATS[m]
+    assert binade_errors(fmt, "literal") == binade_errors(fmt, "formula")
+    rf = ref_format(fmt)
+    c = F(1, 1 << LMul().l_for(fmt))
+    codes = [(rf.bias << rf.man_bits) | f for f in range(1 << rf.man_bits)]
+    for ca in codes:
+        for cb in codes:
+            x, y = ref.decode(rf, ca).mag, ref.decode(rf, cb).mag
+            literal = mr.multiply_values(LMul(semantics="literal"), fmt, fmt, x, y)
+            integer = mr.multiply_values(LMul(), fmt, fmt, x, y)
+            assert (literal == integer) == (x + y - 2 + c <= 1), (x, y)
 
 
 # ----------------------------------------------------------- section 10: properties (e4m3, e5m2)
@@ -476,16 +485,16 @@ def test_monotone_for_positive_normals(mult, fmt):
         assert keys == sorted(keys)
 
 
-def piecewise_value(x: F, y: F, c: F, m: int, literal: bool = False) -> F:
+def piecewise_value(x: F, y: F, c: F, literal: bool = False) -> F:
     """Section 4 for normal x, y (exponent range unbounded): the integer-adder carries, or
-    the literal formula whose 1 + t >= 2 is halved and truncated to m fraction bits."""
+    the literal formula (1 + t) 2^(ex+ey)."""
     ex, ey = ref.floor_log2(x), ref.floor_log2(y)
     t = x / ref.pow2(ex) - 1 + y / ref.pow2(ey) - 1 + c
     scale = ref.pow2(ex + ey)
     if t < 1:
         return (1 + t) * scale
     if literal:
-        return F(math.floor((1 + t) / 2 * 2**m), 2**m) * 2 * scale
+        return (1 + t) * scale
     if t < 2:
         return t * 2 * scale
     return (t - 1) * 4 * scale
@@ -496,13 +505,17 @@ def test_bits_equal_the_real_number_model(mult, fmt):
     """Section 10: wherever the result is normal, its value is the section 4 formula; below
     the normal range the default policy flushes to +0, above it gives Inf or saturates."""
     rf = ref_format(fmt)
-    table = product_table(mult, fmt)
     literal = mult.semantics == "literal"
+    table = None if literal else product_table(mult, fmt)
     c = F(0) if isinstance(mult, Mitchell) else F(1, 1 << mult.l_for(fmt))
     for x in positive_normal_codes(fmt):
         for y in positive_normal_codes(fmt):
-            model = piecewise_value(ref.decode(rf, x).mag, ref.decode(rf, y).mag, c, rf.man_bits, literal)
-            got = ref.decode(rf, table[x][y])
+            model = piecewise_value(ref.decode(rf, x).mag, ref.decode(rf, y).mag, c, literal)
+            if literal:
+                v = mr.multiply_values(mult, fmt, fmt, ref.decode(rf, x).mag, ref.decode(rf, y).mag)
+                got = ref.RefValue("inf", False, F(0)) if v == "+inf" else ref.RefValue("num", False, F(0) if v == "+0" else v)
+            else:
+                got = ref.decode(rf, table[x][y])
             if model < ref.min_normal(rf):
                 assert got == ref.RefValue("num", False, F(0))
             elif model > ref.max_finite(rf) and ref.has_inf(rf):
@@ -520,7 +533,7 @@ def test_bits_equal_the_real_number_model_bf16_sample():
     for _ in range(3000):
         x, y = (rng.randrange(0x2080, 0x5F00) for _ in range(2))  # exponent fields 65..189: products in range
         got = ref.decode(rf, mr.multiply_codes(LMul(), BF16, x, y)).mag
-        assert got == piecewise_value(ref.decode(rf, x).mag, ref.decode(rf, y).mag, c, rf.man_bits)
+        assert got == piecewise_value(ref.decode(rf, x).mag, ref.decode(rf, y).mag, c)
 
 
 @pytest.mark.parametrize("fmt", [E4M3, E5M2])

@@ -14,6 +14,7 @@ from numsim.multipliers import DRUM, LMul, Lookup, Mitchell, Truncated, multiply
 SWITCHES = [
     LMul(),
     LMul(semantics="literal"),
+    LMul(semantics="literal", mantissa_bits=2, underflow="pass", overflow="wrap"),
     LMul(mantissa_bits=2, input_rounding="nearest_even"),
     LMul(mantissa_bits=1),
     LMul(zero="positive", subnormal="raw", underflow="pass"),
@@ -25,28 +26,47 @@ SWITCHES = [
 ]
 
 
+def assert_exhaustive(mult, f):
+    """numsim against the reference on every code pair of ``f``: result codes for the
+    integer adder, exact values (with their half-unit bit and signed zeros) for the literal
+    formula."""
+    codes = np.arange(f.num_codes)
+    ca, cb = np.meshgrid(codes, codes, indexing="ij")
+    if mult.semantics == "integer":
+        ours = multiply_codes(mult, ca, cb, f)
+        expected = np.array([[mref.multiply_codes(mult, f, int(x), int(y)) for y in codes] for x in codes])
+        bad = ours != expected
+    else:
+        values = np.asarray(numsim.decode(codes, f), np.float64)
+        a, b = np.meshgrid(values, values, indexing="ij")
+        ours = product_values(mult, a, b, f, f)
+        expected = np.array([[mref.to_float(mref.multiply_values(mult, f, f, x, y)) for y in values] for x in values])
+        same = (ours == expected) & (np.signbit(ours) == np.signbit(expected))
+        bad = ~(same | (np.isnan(ours) & np.isnan(expected)))
+    assert not bad.any(), f"{int(bad.sum())} mismatches, first {np.argwhere(bad)[0]}"
+
+
 @pytest.mark.parametrize("fmt", ["e4m3", "e5m2"])
 @pytest.mark.parametrize("mult", SWITCHES, ids=lambda m: m.name)
 def test_float_multipliers_exhaustive_fp8(fmt, mult):
     f = numsim.get_format(fmt)
     if mult.overflow == "nan" and not f.has_nan:
         pytest.skip("format without NaN")
-    codes = np.arange(f.num_codes)
-    ca, cb = np.meshgrid(codes, codes, indexing="ij")
-    ours = multiply_codes(mult, ca, cb, f)
-    expected = np.array([[mref.multiply_codes(mult, f, int(x), int(y)) for y in codes] for x in codes])
-    bad = ours != expected
-    assert not bad.any(), f"{int(bad.sum())} mismatches, first {np.argwhere(bad)[0]}"
+    assert_exhaustive(mult, f)
 
 
 @pytest.mark.parametrize("fmt", ["e2m3", "e3m2", "e2m1"])
-def test_lmul_small_formats_exhaustive(fmt):
-    f = numsim.get_format(fmt)
-    codes = np.arange(f.num_codes)
-    ca, cb = np.meshgrid(codes, codes, indexing="ij")
-    for mult in (LMul(), Mitchell(), LMul(semantics="literal")):
-        expected = np.array([[mref.multiply_codes(mult, f, int(x), int(y)) for y in codes] for x in codes])
-        np.testing.assert_array_equal(multiply_codes(mult, ca, cb, f), expected)
+@pytest.mark.parametrize("mult", [LMul(), Mitchell(), LMul(semantics="literal"), LMul(semantics="literal", overflow="saturate")], ids=lambda m: m.name)
+def test_lmul_small_formats_exhaustive(fmt, mult):
+    assert_exhaustive(mult, numsim.get_format(fmt))
+
+
+def test_literal_keeps_half_a_unit_and_multiply_codes_refuses_it():
+    # e5m2 1.75 x 1.75, l = 2: 1 + 0.75 + 0.75 + 0.25 = 2.75, between the codes 2.5 and 3
+    assert numsim.mul(1.75, 1.75, "float32", a_format="e5m2", b_format="e5m2", multiplier=LMul(semantics="literal")).tolist() == 2.75
+    assert numsim.mul(1.75, 1.75, "e5m2", multiplier=LMul(semantics="literal")).tolist() == 3.0  # then rounded (tie to even)
+    with pytest.raises(ValueError, match="literal"):
+        multiply_codes(LMul(semantics="literal"), 0x3F, 0x3F, "e5m2")
 
 
 @pytest.mark.parametrize("mult", [Mitchell(), DRUM(3), DRUM(6), Truncated(vbl=6), Truncated(vbl=4, hbl=2)], ids=lambda m: m.name)

@@ -22,7 +22,7 @@ from numba.cpython.unsafe.numbers import trailing_zeros
 
 from .._config import JIT_CACHE
 from .codec import KIND_FINITE, decode_fixed_element, decode_float_element, encode_fixed_element, encode_float_element, split_input
-from .multipliers import EXACT, LOGADD, LOOKUP, int_product, logadd
+from .multipliers import EXACT, LOGADD, LOOKUP, half_unit, int_product, logadd
 from .rounding import (
     NEAREST_AWAY,
     NEAREST_EVEN,
@@ -207,7 +207,7 @@ def row_products(cfg, a_val, a_word, b_val, b_word, mparams, mtable, dec_table, 
             p[j] = a_val * b_val[j]
     elif kind == LOGADD:
         for j in range(n):
-            code = logadd(a_word, b_word[j], mparams)
+            code, half = logadd(a_word, b_word[j], mparams)
             if code < 0:
                 p[j] = np.nan
             elif dec_table.size > 0:
@@ -215,6 +215,8 @@ def row_products(cfg, a_val, a_word, b_val, b_word, mparams, mtable, dec_table, 
             else:
                 value, nan_bits = decode_float_element(code, in_spec)
                 p[j] = np.nan if nan_bits != -1 else value
+            if half:
+                p[j] += half_unit(code, mparams)
     elif kind == LOOKUP:
         for j in range(n):
             p[j] = mtable[a_word, b_word[j]] * scale
@@ -647,7 +649,7 @@ def _store_value(cfg, out_row, j, x, outf_spec, outx_spec):
 
 
 @njit(cache=JIT_CACHE)
-def _row(r, cfg, A, WA, EA, B, WB, EB, C, out, M, mparams, mtable, dec_table, in_spec, scale, pf_spec, px_spec, acc_spec, blk_spec, outer_spec, outf_spec, outx_spec, key, A32, B32):
+def _row(r, cfg, A, WA, EA, B, WB, EB, C, out, M, mparams, mtable, dec_table, in_spec, scale, pf_spec, px_spec, acc_spec, blk_spec, outer_spec, outf_spec, outx_spec, key):
     """Compute output row ``r``; returns ``(missing NaNs, non-finite products into a fixed register)``."""
     K = A.shape[1]
     N = out.shape[1]
@@ -657,21 +659,6 @@ def _row(r, cfg, A, WA, EA, B, WB, EB, C, out, M, mparams, mtable, dec_table, in
     bad = 0
     nonfinite = 0
     out_row = out[r]
-    if kind == FLOAT and cfg[FLOAT_PATH] == NATIVE32:
-        # Exact multiplier, fp32 round-to-nearest-even accumulator, products exact in float32 (the
-        # Python layer checks p_a + p_b <= 24 and the exponent range): float32 '*' is then exact
-        # and float32 '+' is the IEEE correctly rounded addition the datapath declares.
-        acc32 = np.empty(N, np.float32)
-        for j in range(N):
-            acc32[j] = np.float32(C[r, j])
-        for k in range(K):
-            a = A32[r, k]
-            brow = B32[b, k]
-            for j in range(N):
-                acc32[j] = acc32[j] + a * brow[j]
-        for j in range(N):
-            bad += not _store_value(cfg, out_row, j, np.float64(acc32[j]), outf_spec, outx_spec)
-        return bad, nonfinite
     width = cfg[WIDTH]
     rows = 1
     if kind == FUSED:
@@ -763,14 +750,75 @@ def _row(r, cfg, A, WA, EA, B, WB, EB, C, out, M, mparams, mtable, dec_table, in
 
 
 @njit(parallel=True, cache=JIT_CACHE)
-def matmul_rows(cfg, A, WA, EA, B, WB, EB, C, out, M, mparams, mtable, dec_table, in_spec, scale, pf_spec, px_spec, acc_spec, blk_spec, outer_spec, outf_spec, outx_spec, key, A32, B32):
+def matmul_rows(cfg, A, WA, EA, B, WB, EB, C, out, M, mparams, mtable, dec_table, in_spec, scale, pf_spec, px_spec, acc_spec, blk_spec, outer_spec, outf_spec, outx_spec, key):
     """Every output row of a (batched) matmul through the datapath ``cfg``: rows ``r`` of ``A``
     (shape R x K, R = batch * M) against ``B[r // M]`` (K x N). Returns ``(missing NaNs,
     non-finite products into a fixed register)``."""
     bad = 0
     nonfinite = 0
     for r in prange(A.shape[0]):
-        b1, n1 = _row(r, cfg, A, WA, EA, B, WB, EB, C, out, M, mparams, mtable, dec_table, in_spec, scale, pf_spec, px_spec, acc_spec, blk_spec, outer_spec, outf_spec, outx_spec, key, A32, B32)
+        b1, n1 = _row(r, cfg, A, WA, EA, B, WB, EB, C, out, M, mparams, mtable, dec_table, in_spec, scale, pf_spec, px_spec, acc_spec, blk_spec, outer_spec, outf_spec, outx_spec, key)
         bad += b1
         nonfinite += n1
     return bad, nonfinite
+
+
+# ---- float32 fast path ---------------------------------------------------------------------------
+
+_ROW_BLOCK = 8  # output rows sharing each streamed row of B
+_COL_BLOCK = 256  # columns per tile: 8 x 256 float32 accumulators stay in L1
+
+
+@njit(parallel=True, cache=JIT_CACHE, fastmath={"contract"})
+def native32_matmul(A32, B32, T32, WA, WB, C, M, acc):
+    """``acc`` (R x N float32) = C + A @ B accumulated in float32 in k order, products either
+    ``A32[r, k] * B32[b, k, j]`` or, when ``T32`` is non-empty, ``T32[WA[r, k], WB[b, k, j]]``.
+
+    Bit-exact for an fp32 round-to-nearest-even sequential accumulator when every product is exact
+    in float32 (the Python layer checks: p_a + p_b <= 24 significant bits and the exponent range,
+    or a product table whose entries are all float32 values): float32 ``*`` is then exact and
+    float32 ``+`` is the correctly rounded addition the datapath declares. Contracting ``a*b + s``
+    into an FMA is harmless for the same reason (the product needs no rounding). Tiles of 8 rows
+    x 256 columns reuse each row segment of B eight times from cache.
+    """
+    R, N = acc.shape
+    K = WA.shape[1] if T32.size > 0 else A32.shape[1]
+    blocks_per_batch = (M + _ROW_BLOCK - 1) // _ROW_BLOCK
+    for t in prange((R // M) * blocks_per_batch):
+        b = t // blocks_per_batch
+        r0 = b * M + (t % blocks_per_batch) * _ROW_BLOCK
+        r1 = min(r0 + _ROW_BLOCK, b * M + M)
+        tile = np.empty((_ROW_BLOCK, _COL_BLOCK), np.float32)  # private: no aliasing with B
+        for j0 in range(0, N, _COL_BLOCK):
+            w = min(_COL_BLOCK, N - j0)
+            for i in range(r1 - r0):
+                for j in range(w):
+                    tile[i, j] = np.float32(C[r0 + i, j0 + j])
+            for k in range(K):
+                if T32.size > 0:
+                    wb = WB[b, k, j0 : j0 + w]
+                    for i in range(r1 - r0):
+                        trow = T32[WA[r0 + i, k]]
+                        acc_row = tile[i]
+                        for j in range(w):
+                            acc_row[j] += trow[wb[j]]
+                else:
+                    brow = B32[b, k, j0 : j0 + w]
+                    for i in range(r1 - r0):
+                        a = A32[r0 + i, k]
+                        acc_row = tile[i]
+                        for j in range(w):
+                            acc_row[j] += a * brow[j]
+            for i in range(r1 - r0):
+                for j in range(w):
+                    acc[r0 + i, j0 + j] = tile[i, j]
+
+
+@njit(parallel=True, cache=JIT_CACHE)
+def store_rows(cfg, values, out, outf_spec, outx_spec):
+    """``out`` = ``values`` rounded into the output format; returns the number of missing NaNs."""
+    bad = 0
+    for r in prange(values.shape[0]):
+        for j in range(values.shape[1]):
+            bad += not _store_value(cfg, out[r], j, np.float64(values[r, j]), outf_spec, outx_spec)
+    return bad

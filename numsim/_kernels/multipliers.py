@@ -1,7 +1,8 @@
 """Kernels of the approximate multipliers (semantics in :mod:`numsim.multipliers`).
 
-Float multipliers work on codes of one float format and return a code of it; their parameters
-are an int64 array laid out by :data:`LOGADD_FIELDS`. Integer multipliers work on raw signed
+Float multipliers work on codes of one float format and return a code of it (plus, for the
+literal L-Mul formula, a half-unit bit: its value can need one fraction bit more than the
+format has); their parameters are an int64 array laid out by :data:`LOGADD_FIELDS`. Integer multipliers work on raw signed
 integers (sign-magnitude: magnitudes multiplied, the sign applied afterwards).
 """
 
@@ -81,35 +82,41 @@ def _signed_zero(negative, p):
 
 @njit(cache=JIT_CACHE)
 def logadd(ca, cb, p):
-    """Code of the integer-adder product (L-Mul, float Mitchell) of codes ``ca``, ``cb``."""
+    """``(code, half)`` of the integer-adder product (L-Mul, float Mitchell) of codes ``ca``,
+    ``cb``: the result is the value of ``code`` plus ``half`` (0 or 1) half-units in its last
+    place. ``half`` is 1 only for the literal formula, whose renormalisation ``(1 + t) / 2`` can
+    end in half a unit, and only on normal in-range results; a negative code is a NaN the
+    format lacks."""
     sb = p[SIGN_BIT]
     negative = sb != 0 and ((ca & sb) != 0) != ((cb & sb) != 0)
     ma = ca & p[MAG_MASK]
     mb = cb & p[MAG_MASK]
+    none = np.int64(0)
     ieee = p[RAW_SPECIALS] == 0
     if ieee:
         if ma >= p[NAN_MIN] or mb >= p[NAN_MIN]:
-            return p[NAN_CODE]
+            return p[NAN_CODE], none
     ma = _quantized(ma, p)
     mb = _quantized(mb, p)
     if ieee and (ma == p[INF_MAG] or mb == p[INF_MAG]):
         other = mb if ma == p[INF_MAG] else ma
         if other != p[INF_MAG] and _is_zero(other, p):
-            return p[NAN_CODE]
-        return p[INF_MAG] | (sb if negative else np.int64(0))
+            return p[NAN_CODE], none
+        return p[INF_MAG] | (sb if negative else none), none
     za = _is_zero(ma, p)
     zb = _is_zero(mb, p)
     if za or zb:
         if p[ZERO] == ZERO_SIGNED:
-            return _signed_zero(negative, p)
+            return _signed_zero(negative, p), none
         if p[ZERO] == ZERO_POSITIVE:
-            return np.int64(0)
+            return none, none
         if za:
-            ma = np.int64(0)
+            ma = none
         if zb:
-            mb = np.int64(0)
+            mb = none
     m = p[MAN_BITS]
     one = np.int64(1) << m
+    half = none
     if p[LITERAL] == 0:
         r = ma + mb - p[OFFSET]
     else:
@@ -119,27 +126,37 @@ def logadd(ca, cb, p):
             r = (e << m) + t
         else:
             r = ((e + 1) << m) + ((one + t) >> 1) - one
+            half = (one + t) & 1
     modulus = p[MAG_MASK] + 1
-    sign = sb if negative else np.int64(0)
+    sign = sb if negative else none
     if r < one:
         policy = p[UNDERFLOW]
         if policy == UNDER_FLUSH:
-            return _signed_zero(negative, p)
+            return _signed_zero(negative, p), none
         if policy == UNDER_POSITIVE:
-            return np.int64(0)
+            return none, none
         if policy == UNDER_PASS:
-            return (r | sign) if r > 0 else _signed_zero(negative, p)
-        return (r % modulus) | sign
-    if r > p[MAX_MAG]:
+            return ((r | sign) if r > 0 else _signed_zero(negative, p)), none
+        return (r % modulus) | sign, none
+    if r > p[MAX_MAG] or (r == p[MAX_MAG] and half == 1):
         policy = p[OVERFLOW]
         if policy == OVER_INF:
-            return p[INF_MAG] | sign
+            return p[INF_MAG] | sign, none
         if policy == OVER_SATURATE:
-            return p[MAX_MAG] | sign
+            return p[MAX_MAG] | sign, none
         if policy == OVER_NAN:
-            return p[NAN_CODE]
-        return (r % modulus) | sign
-    return r | sign
+            return p[NAN_CODE], none
+        return (r % modulus) | sign, none
+    return r | sign, half
+
+
+@njit(cache=JIT_CACHE)
+def half_unit(code, p):
+    """Half a unit in the last place of the finite code ``code`` (float64, signed like it)."""
+    mag = code & p[MAG_MASK]
+    field = max(mag >> p[MAN_BITS], np.int64(1))
+    h = np.float64(2.0) ** (field - p[BIAS] - p[MAN_BITS] - 1)
+    return -h if (code & p[SIGN_BIT]) != 0 else h
 
 
 @njit(cache=JIT_CACHE)
@@ -200,10 +217,10 @@ def int_product(kind, a, b, param0, param1):
 
 
 @njit(parallel=True, cache=JIT_CACHE)
-def logadd_codes(ca, cb, p, out):
-    """``out[i] = logadd(ca[i], cb[i])``."""
+def logadd_codes(ca, cb, p, out, half):
+    """``out[i], half[i] = logadd(ca[i], cb[i])``."""
     for i in prange(out.size):
-        out[i] = logadd(ca[i], cb[i], p)
+        out[i], half[i] = logadd(ca[i], cb[i], p)
 
 
 @njit(parallel=True, cache=JIT_CACHE)

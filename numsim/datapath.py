@@ -45,6 +45,28 @@ Semantics of one output element ``d = dot(a[0..K), b[0..K), c)``:
 4. ``d`` is rounded into ``out_format`` with ``out_rounding`` (nothing happens when it is
    already representable, e.g. when ``out_format`` is the accumulator format).
 
+Block-scaled inputs (a :class:`~numsim.BlockFormat` with 1-D blocks along K for A or B, e.g. MX
+or NVFP4) follow the MX dot product ``Dot = X_A X_B sum_i P_A,i P_B,i`` per block pair; the spec
+leaves the internal precision to the implementation, so it is declared here:
+
+a. K is cut into blocks of ``kb`` (the block size; both block formats must agree). A K that is
+   not a multiple of ``kb`` raises unless ``block_padding="zeros"`` (zero elements appended; the
+   multiplier still sees them).
+b. Each block's element products (multiplier, product rounding as in steps 1-2) are summed from
+   +0 by ``block_accumulator`` in ``block_order`` (default :class:`Kulisch`: exact).
+c. The block sum ``s_j`` times the scales ``X_A,j X_B,j`` (exactly) is rounded once into
+   ``scale_format`` with ``scale_rounding`` (default float32, nearest-even): ``t_j``. A NaN scale
+   (a block that held NaN) makes ``t_j`` NaN.
+d. ``c`` and the ``t_j`` are accumulated by ``accumulator`` in ``order`` exactly as steps 3-4 do
+   with products ``t_j``.
+e. Two-level formats (NVFP4's per-tensor scale ``s_t``) apply their tensor scales in the
+   epilogue, as cuBLAS's ``alpha``: ``alpha = fp32(s_tA s_tB)`` (nearest-even),
+   ``d = alpha * S + c`` rounded once into ``out_format``, where ``S`` is step d's sum started
+   from +0 (in the accumulator's value format).
+
+Element values and scales are those that :func:`numsim.encode` assigns (the format's scale rule),
+so an input must be a value array that round-trips through the block format.
+
 >>> import numsim
 >>> dp = numsim.Datapath("e4m3", accumulator=numsim.FloatAccumulator("bf16"))
 >>> dp.name
@@ -489,6 +511,11 @@ class Datapath:
         Rounding into ``out_format``.
     input_rounding : Rounding or str
         Rounding used by ``matmul(..., quantize_inputs=True)``.
+    block_accumulator, block_order, scale_format, scale_rounding, block_padding
+        Block-scaled inputs only (steps a-e of the module docstring): the accumulator and order
+        of each block's sum (default exact), the format and rounding of the scaled block sums
+        (default float32, nearest-even), and ``"error"`` (default) or ``"zeros"`` for a K that
+        is not a multiple of the block size.
 
     >>> Datapath("int8", accumulator=FixedAccumulator(32, 0)).name
     'int8*int8 exact -> acc fixed<32,0>/wrap (sequential) -> fixed<32,0>'
@@ -505,15 +532,29 @@ class Datapath:
     out_format: Format | str | None = None
     out_rounding: Rounding | str = Rounding.NEAREST_EVEN
     input_rounding: Rounding | str = Rounding.NEAREST_EVEN
+    block_accumulator: Accumulator = field(default_factory=lambda: Kulisch())
+    block_order: Order | str = field(default_factory=Sequential)
+    scale_format: Format | str = "float32"
+    scale_rounding: Rounding | str = Rounding.NEAREST_EVEN
+    block_padding: str = "error"
 
     def __post_init__(self) -> None:
-        a = get_format(self.a_format)
-        b = a if self.b_format is None else get_format(self.b_format)
-        for name, f in (("a_format", a), ("b_format", b)):
-            if isinstance(f, BlockFormat):
-                raise NotImplementedError(
-                    f"{name}={f.name}: block-scaled datapath inputs are not implemented yet; quantize with numsim.quantize and pass the element format"
-                )
+        a_in = get_format(self.a_format)
+        b_in = a_in if self.b_format is None else get_format(self.b_format)
+        object.__setattr__(self, "a_format", a_in)
+        object.__setattr__(self, "b_format", b_in)
+        object.__setattr__(self, "block_padding", _check_choice("block_padding", self.block_padding, ("error", "zeros")))
+        object.__setattr__(self, "block_order", get_order(self.block_order))
+        object.__setattr__(self, "scale_format", _scalar("scale_format", self.scale_format))
+        object.__setattr__(self, "scale_rounding", Rounding.parse(self.scale_rounding))
+        if not isinstance(self.block_accumulator, Accumulator):
+            raise TypeError(f"block_accumulator must be an accumulator such as Kulisch() or FloatAccumulator(...), got {self.block_accumulator!r}")
+        if self.block_scaled:
+            _check_blocks(a_in, b_in)
+            if _stochastic(self.block_accumulator):
+                raise ValueError("stochastic rounding inside blocks is not supported; use it in the accumulator of the block sums")
+            self.inner_datapath()  # validates the per-block pieces
+        a, b = self.a_element, self.b_element
         mult = get_multiplier(self.multiplier)
         mult.check(a, b)
         if isinstance(mult, Exact):
@@ -528,7 +569,7 @@ class Datapath:
                 raise ValueError(f"a FusedMultiTerm accumulator chains its blocks: order must be sequential or chunked(n), got {order.name}")
             if isinstance(order, Chunked) and order.n % acc.n:
                 raise ValueError(f"the promotion interval {order.n} must be a multiple of the block size n={acc.n}")
-            for name, f in (("a_format", a), ("b_format", b)):
+            for name, f in (("a_format", a), ("b_format", b)) if not self.block_scaled else ():
                 if not isinstance(f, FloatFormat):
                     raise ValueError(f"FusedMultiTerm aligns float products; {name}={f.name} is not a float format")
         if isinstance(acc, FixedAccumulator) and isinstance(order, Chunked) and acc.width > 53:
@@ -541,8 +582,6 @@ class Datapath:
         c_fmt = value_fmt if self.c_format is None else _scalar("c_format", self.c_format)
         out = value_fmt if self.out_format is None else _scalar("out_format", self.out_format)
         for k, v in (
-            ("a_format", a),
-            ("b_format", b),
             ("multiplier", mult),
             ("product_format", prod),
             ("product_rounding", Rounding.parse(self.product_rounding)),
@@ -553,17 +592,85 @@ class Datapath:
             ("input_rounding", Rounding.parse(self.input_rounding)),
         ):
             object.__setattr__(self, k, v)
+        if self.block_scaled:
+            self.outer_datapath()  # validates the accumulation of the block sums
 
     @property
     def name(self) -> str:
         prod = "" if self.product_format is None else f" -> {_short(self.product_format)}"
+        blocks = ""
+        if self.block_scaled:
+            blocks = f" -> block acc {self.block_accumulator.name} ({self.block_order.name}) x scales -> {_short(self.scale_format)}"
+            if self.scale_rounding is not Rounding.NEAREST_EVEN:
+                blocks += f"/{self.scale_rounding.value}"
         return (
-            f"{_short(self.a_format)}*{_short(self.b_format)} {self.multiplier.name}{prod} -> acc {self.accumulator.name} "
+            f"{_short(self.a_format)}*{_short(self.b_format)} {self.multiplier.name}{prod}{blocks} -> acc {self.accumulator.name} "
             f"({self.order.name}) -> {_short(self.out_format)}"
+        )
+
+    @property
+    def block_scaled(self) -> bool:
+        """Whether A or B is a block-scaled format."""
+        return isinstance(self.a_format, BlockFormat) or isinstance(self.b_format, BlockFormat)
+
+    @property
+    def a_element(self) -> Format:
+        """The format of A's elements (``a_format`` itself when it is not block-scaled)."""
+        return self.a_format.element if isinstance(self.a_format, BlockFormat) else self.a_format
+
+    @property
+    def b_element(self) -> Format:
+        """The format of B's elements."""
+        return self.b_format.element if isinstance(self.b_format, BlockFormat) else self.b_format
+
+    @property
+    def block_size(self) -> int | None:
+        """Elements per block along K (``None`` without block-scaled inputs)."""
+        for f in (self.a_format, self.b_format):
+            if isinstance(f, BlockFormat):
+                return f.block_shape[0]
+        return None
+
+    def inner_datapath(self) -> Datapath:
+        """Steps a-c as a datapath of its own: element products summed per block, the sum rounded
+        into ``scale_format`` (after the scales, which :func:`numsim.matmul` applies exactly)."""
+        return Datapath(
+            self.a_element, self.b_element, self.multiplier, self.product_format, self.product_rounding,
+            accumulator=self.block_accumulator, order=self.block_order, out_format=self.scale_format,
+            out_rounding=self.scale_rounding,
+        )
+
+    def outer_datapath(self) -> Datapath:
+        """Step d as a datapath of its own: the scaled block sums ``t_j`` (times 1) accumulated."""
+        two_level = any(isinstance(f, BlockFormat) and f.tensor_scale is not None for f in (self.a_format, self.b_format))
+        acc = self.accumulator
+        value_fmt = get_format("float32") if isinstance(acc, Kulisch) else acc.value_format
+        return Datapath(
+            self.scale_format, _ONE_HOLDER, accumulator=acc, order=self.order,
+            c_format=self.c_format, out_format=value_fmt if two_level else self.out_format, out_rounding=self.out_rounding,
         )
 
     def __str__(self) -> str:
         return self.name
+
+
+_ONE_HOLDER = "e2m1"  # B of the outer datapath: ones, so its products are the block sums
+
+
+def _check_blocks(a, b) -> None:
+    sizes = set()
+    scale_bits = 0
+    for name, f in (("a_format", a), ("b_format", b)):
+        if not isinstance(f, BlockFormat):
+            continue
+        if len(f.block_shape) != 1:
+            raise ValueError(f"{name}={f.name} has 2-D tiles {f.block_shape}; datapaths take 1-D blocks along K")
+        sizes.add(f.block_shape[0])
+        scale_bits += significand_bits(f.scale)
+    if len(sizes) > 1:
+        raise ValueError(f"the block sizes of a_format={a.name} and b_format={b.name} differ ({sorted(sizes)}); blocks must pair up along K")
+    if scale_bits > 31:
+        raise ValueError(f"the scales of {a.name} and {b.name} multiply to {scale_bits} significant bits; at most 31 are supported")
 
 
 def _stochastic(acc: Accumulator) -> bool:

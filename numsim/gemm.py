@@ -18,6 +18,7 @@ import numpy as np
 from ._kernels import datapath as _k
 from ._kernels import multipliers as _km
 from .arithmetic import _operand
+from .block_gemm import block_matmul
 from .codecs import _stochastic_args, _table, fixed_spec, float_spec, quantize
 from .datapath import (
     Chunked,
@@ -84,9 +85,10 @@ def matmul(A, B, datapath: Datapath, C=None, *, quantize_inputs: bool = False, s
         raise ValueError(f"the batch dimensions of A {A.shape[:-2]} and B {B.shape[:-2]} do not broadcast") from None
     dp = datapath
     q = bool(quantize_inputs)
-    A = _operand_values(np.broadcast_to(A, batch + (M, K)), dp.a_format, "A", q, dp.input_rounding)
-    B = _operand_values(np.broadcast_to(B, batch + (K, N)), dp.b_format, "B", q, dp.input_rounding)
     out_shape = batch + (M, N)
+    if not dp.block_scaled:
+        A = _operand_values(np.broadcast_to(A, batch + (M, K)), dp.a_format, "A", q, dp.input_rounding)
+        B = _operand_values(np.broadcast_to(B, batch + (K, N)), dp.b_format, "B", q, dp.input_rounding)
     if C is not None:
         C = _as_float_array(C, "C")
         try:
@@ -94,6 +96,8 @@ def matmul(A, B, datapath: Datapath, C=None, *, quantize_inputs: bool = False, s
         except ValueError:
             raise ValueError(f"C of shape {C.shape} does not broadcast to the output shape {out_shape}") from None
         C = _operand_values(C, dp.c_format, "C", q, dp.input_rounding)
+    if dp.block_scaled:
+        return block_matmul(dp, A, B, C, batch, M, K, N, q, seed, sr_bits)
     return _run(dp, A, B, C, batch, M, K, N, seed, sr_bits).reshape(out_shape)
 
 
@@ -164,7 +168,10 @@ def _fits_float32(a: Format, b: Format) -> bool:
     return lo >= -149 and a.max * b.max < 2.0**128
 
 
-def _run(dp: Datapath, A, B, C, batch, M, K, N, seed, sr_bits) -> np.ndarray:
+def _run(dp: Datapath, A, B, C, batch, M, K, N, seed, sr_bits, out_scale=None) -> np.ndarray:
+    """Rows ``(batch, M)`` of the datapath's result, shape ``(prod(batch) * M, N)``. ``out_scale``
+    ``(m, e)`` (arrays of shape ``batch + (M, N)``, ``m`` odd ``< 2^31``) multiplies each result
+    by ``m * 2^e`` exactly before its rounding into the output format."""
     acc = dp.accumulator
     nb = int(np.prod(batch)) if batch else 1
     R = nb * M
@@ -224,7 +231,7 @@ def _run(dp: Datapath, A, B, C, batch, M, K, N, seed, sr_bits) -> np.ndarray:
         cfg["acc_kind"] = _k.KULISCH
         ebase, top = _kulisch_span(dp)
         cfg["k_ebase"] = ebase
-        cfg["k_limbs"] = (top - ebase + math.ceil(math.log2(K + 2)) + 2) // 32 + 4
+        cfg["k_limbs"] = (top - ebase + math.ceil(math.log2(K + 2)) + 2) // 32 + 4 + (out_scale is not None)
     else:
         cfg["acc_kind"] = _k.FUSED
         acc_spec = float_spec(acc.fmt)
@@ -265,6 +272,12 @@ def _run(dp: Datapath, A, B, C, batch, M, K, N, seed, sr_bits) -> np.ndarray:
     cfg["out_mode"] = dp.out_rounding.code
     cfg["out_overflow"] = out_fmt.default_overflow.code
     cfg["nbits"] = nbits
+    SM = SX = np.ones((1, 1), np.int64)
+    if out_scale is not None:
+        cfg["out_scaled"] = 1
+        SM, SX = (np.ascontiguousarray(np.broadcast_to(v, batch + (M, N)).reshape(R, N), np.int64) for v in out_scale)
+        if cfg["float_path"] == _k.NATIVE32:
+            cfg["float_path"] = _k.RNE64
     cfg_arr = np.array([cfg[name] for name in _k.CFG_FIELDS], np.int64)
     out = np.empty((R, N))
     native_values = cfg["float_path"] == _k.NATIVE32 and table is None
@@ -281,7 +294,7 @@ def _run(dp: Datapath, A, B, C, batch, M, K, N, seed, sr_bits) -> np.ndarray:
     else:
         missing, nonfinite = _k.matmul_rows(
             cfg_arr, A2, WA, EA, B3, WB, EB, C2, out, M, mparams, mtable, dec_table, in_spec, scale,
-            pf_spec, px_spec, acc_spec, blk_spec, outer_spec, outf_spec, outx_spec, key,
+            pf_spec, px_spec, acc_spec, blk_spec, outer_spec, outf_spec, outx_spec, key, SM, SX,
         )
     if nonfinite:
         raise ValueError(f"{nonfinite} product(s) are Inf or NaN, which the fixed-point accumulator {acc.name} cannot hold")

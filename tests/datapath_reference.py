@@ -61,10 +61,11 @@ from numsim.datapath import (
     Tree,
 )
 from numsim.multipliers import Exact
+from numsim.registry import get_format
 from oracle import ref_format
 from reference import RefValue
 
-__all__ = ["bfma", "correctly_rounded_dot", "dot", "dot_code", "matmul"]
+__all__ = ["bfma", "block_dot", "block_matmul", "correctly_rounded_dot", "dot", "dot_code", "matmul"]
 
 ZERO = RefValue("num", False, Fraction(0))
 NEG_ZERO = RefValue("num", True, Fraction(0))
@@ -514,3 +515,76 @@ def correctly_rounded_dot(a: Sequence[float], b: Sequence[float], c: float, fmt,
         raise ValueError(f"a and b differ in length: {len(a)} and {len(b)}")
     products = [_exact_product(ref.as_ref_value(x), ref.as_ref_value(y)) for x, y in zip(a, b)]
     return ref.encode(rf, _kulisch_sum([ref.as_ref_value(c)] + products), _mode(mode), overflow)
+
+
+# --------------------------------------------------------------------------- block-scaled inputs
+
+
+def block_dot(
+    ea: Sequence[float], xa: Sequence[float], eb: Sequence[float], xb: Sequence[float], c: float, dp: Datapath,
+    *, ta: float | None = None, tb: float | None = None, multiply: Multiply | None = None,
+) -> RefValue:
+    """One output element of a datapath with block-scaled inputs, literally (steps a-e of the
+    docstring of numsim/datapath.py), as a value of ``dp.out_format``.
+
+    ``ea``, ``eb``: the K element values (K a multiple of ``dp.block_size``; padding already
+    applied); ``xa``, ``xb``: one scale value per block (1 for an operand that is not
+    block-scaled); ``ta``, ``tb``: the tensor scales of two-level formats (``None``: none).
+
+    b. each block: the element products (``multiply``, then product rounding) summed from +0 by
+       ``dp.block_accumulator`` in ``dp.block_order``, exactly as :func:`dot` does (the value
+       before any output rounding);
+    c. that sum times ``xa_j * xb_j`` (Fractions) rounded into ``dp.scale_format`` with
+       ``dp.scale_rounding`` (NaN for a NaN scale);
+    d. ``c`` (or +0 for two-level formats) and the ``t_j`` combined by ``dp.accumulator`` in
+       ``dp.order``; a FusedMultiTerm anchors ``t_j`` at its own exponent (``emin`` of
+       ``scale_format`` below it; ``normalized``: its exponent);
+    e. two-level: ``alpha`` = ``ta * tb`` rounded to float32 nearest-even, then
+       ``alpha * S + c`` rounded once into ``dp.out_format``.
+    """
+    kb = dp.block_size
+    if len(ea) != len(eb) or len(ea) % kb or len(xa) != len(ea) // kb or len(xb) != len(xa):
+        raise ValueError("block_dot needs K = len(ea) = len(eb), a multiple of the block size, and one scale per block")
+    per_block = Datapath(
+        dp.a_element, dp.b_element, dp.multiplier, dp.product_format, dp.product_rounding,
+        accumulator=dp.block_accumulator, order=dp.block_order,
+    )
+    leaves = []
+    for j in range(len(xa)):
+        s = _dot_value(ea[j * kb : (j + 1) * kb], eb[j * kb : (j + 1) * kb], 0.0, per_block, multiply, None)
+        x = [ref.as_ref_value(v) for v in (xa[j], xb[j])]
+        if any(v.kind == "nan" for v in x):
+            t = DEFAULT_NAN
+        else:
+            t = _round(dp.scale_format, ar.mul(s, _number(_signed(x[0]) * _signed(x[1])), "nearest_even"), _mode(dp.scale_rounding))
+        leaves.append(t)
+    acc = dp.accumulator
+    if isinstance(acc, FusedMultiTerm):
+        def anchor(t: RefValue) -> int | None:
+            if t.kind != "num" or t.mag == 0:
+                return None
+            return _floor_log2(t.mag) if acc.anchor == "normalized" else max(_floor_log2(t.mag), _emin(dp.scale_format))
+        leaves = [(t, anchor(t)) for t in leaves]
+    two_level = ta is not None or tb is not None
+    cv = _input(dp.c_format, c, "c")
+    S = _accumulate(dp, ZERO if two_level else cv, leaves, None)
+    out = ref_format(dp.out_format)
+    if two_level:
+        alpha = _round(get_format("float32"), ar.mul(ta if ta is not None else 1, tb if tb is not None else 1, "nearest_even"), "nearest_even")
+        mode = _mode(dp.out_rounding)
+        return ref.decode(out, ref.encode(out, ar.fma(alpha, S, cv, mode), mode, _default_overflow(dp.out_format)))
+    return ref.decode(out, ref.encode(out, S, _mode(dp.out_rounding), _default_overflow(dp.out_format)))
+
+
+def block_matmul(EA, XA, EB, XB, dp: Datapath, C=None, *, ta=None, tb=None, multiply: Multiply | None = None) -> np.ndarray:
+    """:func:`block_dot` for every output element: ``EA`` (M, K) and ``EB`` (K, N) element values,
+    ``XA`` (M, K / kb) and ``XB`` (K / kb, N) scale values; float64 results."""
+    EA, XA, EB, XB = (np.asarray(v) for v in (EA, XA, EB, XB))
+    m, n = EA.shape[0], EB.shape[1]
+    C = np.zeros((m, n)) if C is None else np.broadcast_to(np.asarray(C), (m, n))
+    out = np.empty((m, n))
+    for i in range(m):
+        for j in range(n):
+            v = block_dot(list(EA[i]), list(XA[i]), list(EB[:, j]), list(XB[:, j]), float(C[i, j]), dp, ta=ta, tb=tb, multiply=multiply)
+            out[i, j] = ref.to_float(v)
+    return out

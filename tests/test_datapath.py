@@ -350,7 +350,6 @@ def test_unrepresentable_inputs_raise_unless_quantized():
         (lambda: Datapath("e4m3", accumulator="fp32"), TypeError, "accumulator"),
         (lambda: Datapath("e4m3", order="zigzag"), ValueError, "order"),
         (lambda: Tree(1), ValueError, "width"),
-        (lambda: Datapath("mxfp8_e4m3"), NotImplementedError, "block"),
         (lambda: numsim.tensor_core_datapath("h300", "fp16"), ValueError, "gpu"),
         (lambda: numsim.tensor_core_datapath("v100", "bf16"), ValueError, "no modelled"),
         (lambda: numsim.tensor_core_datapath("a100", "fp16", fast_accum=False), ValueError, "FP8"),

@@ -82,6 +82,7 @@ CFG_FIELDS = (
     "nbits",
     "mult_p0",
     "mult_p1",
+    "out_scaled",  # 1: each output element is multiplied by SM[r, j] * 2^SX[r, j] before its rounding
 )
 (
     MULT_KIND,
@@ -121,6 +122,7 @@ CFG_FIELDS = (
     NBITS,
     MULT_P0,
     MULT_P1,
+    OUT_SCALED,
 ) = range(len(CFG_FIELDS))
 
 _NO_ANCHOR = np.int64(-(1 << 40))
@@ -623,9 +625,14 @@ def _accumulate(cfg, acc, q, k0, k1, order, width, r, b, A, WA, EA, B, WB, EB, m
 
 
 @njit(cache=JIT_CACHE)
-def _store(cfg, out_row, j, negative, mag, e2, kind_, outf_spec, outx_spec):
-    """``out_row[j]`` = the exact value ``(kind_, negative, mag, e2)`` rounded into the output format;
-    returns False when it needs a NaN the format lacks (or is not finite for an integer format)."""
+def _store(cfg, out_row, j, negative, mag, e2, kind_, outf_spec, outx_spec, sm, sx):
+    """``out_row[j]`` = the exact value ``(kind_, negative, mag, e2)`` times ``sm * 2^sx`` (an odd
+    ``sm < 2^31``) rounded into the output format; returns False when it needs a NaN the format
+    lacks (or is not finite for an integer format)."""
+    if kind_ == KIND_FINITE and mag != 0:
+        if sm != 1:
+            mag, e2 = scale_exact(mag, e2, sm)
+        e2 += sx
     if cfg[OUT_KIND] == 0:
         code = encode_float_element(kind_, negative, mag, e2, 0, outf_spec, cfg[OUT_MODE], cfg[OUT_OVERFLOW], 0, 0, False)
         if code < 0:
@@ -643,13 +650,43 @@ def _store(cfg, out_row, j, negative, mag, e2, kind_, outf_spec, outx_spec):
 
 
 @njit(cache=JIT_CACHE)
-def _store_value(cfg, out_row, j, x, outf_spec, outx_spec):
-    kind_, negative, mag, e2, _ = split_input(np.float64(x).view(np.uint64))
-    return _store(cfg, out_row, j, negative, mag, e2, kind_, outf_spec, outx_spec)
+def _out_scale(cfg, SM, SX, r, j):
+    """``(sm, sx)``: the factor ``sm * 2^sx`` of output element ``(r, j)`` (1, 0 when unscaled)."""
+    if cfg[OUT_SCALED] == 1:
+        return SM[r, j], SX[r, j]
+    return np.int64(1), np.int64(0)
 
 
 @njit(cache=JIT_CACHE)
-def _row(r, cfg, A, WA, EA, B, WB, EB, C, out, M, mparams, mtable, dec_table, in_spec, scale, pf_spec, px_spec, acc_spec, blk_spec, outer_spec, outf_spec, outx_spec, key):
+def _store_value(cfg, out_row, j, x, outf_spec, outx_spec, sm, sx):
+    kind_, negative, mag, e2, _ = split_input(np.float64(x).view(np.uint64))
+    return _store(cfg, out_row, j, negative, mag, e2, kind_, outf_spec, outx_spec, sm, sx)
+
+
+@njit(cache=JIT_CACHE)
+def scale_exact(mag, e2, m):
+    """``(mag', e2')`` with ``mag' < 2^62`` (lowest bit sticky) for the exact ``mag * m * 2^e2``
+    (``mag < 2^63``, ``m < 2^31``): a round-to-odd cut that a later rounding to at most 60 bits
+    turns into the correctly rounded product."""
+    low31 = (np.int64(1) << 31) - 1
+    hi = (mag >> 31) * m  # < 2^63 - 2^32
+    lo = (mag & low31) * m  # < 2^62
+    hi += lo >> 31  # value = hi * 2^31 + (lo & low31)
+    lo &= low31
+    if hi == 0:
+        return lo, e2
+    s = msb(hi) - 30  # the value has msb(hi) + 32 bits; keep 62
+    if s <= 0:
+        return (hi << 31) | lo, e2
+    if s <= 31:
+        sticky = (lo & ((np.int64(1) << s) - 1)) != 0
+        return ((hi << (31 - s)) | (lo >> s)) | np.int64(sticky), e2 + s
+    sticky = (hi & ((np.int64(1) << (s - 31)) - 1)) != 0 or lo != 0
+    return (hi >> (s - 31)) | np.int64(sticky), e2 + s
+
+
+@njit(cache=JIT_CACHE)
+def _row(r, cfg, A, WA, EA, B, WB, EB, C, out, M, mparams, mtable, dec_table, in_spec, scale, pf_spec, px_spec, acc_spec, blk_spec, outer_spec, outf_spec, outx_spec, key, SM, SX):
     """Compute output row ``r``; returns ``(missing NaNs, non-finite products into a fixed register)``."""
     K = A.shape[1]
     N = out.shape[1]
@@ -701,16 +738,21 @@ def _row(r, cfg, A, WA, EA, B, WB, EB, C, out, M, mparams, mtable, dec_table, in
                     ninf[j] |= x < 0
                     allneg[j] = False
         for j in range(N):
+            sm, sx = _out_scale(cfg, SM, SX, r, j)
             if nan[j] or (pinf[j] and ninf[j]):
-                bad += not _store_value(cfg, out_row, j, np.nan, outf_spec, outx_spec)
+                bad += not _store_value(cfg, out_row, j, np.nan, outf_spec, outx_spec, 1, 0)
             elif pinf[j] or ninf[j]:
-                bad += not _store_value(cfg, out_row, j, math.inf if pinf[j] else -math.inf, outf_spec, outx_spec)
+                bad += not _store_value(cfg, out_row, j, math.inf if pinf[j] else -math.inf, outf_spec, outx_spec, 1, 0)
             else:
+                if sm != 1:  # the exact sum times sm, digit by digit (sm < 2^31: one limb of headroom)
+                    _propagate(limbs[j])
+                    for t in range(L):
+                        limbs[j, t] *= sm
                 negative, mag, e2 = kulisch_result(limbs[j], ebase)
                 if mag == 0:
-                    bad += not _store_value(cfg, out_row, j, -0.0 if allneg[j] else 0.0, outf_spec, outx_spec)
+                    bad += not _store_value(cfg, out_row, j, -0.0 if allneg[j] else 0.0, outf_spec, outx_spec, 1, 0)
                 else:
-                    bad += not _store(cfg, out_row, j, negative, mag, e2, KIND_FINITE, outf_spec, outx_spec)
+                    bad += not _store(cfg, out_row, j, negative, mag, e2, KIND_FINITE, outf_spec, outx_spec, 1, sx)
         return bad, nonfinite
     acc = np.empty(N)
     q = np.zeros(N, np.int64)
@@ -735,29 +777,31 @@ def _row(r, cfg, A, WA, EA, B, WB, EB, C, out, M, mparams, mtable, dec_table, in
                 acc[j] = v
                 bad += not ok
         for j in range(N):
-            bad += not _store_value(cfg, out_row, j, acc[j], outf_spec, outx_spec)
+            sm, sx = _out_scale(cfg, SM, SX, r, j)
+            bad += not _store_value(cfg, out_row, j, acc[j], outf_spec, outx_spec, sm, sx)
         return bad, nonfinite
     b1, n1 = _accumulate(cfg, acc, q, 0, K, order, width, r, b, A, WA, EA, B, WB, EB, mparams, mtable, dec_table, in_spec, scale, pf_spec, px_spec, acc_spec, blk_spec, key, P, Q, ANC, p, scratch, m_vec, s_vec)
     bad += b1
     nonfinite += n1
     for j in range(N):
+        sm, sx = _out_scale(cfg, SM, SX, r, j)
         if kind == FIXED:
             negative = q[j] < 0
-            bad += not _store(cfg, out_row, j, negative, -q[j] if negative else q[j], -cfg[FX_FRAC], KIND_FINITE if q[j] != 0 else 1, outf_spec, outx_spec)
+            bad += not _store(cfg, out_row, j, negative, -q[j] if negative else q[j], -cfg[FX_FRAC], KIND_FINITE if q[j] != 0 else 1, outf_spec, outx_spec, sm, sx)
         else:
-            bad += not _store_value(cfg, out_row, j, acc[j], outf_spec, outx_spec)
+            bad += not _store_value(cfg, out_row, j, acc[j], outf_spec, outx_spec, sm, sx)
     return bad, nonfinite
 
 
 @njit(parallel=True, cache=JIT_CACHE)
-def matmul_rows(cfg, A, WA, EA, B, WB, EB, C, out, M, mparams, mtable, dec_table, in_spec, scale, pf_spec, px_spec, acc_spec, blk_spec, outer_spec, outf_spec, outx_spec, key):
+def matmul_rows(cfg, A, WA, EA, B, WB, EB, C, out, M, mparams, mtable, dec_table, in_spec, scale, pf_spec, px_spec, acc_spec, blk_spec, outer_spec, outf_spec, outx_spec, key, SM, SX):
     """Every output row of a (batched) matmul through the datapath ``cfg``: rows ``r`` of ``A``
     (shape R x K, R = batch * M) against ``B[r // M]`` (K x N). Returns ``(missing NaNs,
     non-finite products into a fixed register)``."""
     bad = 0
     nonfinite = 0
     for r in prange(A.shape[0]):
-        b1, n1 = _row(r, cfg, A, WA, EA, B, WB, EB, C, out, M, mparams, mtable, dec_table, in_spec, scale, pf_spec, px_spec, acc_spec, blk_spec, outer_spec, outf_spec, outx_spec, key)
+        b1, n1 = _row(r, cfg, A, WA, EA, B, WB, EB, C, out, M, mparams, mtable, dec_table, in_spec, scale, pf_spec, px_spec, acc_spec, blk_spec, outer_spec, outf_spec, outx_spec, key, SM, SX)
         bad += b1
         nonfinite += n1
     return bad, nonfinite
@@ -820,5 +864,5 @@ def store_rows(cfg, values, out, outf_spec, outx_spec):
     bad = 0
     for r in prange(values.shape[0]):
         for j in range(values.shape[1]):
-            bad += not _store_value(cfg, out[r], j, np.float64(values[r, j]), outf_spec, outx_spec)
+            bad += not _store_value(cfg, out[r], j, np.float64(values[r, j]), outf_spec, outx_spec, 1, 0)
     return bad

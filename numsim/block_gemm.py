@@ -1,0 +1,111 @@
+"""``matmul`` with block-scaled inputs (MX, NVFP4, BFP): steps a-e of :mod:`numsim.datapath`.
+
+The per-block sums run through :meth:`Datapath.inner_datapath` on the element values, batched
+over the blocks, and the kernel multiplies each exact block sum by ``X_A X_B`` (an odd integer
+times a power of two) before its single rounding into ``scale_format``; the scaled sums are then
+accumulated by :meth:`Datapath.outer_datapath`, and two-level formats finish with the ``alpha``
+epilogue.
+
+>>> import numpy as np, numsim
+>>> dp = numsim.Datapath("mxfp4", accumulator=numsim.FloatAccumulator("fp32"))
+>>> a = numsim.quantize(np.linspace(-3, 3, 64).reshape(1, 64), "mxfp4")
+>>> float(numsim.matmul(a, a.T, dp)[0, 0]) == float(np.sum(a.astype(np.float64) ** 2))  # small exact sums
+True
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .arithmetic import fma
+from .blocks import BlockFormat
+from .codecs import decode, encode
+from .datapath import Datapath
+from .registry import get_format
+from .rounding import Rounding
+
+_FP32 = get_format("float32")
+
+
+def block_matmul(dp: Datapath, A, B, C, batch, M, K, N, quantize_inputs: bool, seed, sr_bits) -> np.ndarray:
+    """``C + A @ B`` through a datapath with block-scaled inputs; shape ``batch + (M, N)``."""
+    from .gemm import _run
+
+    kb = dp.block_size
+    if K % kb:
+        if dp.block_padding == "error":
+            raise ValueError(
+                f"K={K} is not a multiple of the block size {kb}; pad A and B along K or use Datapath(..., block_padding='zeros')"
+            )
+        pad = -K % kb
+        A = np.concatenate([np.broadcast_to(A, batch + (M, K)), np.zeros(batch + (M, pad))], axis=-1)
+        B = np.concatenate([np.broadcast_to(B, batch + (K, N)), np.zeros(batch + (pad, N))], axis=-2)
+        K += pad
+    nblk = K // kb
+    EA, XA, tA = _operand(np.broadcast_to(A, batch + (M, K)), dp.a_format, "A", -1, quantize_inputs, dp.input_rounding)
+    EB, XB, tB = _operand(np.broadcast_to(B, batch + (K, N)), dp.b_format, "B", -2, quantize_inputs, dp.input_rounding)
+
+    # steps b-c: per block, batched over (batch, block)
+    Ae = np.moveaxis(EA.reshape(batch + (M, nblk, kb)), -2, -3)
+    Be = EB.reshape(batch + (nblk, kb, N))
+    X = np.moveaxis(XA, -1, -2)[..., :, :, None] * XB[..., :, None, :]  # exact: <= 31 significant bits
+    nan_scale = np.isnan(X)
+    sm, sx = _odd_times_power_of_two(np.where(nan_scale, 1.0, X))
+    inner = dp.inner_datapath()
+    T = _run(inner, Ae, Be, None, batch + (nblk,), M, kb, N, None, sr_bits, out_scale=(sm, sx)).reshape(batch + (nblk, M, N))
+    if nan_scale.any():
+        if not dp.scale_format.has_nan:
+            raise ValueError(f"a block holds NaN (NaN scale), which scale_format={dp.scale_format.name} cannot hold")
+        T[nan_scale] = np.nan
+
+    # step d: the scaled block sums accumulated, c first
+    outer = dp.outer_datapath()
+    two_level = tA is not None or tB is not None
+    T = np.moveaxis(T, -3, -1)  # batch + (M, N, nblk)
+    ones = np.broadcast_to(1.0, batch + (M, nblk, 1))
+    C_outer = None if (C is None or two_level) else C[..., None]
+    S = _run(outer, T, ones, C_outer, batch + (M,), N, nblk, 1, seed, sr_bits).reshape(batch + (M, N))
+    if not two_level:
+        return S
+    # step e: alpha = fp32(s_tA * s_tB), d = alpha * S + c rounded once
+    alpha = np.float32(1.0 if tA is None else tA) * np.float32(1.0 if tB is None else tB)
+    c = np.zeros(batch + (M, N)) if C is None else C
+    return np.asarray(
+        fma(np.float64(alpha), S, c, dp.out_format, dp.out_rounding, a_format=_FP32, b_format=outer.out_format, c_format=dp.c_format),
+        np.float64,
+    )
+
+
+def _operand(x: np.ndarray, fmt, name: str, axis: int, quantize_inputs: bool, rounding: Rounding):
+    """``(element values, scale values per block, tensor scale or None)`` of operand ``x``,
+    blocked along ``axis``."""
+    from .gemm import _operand_values
+
+    if not isinstance(fmt, BlockFormat):
+        values = _operand_values(x, fmt, name, quantize_inputs, rounding)
+        shape = list(x.shape)
+        shape[axis] = 1
+        return values, np.ones(shape), None
+    mode = rounding if quantize_inputs else Rounding.NEAREST_EVEN
+    codes = encode(x, fmt, mode, axis=axis, nan_policy="zero")
+    if not quantize_inputs:
+        values = decode(codes, fmt, axis=axis)
+        bad = ~((values == x) | (np.isnan(values) & np.isnan(x)))
+        if bad.any():
+            raise ValueError(
+                f"{name} holds {int(bad.sum())} value(s) that {fmt.name} does not reproduce with the scales its rule picks "
+                f"(first: {x[bad].flat[0]!r}); pass quantize_inputs=True to quantize them"
+            )
+    elements = np.asarray(decode(codes[0], fmt.element), np.float64)
+    scales = np.asarray(decode(codes[1], fmt.scale), np.float64)
+    tensor = None if fmt.tensor_scale is None else float(decode(codes[2], fmt.tensor_scale))
+    return elements, scales, tensor
+
+
+def _odd_times_power_of_two(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(m, e)`` with ``x = m * 2^e`` and ``m`` odd (int64) for positive finite ``x``."""
+    frac, exp = np.frexp(x)
+    m = np.ldexp(frac, 53).astype(np.int64)
+    tz = np.log2(m & -m).astype(np.int64)
+    return np.ascontiguousarray(m >> tz), np.ascontiguousarray(exp.astype(np.int64) - 53 + tz)
+

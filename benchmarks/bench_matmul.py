@@ -8,7 +8,9 @@ b. bf16 inputs, exact products, bf16 accumulation (round-to-odd float64 sums, bi
 c. the H100 bf16 tensor core (FusedMultiTerm n=16, e=2, RZ);
 d. e4m3 L-Mul products with fp32 accumulation;
 e. the exact step-by-step Fraction reference on an 8 x 8 x 32 case, against numsim on the same
-   case, to show the speedup.
+   case, to show the speedup;
+f. (no target) MXFP8 e4m3 inputs: exact block sums, E8M0 scales applied exactly, fp32 rounding of
+   each block sum and fp32 accumulation over the 16 blocks.
 
 (b)-(d) target >= 300 M emulated MAC/s on 2 cores. Every case is checked bit for bit against a
 reference before it is timed: (a) and (d) against a float32 loop in numpy over the products of
@@ -17,7 +19,7 @@ cache-load) time is reported per case.
 
 Usage::
 
-    python benchmarks/bench_matmul.py [--size 512] [--repeat 3]
+    python benchmarks/bench_matmul.py [--size 512] [--repeat 5]
 """
 
 from __future__ import annotations
@@ -38,14 +40,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from timing import best_times  # noqa: E402
 
 
-def _inputs(fmt, shape, rng):
+def _inputs(fmt, shape, rng, axis=-1):
+    """Random values of ``fmt`` (block formats: blocked along ``axis``, the K axis)."""
+    if isinstance(fmt, numsim.BlockFormat):
+        return numsim.quantize(rng.standard_normal(shape), fmt, axis=axis)
     return numsim.quantize(rng.standard_normal(shape), fmt)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=512)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     n = args.size
     rng = np.random.default_rng(0)
@@ -56,12 +61,13 @@ def main() -> None:
         "b: bf16, bf16 accumulation": Datapath("bf16", accumulator=FloatAccumulator("bf16")),
         "c: bf16, H100 tensor core": numsim.tensor_core_datapath("h100", "bf16"),
         "d: e4m3 L-Mul, fp32 acc": Datapath("e4m3", multiplier=numsim.LMul()),
+        "f: mxfp8, exact blocks, fp32 acc": Datapath("mxfp8"),
     }
     data = {}
     first_call = {}
     for name, dp in cases.items():
         A = _inputs(dp.a_format, (n, n), rng)
-        B = _inputs(dp.b_format, (n, n), rng)
+        B = _inputs(dp.b_format, (n, n), rng, axis=0)
         data[name] = (A, B, dp)
         t0 = time.perf_counter()
         numsim.matmul(A[:4, :64], B[:64, :4], dp)
@@ -71,6 +77,11 @@ def main() -> None:
             for k in range(n):
                 acc += numsim.mul(A[:, k : k + 1], B[k : k + 1, :], "float32", multiplier=dp.multiplier, a_format=dp.a_format, b_format=dp.b_format).astype(np.float32)
             assert np.array_equal(numsim.matmul(A, B, dp), acc), f"{name} differs from the float32 loop"
+        elif dp.block_scaled:  # against the block reference on a corner, elements and scales from the codec
+            small = numsim.matmul(A[:4, :64], B[:64, :4], dp)
+            EA, XA = (np.asarray(numsim.decode(c, f), np.float64) for c, f in zip(numsim.encode(A[:4, :64], dp.a_format), (dp.a_element, dp.a_format.scale)))
+            EB, XB = (np.asarray(numsim.decode(c, f), np.float64) for c, f in zip(numsim.encode(B[:64, :4], dp.b_format, axis=0), (dp.b_element, dp.b_format.scale)))
+            assert np.array_equal(small, dref.block_matmul(EA, XA, EB, XB, dp)), f"{name} differs from the reference"
         else:
             small = numsim.matmul(A[:4, :64], B[:64, :4], dp)
             assert np.array_equal(small, dref.matmul(A[:4, :64], B[:64, :4], dp)), f"{name} differs from the reference"

@@ -148,6 +148,38 @@ def test_approximate_multiplier_datapaths_match_the_references(dp):
         assert_same(numsim.matmul(A, B, dp), dref.matmul(A, B, dp, multiply=multiply), f"{dp.name} K={K}")
 
 
+def _multiplier_grid():
+    """Every multiplier x accumulator x order combination the Datapath admits."""
+    orders = [Sequential(), Tree(3), Pairwise(), Chunked(4)]
+    groups = [
+        ("e4m3", [LMul(), LMul(semantics="literal"), Mitchell(overflow="saturate")],
+         [FloatAccumulator("bfloat16"), FixedAccumulator(14, 9, "saturate"), Kulisch(), FusedMultiTerm(4, 1)]),
+        ("int8", [DRUM(3), Truncated(vbl=4), Mitchell()], [FloatAccumulator("float16"), FixedAccumulator(16, 0), Kulisch()]),
+    ]
+    cases = []
+    for fmt, mults, accs in groups:
+        for mult, acc, order in itertools.product(mults, accs, orders):
+            try:
+                cases.append(Datapath(fmt, multiplier=mult, accumulator=acc, order=order, out_format="float32"))
+            except ValueError:
+                continue  # e.g. a Kulisch register in chunks, a fused unit in a tree
+    return cases
+
+
+GRID = _multiplier_grid()
+
+
+@pytest.mark.parametrize("dp", GRID, ids=[d.name for d in GRID])
+def test_multiplier_accumulator_order_grid_matches_the_references(dp):
+    def multiply(x, y):
+        return mref.multiply_values(dp.multiplier, dp.a_format, dp.b_format, ref.to_float(x), ref.to_float(y))
+
+    rng = np.random.default_rng(zlib.crc32(dp.name.encode()))
+    A = random_values(dp.a_format, (2, 9), rng)
+    B = random_values(dp.b_format, (9, 2), rng)
+    assert_same(numsim.matmul(A, B, dp), dref.matmul(A, B, dp, multiply=multiply), dp.name)
+
+
 def test_batched_matmul_and_dot_broadcast():
     rng = np.random.default_rng(7)
     dp = Datapath("e4m3", accumulator=FloatAccumulator("bfloat16"))

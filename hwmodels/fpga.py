@@ -1,0 +1,181 @@
+"""FPGA resources of one multiply-accumulate on LUT6 FPGAs (AMD UltraScale+ and Versal).
+
+Models (hardware reference, sections 8.1, 9 and 15; figures in :mod:`hwmodels.data`):
+
+- **Integer MACs** (integer or fixed-point operands, exact products, a fixed-point or exact
+  accumulator): FINN-R's estimates for one lane (SIMD = PE = 1) without the per-layer constant:
+  ``LUT = 1.1 (mult + W + A + acc)`` with ``mult = (2 ceil((W + A) / 6) - 1)(W + A)`` (0 when the
+  product goes to a DSP slice) and the accumulator width ``acc`` of the datapath (for an exact
+  accumulator, FINN's A2Q bound for ``n`` terms); ``FF = acc``; ``CARRY8 = ceil(acc / 8)``. With
+  ``use_dsp=True`` the product moves to DSP slices, packed as the DSP rules allow: two INT8 MACs
+  sharing an operand or four <= 4-bit products per DSP48E2, a 3-element INT8 dot product per DSP58.
+- **Minifloat MACs with exact (Kulisch) accumulation**: the least-squares model the reference fits
+  to a Yosys synthesis sweep of such MACs, ``LUT = 1.96 PP + 1.27 W_acc + 0.27 SH`` (PP = (Ma + 1)
+  (Mb + 1) significand partial products, W_acc the Kulisch width for ``n`` terms, SH = fw ceil(log2
+  (shift range + 1)) the aligning barrel shifter), ``FF = W_acc``, ``CARRY8 = ceil(W_acc / 8)``;
+  its mean error over the sweep is 12%.
+
+Floating-point accumulators and approximate multipliers have no calibrated FPGA model here yet and
+are refused with a clear error.
+
+>>> import numsim
+>>> r = mac_resources(numsim.Datapath("int8", accumulator=numsim.FixedAccumulator(32, 0)))
+>>> r.lut, r.ff, r.carry, r.dsp
+(140.8, 32, 4, 0.0)
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass
+
+from numsim.datapath import Datapath, FixedAccumulator, Kulisch, kulisch_width
+from numsim.formats import FixedFormat, FloatFormat, IntFormat
+from numsim.multipliers import Exact
+
+from .data import DSP_MULTIPLIER, DSP_PACKING, FINN_LUT_FACTOR, YOSYS_LUT_FIT
+
+
+@dataclass(frozen=True)
+class Device:
+    """An FPGA family: its DSP slice and carry-chain primitive."""
+
+    name: str
+    dsp: str
+    carry: str = "CARRY8"
+
+
+DEVICES = {
+    "ultrascale+": Device("ultrascale+", "DSP48E2"),
+    "versal": Device("versal", "DSP58", "LOOKAHEAD8"),
+}
+
+
+def get_device(device) -> Device:
+    """A :class:`Device` or its name (``"ultrascale+"``, ``"versal"``)."""
+    if isinstance(device, Device):
+        return device
+    if isinstance(device, str) and device.lower() in DEVICES:
+        return DEVICES[device.lower()]
+    raise ValueError(f"device must be one of {sorted(DEVICES)} or a hwmodels.fpga.Device, got {device!r}")
+
+
+@dataclass(frozen=True)
+class Resources:
+    """LUTs, flip-flops, carry primitives (8-bit) and DSP slices of one MAC (fractions where
+    several MACs share a DSP slice)."""
+
+    lut: float
+    ff: int
+    carry: int
+    dsp: float
+
+
+def finn_mult_luts(w: int, a: int) -> int:
+    """FINN-R's LUT estimate of one W x A multiplier: ``(2 ceil((W + A) / 6) - 1)(W + A)``.
+
+    >>> finn_mult_luts(4, 4), finn_mult_luts(8, 8)
+    (24, 80)
+    """
+    w, a = _bits("w", w), _bits("a", a)
+    return (2 * math.ceil((w + a) / 6) - 1) * (w + a)
+
+
+def finn_acc_bits(n: int, w: int, a: int, signed_a: bool = True) -> int:
+    """FINN's accumulator width for ``n`` terms (the A2Q bound):
+    ``ceil(alpha + log2(1 + 2^-alpha) + 1)``, ``alpha = log2 n + W + A - 1 - signed(A)``.
+
+    >>> finn_acc_bits(4608, 8, 8)
+    28
+    """
+    n = _bits("n", n)
+    alpha = math.log2(n) + _bits("w", w) + _bits("a", a) - 1 - int(bool(signed_a))
+    return math.ceil(alpha + math.log2(1 + 2.0**-alpha) + 1)
+
+
+def dsp_per_mac(w: int, a: int, device="ultrascale+") -> float:
+    """DSP slices per W x A MAC under the packing rules of ``device``.
+
+    >>> dsp_per_mac(8, 8, "ultrascale+"), dsp_per_mac(4, 4, "ultrascale+"), dsp_per_mac(8, 8, "versal")
+    (0.5, 0.25, 0.3333333333333333)
+    """
+    dev = get_device(device)
+    w, a = _bits("w", w), _bits("a", a)
+    widest = max(w, a)
+    for bits in (4, 8):
+        if widest <= bits and (dev.dsp, bits) in DSP_PACKING:
+            return 1.0 / DSP_PACKING[(dev.dsp, bits)]
+    pa, pb = DSP_MULTIPLIER[dev.dsp]
+    big, small = max(w, a), min(w, a)
+    return float(math.ceil(big / pa) * math.ceil(small / pb))
+
+
+def mac_resources(datapath: Datapath, device="ultrascale+", *, n: int = 4608, use_dsp: bool = False) -> Resources:
+    """LUT / FF / CARRY8 / DSP counts of one MAC of ``datapath`` on ``device``.
+
+    ``n`` is the dot-product length an exact (Kulisch) accumulator must hold; ``use_dsp`` maps
+    integer products to DSP slices (packed) instead of LUTs.
+    """
+    if not isinstance(datapath, Datapath):
+        raise TypeError(f"datapath must be a numsim.Datapath, got {type(datapath).__name__}")
+    dev = get_device(device)
+    n = _bits("n", n)
+    dp = datapath
+    if dp.block_scaled:
+        raise ValueError(f"{dp.name}: block-scaled datapaths have no FPGA model yet")
+    if not isinstance(dp.multiplier, Exact):
+        raise ValueError(f"{dp.name}: only exact multipliers have an FPGA model so far, got {dp.multiplier.name}")
+    a, b, acc = dp.a_format, dp.b_format, dp.accumulator
+    if not isinstance(acc, (FixedAccumulator, Kulisch)):
+        raise ValueError(f"{dp.name}: the FPGA models cover fixed-point and exact (Kulisch) accumulators, got {acc.name}")
+    integer = all(isinstance(f, (IntFormat, FixedFormat)) for f in (a, b))
+    if integer:
+        w, x = a.bits, b.bits
+        width = acc.width if isinstance(acc, FixedAccumulator) else finn_acc_bits(n, w, x, _signed(b))
+        mult = 0 if use_dsp else finn_mult_luts(w, x)
+        lut = FINN_LUT_FACTOR * (mult + (w + x) + width)
+        return Resources(round(lut, 6), width, math.ceil(width / 8), dsp_per_mac(w, x, dev) if use_dsp else 0.0)
+    if not all(isinstance(f, FloatFormat) for f in (a, b)):
+        raise ValueError(f"{dp.name}: mixed integer and float operands have no FPGA model")
+    if use_dsp:
+        raise ValueError("use_dsp applies to integer MACs; minifloat MACs are modelled in LUTs")
+    if not isinstance(acc, Kulisch):
+        raise ValueError(f"{dp.name}: minifloat MACs are modelled with exact (Kulisch) accumulation only")
+    width = kulisch_width(a, b, n)
+    pp = significand_product_bits(a, b)
+    c_pp, c_acc, c_sh = YOSYS_LUT_FIT
+    lut = c_pp * pp + c_acc * width + c_sh * shifter_size(a, b)
+    return Resources(round(lut, 6), width, math.ceil(width / 8), 0.0)
+
+
+def significand_product_bits(a: FloatFormat, b: FloatFormat) -> int:
+    """Partial products of the significand multiplier: ``(Ma + 1)(Mb + 1)``."""
+    return (a.man_bits + 1) * (b.man_bits + 1)
+
+
+def shifter_size(a: FloatFormat, b: FloatFormat) -> int:
+    """``fw * stages`` of the barrel shifter that aligns a product into a Kulisch register:
+    ``fw = (Ma + 1) + (Mb + 1) + (2^Ea - 2) + (2^Eb - 2)`` bits, ``ceil(log2(2^Ea + 2^Eb - 3))``
+    stages (the shift ``e_a' + e_b'`` runs over ``0 .. 2^Ea + 2^Eb - 4``).
+
+    >>> import numsim
+    >>> shifter_size(numsim.get_format("e4m3"), numsim.get_format("e4m3"))
+    180
+    """
+    span = (1 << a.exp_bits) - 2 + (1 << b.exp_bits) - 2
+    fw = a.man_bits + 1 + b.man_bits + 1 + span
+    return fw * math.ceil(math.log2(span + 1)) if span > 0 else 0
+
+
+def _signed(fmt) -> bool:
+    return bool(getattr(fmt, "signed", True))
+
+
+def _bits(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+__all__ = ["DEVICES", "Device", "Resources", "dsp_per_mac", "finn_acc_bits", "finn_mult_luts", "get_device", "mac_resources", "shifter_size", "significand_product_bits"]

@@ -175,6 +175,8 @@ def _run(dp: Datapath, A, B, C, batch, M, K, N, seed, sr_bits, out_scale=None) -
     acc = dp.accumulator
     nb = int(np.prod(batch)) if batch else 1
     R = nb * M
+    if R == 0 or N == 0:
+        return np.zeros((R, N))  # no output element
     A2 = np.ascontiguousarray(A.reshape(R, K))
     B3 = np.ascontiguousarray(B.reshape(nb, K, N))
     C2 = np.zeros((R, N)) if C is None else np.ascontiguousarray(_initial(dp, C).reshape(R, N), np.float64)

@@ -441,3 +441,12 @@ def test_kulisch_register_covers_lookup_tables_beyond_the_exact_product():
 def test_bad_matmul_arguments_raise(call, match):
     with pytest.raises((ValueError, TypeError), match=match):
         call()
+
+
+@pytest.mark.parametrize("dp", [Datapath("e4m3"), Datapath("e4m3", multiplier=LMul()), Datapath("e4m3", accumulator=Kulisch()), Datapath("mxfp8"), Datapath("nvfp4")], ids=lambda d: d.name)
+def test_empty_shapes(dp):
+    """No rows or columns: an empty result; K = 0: the initial value C rounded into the output."""
+    assert numsim.matmul(np.zeros((0, 32)), np.zeros((32, 3)), dp).shape == (0, 3)
+    assert numsim.matmul(np.zeros((2, 32)), np.zeros((32, 0)), dp).shape == (2, 0)
+    C = np.array([[1.5, -2.0, 0.25]])
+    assert_same(numsim.matmul(np.zeros((1, 0)), np.zeros((0, 3)), dp, C), C, "K = 0")

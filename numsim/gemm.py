@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -147,7 +148,7 @@ def _float_path(dp: Datapath, table: np.ndarray | None) -> int:
     if not isinstance(acc, FloatAccumulator) or acc.rounding is not Rounding.NEAREST_EVEN:
         return _k.GENERIC
     if table is not None:
-        products_fit = bool(np.all(np.isnan(table) | (table.astype(np.float32) == table)))
+        products_fit = _products_in_float32(dp.multiplier, dp.a_format, dp.b_format) is not None
     else:
         products_fit = isinstance(dp.multiplier, Exact) and _fits_float32(dp.a_format, dp.b_format)
     native = (
@@ -286,7 +287,7 @@ def _run(dp: Datapath, A, B, C, batch, M, K, N, seed, sr_bits, out_scale=None) -
     WA = _NO_CODES_A if native_values else operand_words(A2, a_fmt, mkind)
     WB = _NO_CODES_B if native_values else operand_words(B3, b_fmt, mkind)
     if cfg["float_path"] == _k.NATIVE32:
-        acc32 = _native32(A2, B3, WA, WB, C2, M, table)
+        acc32 = _native32(A2, B3, WA, WB, C2, M, None if table is None else _products_in_float32(dp.multiplier, a_fmt, b_fmt))
         if out_fmt == _FP32:
             out[...] = acc32  # a float32 value needs no rounding into float32
             missing = 0
@@ -315,14 +316,24 @@ def _table_route(dp: Datapath) -> bool:
     return small and not isinstance(dp.multiplier, Exact)
 
 
-def _native32(A2, B3, WA, WB, C2, M, table) -> np.ndarray:
+@functools.lru_cache(maxsize=32)
+def _products_in_float32(mult, a_fmt: Format, b_fmt: Format) -> np.ndarray | None:
+    """The product table as float32 when every entry is a float32 value (NaN included), else
+    None; cached with the table, so repeated matmuls neither recheck nor reconvert it (internal:
+    never handed to callers)."""
+    table = product_table(mult, a_fmt, b_fmt)
+    table32 = table.astype(np.float32)
+    return table32 if bool(np.all(np.isnan(table) | (table32 == table))) else None
+
+
+def _native32(A2, B3, WA, WB, C2, M, table32) -> np.ndarray:
     """The float32 fast path (see :func:`numsim._kernels.datapath.native32_matmul`)."""
     acc32 = np.empty(C2.shape, np.float32)
-    if table is None:
+    if table32 is None:
         _k.native32_matmul(A2.astype(np.float32), B3.astype(np.float32), _NO_TABLE, _NO_CODES_A, _NO_CODES_B, C2, M, acc32)
     else:
         _k.native32_matmul(
-            _NO_VALUES_A, _NO_VALUES_B, table.astype(np.float32), WA.astype(np.uint8), WB.astype(np.uint8), C2, M, acc32
+            _NO_VALUES_A, _NO_VALUES_B, table32, WA.astype(np.uint8), WB.astype(np.uint8), C2, M, acc32
         )
     return acc32
 

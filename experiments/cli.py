@@ -91,5 +91,36 @@ def formats_command(family: str, show_aliases: bool) -> None:
             click.echo(f"  {alias:14s} -> {target}")
 
 
+@main.group("validate", invoke_without_command=True)
+@click.pass_context
+def validate_group(ctx: click.Context) -> None:
+    """Compare the models with published figures (``numsim validate`` runs every table).
+
+    \b
+    Examples:
+      numsim validate          # every validation table
+      numsim validate costs    # hardware cost models vs Horowitz, EvoApproxLib, TPE, FINN-R, ...
+    """
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(validate_costs_command)
+
+
+@validate_group.command("costs")
+@click.option("--failures-only", is_flag=True, help="Show only the rows outside their tolerance.")
+def validate_costs_command(failures_only: bool = False) -> None:
+    """Print each cost model against its published figure: model value, published value, error,
+    tolerance and whether it holds. Exits with status 1 if any row is outside its tolerance."""
+    from hwmodels.validation import validate_costs, validation_table
+
+    checks = validate_costs()
+    shown = [c for c in checks if not c.ok] if failures_only else list(checks)
+    click.echo(validation_table(shown))
+    failed = sum(not c.ok for c in checks)
+    held = sum(c.tolerance is not None for c in checks) - failed
+    click.echo(f"\n{held} checks within tolerance, {failed} outside, {sum(c.tolerance is None for c in checks)} shown for information")
+    if failed:
+        raise SystemExit(1)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

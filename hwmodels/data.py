@@ -67,6 +67,14 @@ EVOAPPROX_MUL8U_EXACT = {
     "source": "EvoApproxLib mul8u_1JFF.c (ehw-fit/evoapproxlib), PDK45",
 }
 
+#: EvoApproxLib's exact adders (PDK45): power (mW), area (um^2), delay (ns); add16u_1A5 is a
+#: ripple-carry adder of 1 HA + 15 FA.
+EVOAPPROX_ADDERS = {
+    "add8u_0FP": {"power_mw": 0.033, "area_um2": 70.4, "delay_ns": 0.63, "bits": 8},
+    "add16u_1A5": {"power_mw": 0.072, "area_um2": 141.7, "delay_ns": 1.28, "bits": 16},
+    "source": "EvoApproxLib (ehw-fit/evoapproxlib) library headers, PDK45",
+}
+
 #: HPCA 2025 TPE repository (wqzustc/High-Performance-Tensor-Processing-Engines), SAED32 (32 nm),
 #: TT 0.85 V: an INT8 x INT8 MAC with a 32-bit accumulator and its registers at 500 MHz, and a
 #: 16 x 16 output-stationary INT8 array at 154 MHz.
@@ -74,6 +82,10 @@ TPE_SAED32 = {
     "mac_cell_area_um2": 1287.7,
     "mac_total_area_um2": 1481.8,
     "mac_energy_pj": 0.447,
+    "mac_power_uw": 223.5,
+    "mac_leakage_uw": 32.5,
+    "mac_clock_mhz": 500.0,
+    "voltage": 0.85,
     "array16_cell_area_um2": 376683.0,
     "array16_power_mw": 27.6,
     "array16_clock_mhz": 154.0,
@@ -81,6 +93,47 @@ TPE_SAED32 = {
     "node_nm": 32,
     "source": "wqzustc/High-Performance-Tensor-Processing-Engines ebe4db7, mac_pe syn reports and README",
 }
+
+# ---- primitive cells ---------------------------------------------------------------------------
+
+#: Transistors per cell in static CMOS (Weste and Harris, CMOS VLSI Design, 4th ed., chapters 9
+#: and 11; the 28-transistor mirror full adder as in the hardware reference, section 4): the
+#: relative size of each primitive in the built-in 45 nm table.
+CELL_TRANSISTORS: dict[str, int] = {
+    "fa": 28,    # mirror adder
+    "ha": 18,    # XOR2 + AND2
+    "and2": 6,   # NAND2 + inverter
+    "or2": 6,    # NOR2 + inverter
+    "xor2": 12,  # static complementary XOR with input inverters
+    "mux2": 12,  # AOI22 + inverters
+    "inv": 2,
+    "ff": 24,    # transmission-gate master-slave flip-flop with clock inverters
+}
+#: Relative delay of each cell in gate delays (a full adder's carry passes two gates; a flip-flop
+#: costs clock-to-output plus set-up, about three).
+CELL_GATE_DELAYS: dict[str, float] = {"fa": 2, "ha": 1, "and2": 1, "or2": 1, "xor2": 1, "mux2": 1, "inv": 0.5, "ff": 3}
+
+#: 6T SRAM bit cell of a 45 nm logic process: Intel's 0.346 um^2 (Mistry et al., IEDM 2007).
+SRAM_BITCELL_45NM_UM2 = 0.346
+#: Array efficiency (bit cells / total macro area) of the built-in SRAM model: an assumption
+#: typical of CACTI-style macros, not a calibrated figure; supply a table for real macros.
+SRAM_ARRAY_EFFICIENCY = 0.7
+
+# ---- published claims the models are compared with ------------------------------------------
+
+#: L-Mul's savings claims (Luo and Sun, arXiv 2410.00907): 95% energy for element-wise
+#: multiplication, 80% for dot products; reconstructed from the Horowitz table in the L-Mul
+#: reference (section 11): 1 - int16 add / fp16 mult and 1 - (int32 add + fp32 add) /
+#: (fp32 mult + fp32 add).
+LMUL_CLAIMS = {"elementwise": 0.95, "dot_product": 0.80, "source": "Luo and Sun, arXiv 2410.00907; reconstruction: L-Mul reference section 11"}
+
+#: MX energy ratio (Chen et al., arXiv 2510.25602, Table 5, secondary summary): MXINT8 uses 37%
+#: less energy than MXFP8 in their matrix-unit model.
+MX_INT_VS_FP_SAVING = {"mxint8_vs_mxfp8": 0.37, "source": "Chen et al., arXiv 2510.25602, Table 5 (unconfirmed, secondary summary)"}
+
+#: FP8 versus INT8 (van Baalen et al., arXiv 2303.17951): FP8 compute is 50-180% less efficient
+#: than INT8 in dedicated hardware.
+FP8_VS_INT8_OVERHEAD = {"low": 0.5, "high": 1.8, "source": "van Baalen et al., arXiv 2303.17951, abstract"}
 
 # ---- technology scaling -------------------------------------------------------------------------
 

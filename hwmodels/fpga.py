@@ -15,8 +15,16 @@ Models (hardware reference, sections 8.1, 9 and 15; figures in :mod:`hwmodels.da
   (shift range + 1)) the aligning barrel shifter), ``FF = W_acc``, ``CARRY8 = ceil(W_acc / 8)``;
   its mean error over the sweep is 12%.
 
-Floating-point accumulators and approximate multipliers have no calibrated FPGA model here yet and
-are refused with a clear error.
+- **L-Mul, float multipliers and float accumulators** from their structure, one LUT6 per
+  output bit of each stage (an adder bit with its carry-chain slot, a 2:1 or 4:1 multiplexer
+  bit, a rounding-incrementer bit), two 2:1 shift stages per LUT in a barrel shifter, one LUT
+  per six bits of a zero/all-ones detector, and FINN-R's multiplier LUTs for a significand
+  array (:func:`lmul_luts`, :func:`fp_multiplier_luts`, :func:`fp_adder_luts`). Uncalibrated
+  except for one published pair, L-Mul's 22 LUTs against 69 for the exact E4M3 multiplier
+  (Chen et al.), whose ratio the validation table compares.
+
+Other approximate multipliers (Mitchell / DRUM / broken-array on integers, product tables) and
+block-scaled datapaths have no FPGA model here and are refused with a clear error.
 
 >>> import numsim
 >>> r = mac_resources(numsim.Datapath("int8", accumulator=numsim.FixedAccumulator(32, 0)))
@@ -30,9 +38,9 @@ import math
 import numbers
 from dataclasses import dataclass
 
-from numsim.datapath import Datapath, FixedAccumulator, Kulisch, kulisch_width
+from numsim.datapath import Datapath, FixedAccumulator, FloatAccumulator, Kulisch, kulisch_width
 from numsim.formats import FixedFormat, FloatFormat, IntFormat
-from numsim.multipliers import Exact
+from numsim.multipliers import Exact, LMul, Mitchell
 
 from .data import DSP_MULTIPLIER, DSP_PACKING, FINN_LUT_FACTOR, YOSYS_LUT_FIT
 
@@ -124,11 +132,16 @@ def mac_resources(datapath: Datapath, device="ultrascale+", *, n: int = 4608, us
     dp = datapath
     if dp.block_scaled:
         raise ValueError(f"{dp.name}: block-scaled datapaths have no FPGA model yet")
-    if not isinstance(dp.multiplier, Exact):
-        raise ValueError(f"{dp.name}: only exact multipliers have an FPGA model so far, got {dp.multiplier.name}")
     a, b, acc = dp.a_format, dp.b_format, dp.accumulator
+    lmul = isinstance(dp.multiplier, (LMul, Mitchell)) and isinstance(a, FloatFormat)
+    if not isinstance(dp.multiplier, Exact) and not lmul:
+        raise ValueError(f"{dp.name}: FPGA models cover exact multipliers and L-Mul / Mitchell on floats, got {dp.multiplier.name}")
+    if dp.product_format is not None:
+        raise ValueError(f"{dp.name}: rounded products have no FPGA model; use product_format=None")
+    if isinstance(acc, FloatAccumulator) or lmul:
+        return _float_mac(dp, dev, n, use_dsp)
     if not isinstance(acc, (FixedAccumulator, Kulisch)):
-        raise ValueError(f"{dp.name}: the FPGA models cover fixed-point and exact (Kulisch) accumulators, got {acc.name}")
+        raise ValueError(f"{dp.name}: the FPGA models cover fixed-point, exact (Kulisch) and float accumulators, got {acc.name}")
     integer = all(isinstance(f, (IntFormat, FixedFormat)) for f in (a, b))
     if integer:
         w, x = a.bits, b.bits
@@ -147,6 +160,74 @@ def mac_resources(datapath: Datapath, device="ultrascale+", *, n: int = 4608, us
     c_pp, c_acc, c_sh = YOSYS_LUT_FIT
     lut = c_pp * pp + c_acc * width + c_sh * shifter_size(a, b)
     return Resources(round(lut, 6), width, math.ceil(width / 8), 0.0)
+
+
+def lmul_luts(e: int, m: int) -> int:
+    """LUTs of an L-Mul on ExMy: the (E + M)-bit magnitude adder, an (E + M)-bit output
+    multiplexer for the carry cases (normal / overflow / underflow), the sign XOR and the zero
+    detectors of both operands.
+
+    >>> lmul_luts(4, 3)
+    19
+    """
+    n = _bits("e", e) + _bits("m", m, 0)
+    return n + n + 1 + 2 * math.ceil(n / 6)
+
+
+def fp_multiplier_luts(e: int, m: int, rounded: bool = True) -> int:
+    """LUTs of an ExMy multiplier: FINN-R's (M + 1) x (M + 1) significand multiplier, the
+    exponent adder and bias subtraction (E + 1 bits each), the special-case detectors and output
+    multiplexer, and, when ``rounded``, the one-place normaliser and rounding incrementer
+    (M + 1 bits each).
+
+    >>> fp_multiplier_luts(4, 3)
+    53
+    """
+    e, m = _bits("e", e), _bits("m", m, 0)
+    core = finn_mult_luts(m + 1, m + 1) + 2 * (e + 1) + 2 * math.ceil((e + m) / 6) + (e + m)
+    return core + (2 * (m + 1) if rounded else 0)
+
+
+def fp_adder_luts(e: int, m: int, addend_sig: int = 0) -> int:
+    """LUTs of an ExMy adder over ``W = max(M + 1, addend_sig) + 3`` bits: exponent subtract
+    (E + 1), swap multiplexers (W), alignment and normalisation shifters (W per two stages
+    each), the W-bit add, a leading-zero counter (W), the rounding incrementer (M + 1) and the
+    exponent adjust (E + 1).
+
+    >>> fp_adder_luts(8, 23)
+    285
+    """
+    e, m = _bits("e", e), _bits("m", m, 0)
+    w = max(m + 1, addend_sig) + 3
+    shifter = w * math.ceil(math.ceil(math.log2(w + 1)) / 2)
+    return (e + 1) + w + 2 * shifter + w + w + (m + 1) + (e + 1)
+
+
+def _float_mac(dp: Datapath, dev: Device, n: int, use_dsp: bool) -> Resources:
+    """A float product (exact, or L-Mul) into a float (or fixed / Kulisch) accumulator."""
+    if use_dsp:
+        raise ValueError("use_dsp applies to integer MACs; float MACs are modelled in LUTs")
+    a, b, acc = dp.a_format, dp.b_format, dp.accumulator
+    if not all(isinstance(f, FloatFormat) for f in (a, b)):
+        raise ValueError(f"{dp.name}: float accumulation of integer products has no FPGA model")
+    if isinstance(dp.multiplier, Exact):
+        mult = finn_mult_luts(a.man_bits + 1, b.man_bits + 1) + 2 * (max(a.exp_bits, b.exp_bits) + 1) + 2 * math.ceil((a.bits - 1) / 6)
+        sig = a.man_bits + b.man_bits + 2
+    else:
+        m = dp.multiplier.kept_mantissa_bits(a)
+        mult, sig = lmul_luts(a.exp_bits, m), m + 1
+    if isinstance(acc, FloatAccumulator):
+        f = acc.fmt
+        add = fp_adder_luts(f.exp_bits, f.man_bits, sig if sig > f.man_bits + 1 else 0)
+        width = f.bits
+        carry = math.ceil((max(f.man_bits + 1, sig) + 3) / 8)
+    elif isinstance(acc, (FixedAccumulator, Kulisch)):
+        width = acc.width if isinstance(acc, FixedAccumulator) else kulisch_width(a, b, n)
+        add = width + shifter_size(a, b) // 2
+        carry = math.ceil(width / 8)
+    else:
+        raise ValueError(f"{dp.name}: no FPGA model for the accumulator {acc.name}")
+    return Resources(float(mult + add), width, carry, 0.0)
 
 
 def significand_product_bits(a: FloatFormat, b: FloatFormat) -> int:
@@ -172,10 +253,10 @@ def _signed(fmt) -> bool:
     return bool(getattr(fmt, "signed", True))
 
 
-def _bits(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+def _bits(name: str, value, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
     return int(value)
 
 
-__all__ = ["DEVICES", "Device", "Resources", "dsp_per_mac", "finn_acc_bits", "finn_mult_luts", "get_device", "mac_resources", "shifter_size", "significand_product_bits"]
+__all__ = ["DEVICES", "Device", "Resources", "dsp_per_mac", "finn_acc_bits", "finn_mult_luts", "fp_adder_luts", "fp_multiplier_luts", "get_device", "lmul_luts", "mac_resources", "shifter_size", "significand_product_bits"]

@@ -86,16 +86,18 @@ def _poly(coefficients: tuple[float, float, float], v: float) -> float:
     return a * v * v + b * v + c
 
 
-def energy_factor(from_nm, to_nm, voltage: float = DEFAULT_VOLTAGE) -> float:
-    """Multiply an energy at ``from_nm`` by this to get it at ``to_nm`` (both at ``voltage``).
+def energy_factor(from_nm, to_nm, voltage: float = DEFAULT_VOLTAGE, to_voltage: float | None = None) -> float:
+    """Multiply an energy at ``from_nm`` and ``voltage`` by this to get it at ``to_nm`` and
+    ``to_voltage`` (default: the same voltage), both read from the node's polynomial E(V).
 
     >>> round(energy_factor(45, 22), 3), round(energy_factor(45, 7, voltage=0.9), 3)
     (0.294, 0.102)
     """
     v = check_voltage(voltage)
+    w = v if to_voltage is None else check_voltage(to_voltage)
     src, rs = _clamped(max(check_node(from_nm, "from_nm"), 1.0))
     dst, rd = _clamped(max(check_node(to_nm, "to_nm"), 1.0))
-    return _energy_at(dst, v) / _energy_at(src, v) * math.sqrt(rd / rs)
+    return _energy_at(dst, w) / _energy_at(src, v) * math.sqrt(rd / rs)
 
 
 def latency_factor(from_nm, to_nm) -> float:

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 import numsim
 from hwmodels import data, fpga, scaling
 from hwmodels.cost import Cost
-from numsim import Datapath, FixedAccumulator, FloatAccumulator, Kulisch
+from numsim import Datapath, FixedAccumulator, FloatAccumulator, FusedMultiTerm, Kulisch
 from numsim.datapath import kulisch_width
 
 # ---- Cost ----------------------------------------------------------------------------------------
@@ -178,13 +178,16 @@ def test_wider_minifloat_mantissas_never_cost_fewer_luts(e, m, extra):
 
 
 @pytest.mark.parametrize("call, error, match", [
-    (lambda: fpga.mac_resources(Datapath("e4m3"), "ultrascale+"), ValueError, "fixed-point and exact"),
-    (lambda: fpga.mac_resources(Datapath("e4m3", multiplier=numsim.LMul(), accumulator=Kulisch())), ValueError, "exact multipliers"),
+    (lambda: fpga.mac_resources(Datapath("mxfp8_e4m3"), "ultrascale+"), ValueError, "block-scaled"),
+    (lambda: fpga.mac_resources(Datapath("e4m3", accumulator=FusedMultiTerm(4))), ValueError, "float accumulators, got fused"),
+    (lambda: fpga.mac_resources(Datapath("e4m3", multiplier=numsim.LMul(), accumulator=FusedMultiTerm(4))), ValueError, "no FPGA model for the accumulator"),
     (lambda: fpga.mac_resources(Datapath("int8", accumulator=FixedAccumulator(32, 0)), "stratix"), ValueError, "device must be"),
     (lambda: fpga.mac_resources(Datapath("int8", accumulator=Kulisch()), n=0), ValueError, "n must be"),
     (lambda: fpga.mac_resources("int8"), TypeError, "numsim.Datapath"),
     (lambda: fpga.finn_mult_luts(0, 8), ValueError, "w must be"),
-    (lambda: fpga.mac_resources(Datapath("e4m3", accumulator=FloatAccumulator("bf16"))), ValueError, "accumulators"),
+    (lambda: fpga.mac_resources(Datapath("int8", multiplier=numsim.DRUM(4), accumulator=FixedAccumulator(32, 0))), ValueError, "exact multipliers"),
+    (lambda: fpga.mac_resources(Datapath("e4m3", product_format="e4m3", accumulator=FloatAccumulator("bf16"))), ValueError, "rounded products"),
+    (lambda: fpga.lmul_luts(0, 3), ValueError, "e must be"),
 ])
 def test_bad_fpga_requests_raise(call, error, match):
     with pytest.raises(error, match=match):

@@ -11,9 +11,11 @@ import math
 from functools import lru_cache
 from typing import NamedTuple
 
+from .data import CELL_GATE_DELAYS
+
 CELLS = ("fa", "ha", "and2", "or2", "xor2", "mux2", "inv", "ff")
 #: Nominal delay of each cell in gate delays, used only to pick the longer of parallel paths.
-_WEIGHT = (2.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.5, 3.0)
+_WEIGHT = tuple(CELL_GATE_DELAYS[c] for c in CELLS)
 _ZERO = (0,) * len(CELLS)
 
 

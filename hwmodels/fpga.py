@@ -184,8 +184,21 @@ def fp_multiplier_luts(e: int, m: int, rounded: bool = True) -> int:
     53
     """
     e, m = _bits("e", e), _bits("m", m, 0)
-    core = finn_mult_luts(m + 1, m + 1) + 2 * (e + 1) + 2 * math.ceil((e + m) / 6) + (e + m)
-    return core + (2 * (m + 1) if rounded else 0)
+    return float_product_luts(e, m, e, m) + (2 * (m + 1) if rounded else 0)
+
+
+def float_product_luts(ea: int, ma: int, eb: int, mb: int) -> int:
+    """LUTs of the exact product of ``E{ea}M{ma}`` and ``E{eb}M{mb}`` operands: FINN-R's
+    (Ma + 1) x (Mb + 1) significand multiplier, the exponent adder and bias subtraction
+    (max(Ea, Eb) + 1 bits each), the special-case detectors of both operands and the output
+    multiplexer.
+
+    >>> float_product_luts(4, 3, 4, 3)
+    45
+    """
+    ea, eb, ma, mb = _bits("ea", ea), _bits("eb", eb), _bits("ma", ma, 0), _bits("mb", mb, 0)
+    e, w = max(ea, eb), max(ea + ma, eb + mb)
+    return finn_mult_luts(ma + 1, mb + 1) + 2 * (e + 1) + 2 * math.ceil(w / 6) + w
 
 
 def fp_adder_luts(e: int, m: int, addend_sig: int = 0) -> int:
@@ -211,7 +224,7 @@ def _float_mac(dp: Datapath, dev: Device, n: int, use_dsp: bool) -> Resources:
     if not all(isinstance(f, FloatFormat) for f in (a, b)):
         raise ValueError(f"{dp.name}: float accumulation of integer products has no FPGA model")
     if isinstance(dp.multiplier, Exact):
-        mult = finn_mult_luts(a.man_bits + 1, b.man_bits + 1) + 2 * (max(a.exp_bits, b.exp_bits) + 1) + 2 * math.ceil((a.bits - 1) / 6)
+        mult = float_product_luts(a.exp_bits, a.man_bits, b.exp_bits, b.man_bits)
         sig = a.man_bits + b.man_bits + 2
     else:
         m = dp.multiplier.kept_mantissa_bits(a)
@@ -259,4 +272,4 @@ def _bits(name: str, value, minimum: int = 1) -> int:
     return int(value)
 
 
-__all__ = ["DEVICES", "Device", "Resources", "dsp_per_mac", "finn_acc_bits", "finn_mult_luts", "fp_adder_luts", "fp_multiplier_luts", "get_device", "lmul_luts", "mac_resources", "shifter_size", "significand_product_bits"]
+__all__ = ["DEVICES", "Device", "Resources", "dsp_per_mac", "finn_acc_bits", "finn_mult_luts", "float_product_luts", "fp_adder_luts", "fp_multiplier_luts", "get_device", "lmul_luts", "mac_resources", "shifter_size", "significand_product_bits"]

@@ -42,14 +42,13 @@ run once per block or per dot product do not add to it.
 
 from __future__ import annotations
 
-import math
 import numbers
 from functools import lru_cache
 
 import numpy as np
 from numsim.blocks import BlockFormat
 from numsim.datapath import Chunked, Datapath, FixedAccumulator, FloatAccumulator, FusedMultiTerm, Kulisch, kulisch_width
-from numsim.formats import FixedFormat, FloatFormat, Format, IntFormat
+from numsim.formats import FloatFormat, Format
 from numsim.multipliers import DRUM, Exact, LMul, Lookup, Mitchell, Truncated
 
 from . import _gates as g
@@ -201,10 +200,8 @@ def _accumulate(acc, order, prod: _Product, a: Format, b: Format, t: Tech, n: in
     parts: list[tuple[str, Cost]] = []
     if isinstance(acc, FloatAccumulator):
         parts.append(("accumulator", _float_acc(acc, prod, t)))
-    elif isinstance(acc, FixedAccumulator):
-        parts.append(("accumulator", _fixed_acc(acc.width, prod, t)))
-    elif isinstance(acc, Kulisch):
-        parts.append(("accumulator", _fixed_acc(kulisch_width(a, b, n), prod, t)))
+    elif isinstance(acc, (FixedAccumulator, Kulisch)):
+        parts.append(("accumulator", _fixed_acc(_register_width(acc, a, b, n), prod, t)))
     elif isinstance(acc, FusedMultiTerm):
         e, m = acc.fmt.exp_bits, acc.fmt.man_bits
         block = u._fused(acc.n, acc.window, e, m, prod.exp, prod.sig, t)
@@ -221,12 +218,25 @@ def _accumulate(acc, order, prod: _Product, a: Format, b: Format, t: Tech, n: in
     return parts
 
 
+def _register_width(acc, a: Format, b: Format, n: int) -> int:
+    """Bits of a fixed-point or Kulisch register summing ``n`` products of ``a`` x ``b``."""
+    return acc.width if isinstance(acc, FixedAccumulator) else kulisch_width(a, b, n)
+
+
+def _summands(dp: Datapath, n: int) -> tuple[Format, Format, int]:
+    """The operand formats and count of what the datapath's accumulator sums: the element
+    products, or for block-scaled inputs the scaled block sums (in ``scale_format``)."""
+    if dp.block_scaled:
+        return dp.scale_format, dp.scale_format, max(n // dp.block_size, 1)
+    return dp.a_format, dp.b_format, n
+
+
 def _output(dp: Datapath, t: Tech, n: int) -> list[tuple[str, Cost]]:
     """The conversion of the accumulator into ``out_format``, once per dot product."""
     acc, out = dp.accumulator, dp.out_format
     oe, om = _fields(out)
     if isinstance(acc, (FixedAccumulator, Kulisch)):
-        width = acc.width if isinstance(acc, FixedAccumulator) else kulisch_width(dp.a_element, dp.b_element, n)
+        width = _register_width(acc, *_summands(dp, n))
         if isinstance(out, FloatFormat):
             return [("output conversion", _once_per(u._normaliser(width, om + 1, oe, t), n, "normaliser"))]
         return []
@@ -259,19 +269,20 @@ def _block_parts(dp: Datapath, t: Tech, n: int) -> list[tuple[str, Cost]]:
         parts += [(f"block {name}", c) for name, c in _accumulate(bacc, dp.block_order, prod, a, b, t, k)]
         sum_bits = bacc.width if isinstance(bacc, FixedAccumulator) else bacc.fmt.man_bits + 2
     scales = [f.scale for f in (dp.a_format, dp.b_format) if isinstance(f, BlockFormat)]
-    se = max(s.exp_bits for s in scales)
-    if all(s.man_bits == 0 for s in scales):
-        scale_mult = u._ripple(se + 1, t)
-    else:
-        (ea, ma), (eb, mb) = (_fields(s) for s in (scales * 2)[:2])
+    powers_of_two = all(s.man_bits == 0 for s in scales)
+    if powers_of_two:  # E8M0 scales multiply by adding exponents
+        scale_mult = u._ripple(max(s.exp_bits for s in scales) + 1, t)
+    else:  # A's scale times B's; with one block-scaled operand its scale enters twice (an upper bound)
+        (ea, ma), (eb, mb) = _fields(scales[0]), _fields(scales[-1])
         scale_mult = u._float_product(ea, ma, eb, mb, "array", t)
     sf = dp.scale_format
     se_out, sm_out = _fields(sf)
     per_block = scale_mult + u._normaliser(sum_bits, sm_out + 1, se_out, t)
-    if isinstance(sf, FloatFormat) and not all(s.man_bits == 0 for s in scales):
+    if isinstance(sf, FloatFormat) and not powers_of_two:
         per_block = per_block + u._rounder(sm_out + 1, se_out, 2 * (sm_out + 1), t)
     parts.append(("block scaling", _once_per(per_block, k, "scale")))
-    outer = _accumulate(dp.accumulator, dp.order, _Product(se_out, sm_out + 1, 2 * _span(sf)), dp.scale_format, dp.scale_format, t, max(n // k, 1))
+    fa, fb, blocks = _summands(dp, n)
+    outer = _accumulate(dp.accumulator, dp.order, _Product(se_out, sm_out + 1, 2 * _span(sf)), fa, fb, t, blocks)
     parts += [(f"block-sum {name}", _once_per(c, k, name)) for name, c in outer]
     if any(isinstance(f, BlockFormat) and f.tensor_scale is not None for f in (dp.a_format, dp.b_format)):
         epilogue = u._fp_mult(8, 23, "array", t) + u._fp_add(8, 23, 0, t)

@@ -422,8 +422,8 @@ def load_tech(path, *, node_nm=None, voltage=None, name: str | None = None) -> T
         if not rows or "cell" not in rows[0]:
             raise ValueError(f"{where}: expected a header with columns cell, area_um2, energy_pj, delay_ns")
         table = {}
-        for i, row in enumerate(rows, start=2):
-            table[row["cell"].strip().lower()] = {k: v_ for k, v_ in row.items() if k and k != "cell"}
+        for row in rows:
+            table[row["cell"].strip().lower()] = {k: value for k, value in row.items() if k and k != "cell"}
         cells = _cells_from(where, table)
         extra = {"sram": {}, "dram": {}, "leakage": {}}
         label = name

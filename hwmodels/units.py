@@ -17,7 +17,6 @@ anything :func:`~hwmodels.tech.get_tech` accepts (default the built-in 45 nm tab
 
 from __future__ import annotations
 
-import math
 import numbers
 from functools import lru_cache
 

@@ -17,7 +17,7 @@ from hwmodels import _gates as g
 from hwmodels import data, fpga, get_tech, load_tech, mac_cost, units
 from hwmodels.tech import CELL_NAMES, builtin_45nm
 from hwmodels.validation import validate_costs
-from numsim import Datapath, FixedAccumulator, FloatAccumulator, FloatFormat, FusedMultiTerm, Kulisch
+from numsim import Datapath, FixedAccumulator, FloatAccumulator, FloatFormat, Kulisch
 
 CHECKS = validate_costs()
 

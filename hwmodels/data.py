@@ -252,3 +252,31 @@ YOSYS_LUT_FIT_MEAN_ERROR = 0.12
 #: 2412.18948, Tables V-VI).
 LMUL_FPGA_E4M3 = {"lmul_luts": 22, "exact_luts": 69, "lmul_ffs": 25, "lmul_carry8": 4,
                   "source": "Chen, Lyu, Bao, da Silva, arXiv 2412.18948, Tables V and VI"}
+
+# ---- memories: DRAM presets and on-chip buffers ---------------------------------------------------
+
+_ATTACC = "Park et al., AttAcc, ASPLOS 2024: scale-snu/attacc_simulator src/config.py (from O'Connor et al., 'Fine-Grained DRAM', MICRO 2017)"
+#: Energy (pJ/bit) of each stage a bit crosses on an HBM3 read, from the cell to the host.
+HBM3_PJ_PER_BIT_STAGES: dict[str, float] = {
+    "cell activate/precharge": 0.11,
+    "cell read/write": 0.44,
+    "column decoder to bank-group mux": 1.01,
+    "bank-group mux to global I/O": 1.23,
+    "TSV": 0.5,
+    "interposer I/O": 0.3,
+}
+HBM3_SOURCE = _ATTACC
+#: AttAcc's HBM3 stack: 16 channels x 2 pseudo-channels x 32 DQ at 5.2 Gb/s per pin; timing preset
+#: HBM3_5.2Gbps in clock cycles (tCK = 2 / 5.2 ns: two transfers per clock).
+HBM3_STACK = {"dq": 16 * 2 * 32, "gbps_per_pin": 5.2, "nRCD": 19, "nCL": 19, "nRP": 19, "nCCDS": 2, "nCCDL": 4,
+              "source": _ATTACC}
+#: Eyeriss-like design of timeloop-accelergy-exercises (ref_outputs, 65 nm ERT): LPDDR4 DRAM per
+#: 64-bit access, and the 128 KB global buffer (16,384 x 64 b, 32 banks) read and write energies.
+EYERISS_LPDDR4_64B_PJ = 512.0
+EYERISS_GLB_64B_PJ = {"read": 18.2, "write": 14.1}
+EYERISS_SOURCE = "timeloop-accelergy-exercises, example_designs/eyeriss_like ref_outputs (Accelergy ERT, 65 nm)"
+#: TPU v1's off-chip memory: 8 GiB DDR3 at 34 GB/s (Jouppi et al., ISCA 2017).
+TPU_V1_DDR3_GB_S = 34.0
+#: JEDEC speed-bin timings used for first-access latency (tRCD + read latency, ns): DDR3-1600
+#: 11-11-11 (JESD79-3) and LPDDR4-3200 (JESD209-4: tRCD 18 ns, RL 28 tCK at 1.6 GHz).
+JEDEC_LATENCY_NS = {"ddr3-1600": 11 * 1.25 + 11 * 1.25, "lpddr4-3200": 18.0 + 28 / 1.6}

@@ -123,9 +123,20 @@ def _mac_cost(dp: Datapath, t: Tech, n: int, operand_registers: bool) -> Cost:
         parts += _accumulate(dp.accumulator, dp.order, prod, dp.a_format, dp.b_format, t, n)
     parts += _output(dp, t, n)
     if operand_registers:
-        parts.append(("operand registers", u._register(dp.a_format.bits + dp.b_format.bits, t)))
+        parts += _operand_registers(dp, t)
     named = [c.named(name) for name, c in parts]
     return sum(named[1:], named[0])
+
+
+def _operand_registers(dp: Datapath, t: Tech) -> list[tuple[str, Cost]]:
+    """The A and B element registers of a processing element; block-scaled inputs also hold each
+    block's scale once per block."""
+    if not dp.block_scaled:
+        return [("operand registers", u._register(dp.a_format.bits + dp.b_format.bits, t))]
+    parts = [("operand registers", u._register(dp.a_element.bits + dp.b_element.bits, t))]
+    scale_bits = sum(f.scale.bits for f in (dp.a_format, dp.b_format) if isinstance(f, BlockFormat))
+    parts.append(("scale registers", _once_per(u._register(scale_bits, t), dp.block_size, "scale registers")))
+    return parts
 
 
 def _once_per(cost: Cost, k: float, name: str) -> Cost:

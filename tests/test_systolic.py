@@ -1,0 +1,205 @@
+"""Systolic arrays against SCALE-Sim (worked examples of the hardware reference, section 10.7, and
+the runs recorded in tests/data/scalesim_reference.json), TPU v1, properties and bad input."""
+
+from __future__ import annotations
+
+import math
+import pathlib
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import numsim
+from hwmodels import data
+from hwmodels.memory import Dram
+from hwmodels.systolic import SystolicArray, fold_cycles, mapping
+from hwmodels.workloads import Conv2d, Elementwise, Gemm
+
+INF = float("inf")
+REFERENCE = pathlib.Path(__file__).parent / "data" / "scalesim_reference.json"
+CONV = Conv2d(18, 18, 3, 3, 16, 32)  # 3x3x16 -> 32 filters on a 16x16 output (18x18 input incl. padding)
+
+
+# ---- SCALE-Sim's worked examples (hardware reference 10.7, reproduced there by running SCALE-Sim) -----
+
+@pytest.mark.parametrize("dataflow, rows, cols, workload, cycles, paper", [
+    ("ws", 4, 4, Gemm(16, 16, 16), 415, 416),
+    ("ws", 8, 8, Gemm(32, 8, 20), 161, 162),
+    ("ws", 32, 32, Gemm(128, 128, 128), 3551, 3552),
+    ("os", 4, 4, Gemm(16, 16, 16), 351, 416),
+    ("os", 32, 32, Gemm(128, 128, 128), 3039, 16 * (64 + 32 + 128 - 2)),
+    ("os", 16, 16, CONV, 5567, 32 * (32 + 16 + 144 - 2)),
+    ("is", 4, 4, Gemm(32, 8, 20), 719, 720),
+    ("is", 16, 16, CONV, 11231, 11232),
+])
+def test_worked_examples(dataflow, rows, cols, workload, cycles, paper):
+    arr = SystolicArray(rows, cols, dataflow, dram_bandwidth_gb_s=INF)
+    r = arr.run(workload)
+    assert r.cycles == r.compute_cycles == cycles and r.stall_cycles == 0
+    assert arr.replace(cycle_model="paper").run(workload).cycles == paper
+
+
+def test_ws_8x8_traffic_matches_scalesim():
+    r = SystolicArray(8, 8, "ws", dram_bandwidth_gb_s=INF).run(Gemm(32, 8, 20))
+    assert r.sram_reads == {"ifmap": 640, "filter": 160} and r.sram_writes == {"ofmap": 768}
+    assert r.dram_reads == {"ifmap": 640, "filter": 160} and r.dram_writes == {"ofmap": 768}
+
+
+def test_mapping_table():
+    assert mapping("os", 5, 6, 7) == (5, 6, 7)
+    assert mapping("ws", 5, 6, 7) == (7, 6, 5)
+    assert mapping("is", 5, 6, 7) == (7, 5, 6)
+    assert fold_cycles(8, 4, "is", 10) == 2 * 8 + 4 + 10 - 2
+
+
+# ---- properties -----------------------------------------------------------------------------------
+
+dims = st.integers(1, 300)
+
+
+@settings(max_examples=200, deadline=None)
+@given(M=dims, N=dims, K=dims, df=st.sampled_from(["os", "ws", "is"]), r=st.sampled_from([4, 8, 16, 32]),
+       c=st.sampled_from([4, 8, 16, 32]), grid=st.tuples(st.integers(1, 4), st.integers(1, 4)),
+       more=st.tuples(st.integers(0, 3), st.integers(0, 3)))
+def test_more_arrays_never_increase_cycles(M, N, K, df, r, c, grid, more):
+    """Scale-out keeps the mapping of each fold; spreading folds over more arrays never slows a layer."""
+    base = SystolicArray(r, c, df, dram_bandwidth_gb_s=INF, n_arrays=grid)
+    bigger = base.replace(n_arrays=(grid[0] + more[0], grid[1] + more[1]))
+    g = Gemm(M, N, K)
+    assert bigger.run(g).cycles <= base.run(g).cycles
+    assert bigger.run(g).macs == base.run(g).macs == M * N * K
+
+
+@settings(max_examples=200, deadline=None)
+@given(M=dims, N=dims, K=dims, df=st.sampled_from(["os", "ws", "is"]), r=st.sampled_from([4, 8, 16]),
+       c=st.sampled_from([4, 8, 16]), k=st.integers(2, 4))
+def test_more_pes_never_increase_cycles_when_folds_divide(M, N, K, df, r, c, k):
+    """Growing the array k-fold in both directions with the same fold structure (the spatial extents
+    are multiples of the bigger array) never increases cycles. Without that condition the fill term
+    2R + C can make a bigger array slower on a small layer, which SCALE-Sim's formula also says."""
+    s_r, s_c, _ = mapping(df, M, N, K)
+    s_r, s_c = -(-s_r // (k * r)) * k * r, -(-s_c // (k * c)) * k * c
+    g = Gemm(*{"os": (s_r, s_c, K), "ws": (M, s_c, s_r), "is": (s_c, N, s_r)}[df])
+    small = SystolicArray(r, c, df, dram_bandwidth_gb_s=INF)
+    assert small.replace(rows=k * r, cols=k * c).run(g).cycles <= small.run(g).cycles
+
+
+NARROW = ["int4", "int8", "e4m3", "fp16", "mxfp4", "mxfp8"]
+
+
+def _width(name: str) -> float:
+    fmt = numsim.get_format(name)
+    return getattr(fmt, "bits_per_element", None) or fmt.bits
+
+
+@settings(max_examples=100, deadline=None)
+@given(M=dims, N=dims, K=dims, df=st.sampled_from(["os", "ws", "is"]), kb=st.sampled_from([4, 16, 64, 1024]),
+       pair=st.sampled_from([(a, b) for a in NARROW for b in NARROW if _width(a) <= _width(b)]))
+def test_narrower_elements_never_increase_dram_traffic(M, N, K, df, kb, pair):
+    narrow, wide = pair
+    out = numsim.FloatAccumulator("fp32")
+    arrays = [SystolicArray(8, 8, df, numsim.Datapath(f, accumulator=out), sram_kb=(kb, kb, kb), dram_bandwidth_gb_s=INF)
+              for f in (narrow, wide)]
+    moved = [a.run(Gemm(M, N, K)).dram_read_bytes for a in arrays]
+    assert moved[0] <= moved[1]
+
+
+@settings(max_examples=100, deadline=None)
+@given(M=dims, N=dims, K=dims, df=st.sampled_from(["os", "ws", "is"]), bw=st.floats(1, 1000))
+def test_finite_bandwidth_only_adds_stalls(M, N, K, df, bw):
+    fast = SystolicArray(16, 16, df, dram_bandwidth_gb_s=INF)
+    slow = fast.replace(dram_bandwidth_gb_s=bw)
+    a, b = fast.run(Gemm(M, N, K)), slow.run(Gemm(M, N, K))
+    assert b.compute_cycles == a.compute_cycles and b.cycles >= a.cycles
+    assert b.cycles == b.compute_cycles + b.stall_cycles + b.prefetch_cycles
+    lower = math.ceil((b.dram_read_bytes + b.dram_write_bytes) / (bw / slow.clock_ghz))
+    assert b.cycles >= lower  # the traffic cannot move faster than the bandwidth
+
+
+def test_utilisation_and_mapping_efficiency():
+    r = SystolicArray(8, 8, "ws", dram_bandwidth_gb_s=INF).run(Gemm(32, 8, 20))
+    assert r.mapping_efficiency == pytest.approx(20 * 8 / (3 * 64))
+    assert r.utilisation == pytest.approx(32 * 8 * 20 / (161 * 64))
+
+
+def test_counts_repeat_with_count():
+    arr = SystolicArray(8, 8, "os", dram_bandwidth_gb_s=INF)
+    one, three = arr.run(Gemm(20, 30, 40)), arr.run(Gemm(20, 30, 40, count=3))
+    assert three.cycles == 3 * one.cycles and three.macs == 3 * one.macs
+    assert three.energy_pj == pytest.approx(3 * one.energy_pj)
+
+
+def test_energy_breakdown_adds_up_and_narrow_formats_cost_less():
+    g = Gemm(256, 256, 256)
+    int8 = SystolicArray(32, 32, "ws", numsim.Datapath("int8", accumulator=numsim.FixedAccumulator(32)), dram="hbm3")
+    fp16 = int8.replace(datapath=numsim.Datapath("fp16"))
+    a, b = int8.run(g), fp16.run(g)
+    names = [n for n, _ in a.energy.breakdown]
+    assert names == ["MACs", "ifmap SRAM", "filter SRAM", "ofmap SRAM", "DRAM", "PE leakage"]
+    assert a.energy_pj == pytest.approx(sum(c.energy_pj for _, c in a.energy.breakdown))
+    assert a.energy_pj < b.energy_pj and a.dram_read_bytes * 2 == b.dram_read_bytes
+    assert a.tops_per_w > b.tops_per_w
+
+
+def test_run_list_and_frame():
+    arr = SystolicArray(16, 16, "ws", dram_bandwidth_gb_s=INF)
+    layers = [Gemm(64, 64, 64, name="a"), CONV, Elementwise(1000, 5, name="softmax")]
+    res = arr.run(layers)
+    assert res.cycles == sum(arr.run(w).cycles for w in layers)
+    df = res.to_frame()
+    assert list(df["layer"]) == ["a", CONV.name, "softmax"] and df["energy_pj"].gt(0).all()
+    assert 0 < res.utilisation <= 1 and res.tops_per_mm2 > 0
+
+
+# ---- TPU v1 (Jouppi et al., ISCA 2017) ----------------------------------------------------------------
+
+def test_tpu_v1_peak_is_exact():
+    tpu = SystolicArray(256, 256, "ws", clock_ghz=0.7, dram="ddr3")
+    assert tpu.peak_tops == pytest.approx(65536 * 2 * 0.7e9 / 1e12, rel=1e-12)
+    assert round(tpu.peak_tops) == 92
+    assert tpu.bandwidth_gb_s == data.TPU_V1_DDR3_GB_S
+
+
+def test_tpu_v1_energy_per_op_order_of_magnitude():
+    """40 W busy at 92 TOPS is 0.43 pJ per operation at chip level; our 28 nm array running a large
+    int8 GEMM must land within 10x either way."""
+    tpu = SystolicArray(256, 256, "ws", numsim.Datapath("int8", accumulator=numsim.FixedAccumulator(32)), clock_ghz=0.7,
+                        sram_kb=(12 * 1024, 12 * 1024, 4 * 1024), dram="ddr3", tech=28)
+    r = tpu.run(Gemm(2048, 2048, 2048))
+    pj_per_op = r.energy_pj / (2 * r.macs)
+    assert 0.043 < pj_per_op < 4.3, pj_per_op
+
+
+# ---- roofline ---------------------------------------------------------------------------------------
+
+def test_roofline_bounds():
+    arr = SystolicArray(128, 128, "ws", dram=Dram("x", 4.0, 100.0))
+    ridge = arr.peak_tops * 1e3 / 100.0
+    assert arr.roofline(ridge / 2).bound == "memory" and arr.roofline(ridge * 2).bound == "compute"
+    assert arr.roofline(ridge / 2).attainable_tops == pytest.approx(arr.peak_tops / 2)
+    assert arr.roofline(ridge * 2).attainable_tops == arr.peak_tops
+
+
+# ---- bad input ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"rows": 0}, "rows"), ({"cols": -3}, "cols"), ({"dataflow": "rs"}, "dataflow"), ({"cycle_model": "x"}, "cycle_model"),
+    ({"clock_ghz": 0}, "clock_ghz"), ({"sram_kb": (1, 2)}, "sram_kb"), ({"sram_kb": (64, 1, 64)}, r"sram_kb\[filter\]"),
+    ({"dram": "ddr9"}, "ddr9"), ({"dram_bandwidth_gb_s": -1}, "dram_bandwidth_gb_s"), ({"n_arrays": 0}, "n_arrays"),
+    ({"n_arrays": (1, 2, 3)}, "n_arrays"), ({"n_terms": 0}, "n_terms"), ({"datapath": 3}, "datapath"),
+])
+def test_bad_machine(kwargs, match):
+    base = {"rows": 32, "cols": 32}
+    with pytest.raises((ValueError, TypeError), match=match):
+        SystolicArray(**{**base, **kwargs})
+
+
+def test_bad_workloads():
+    arr = SystolicArray(8, 8)
+    with pytest.raises(ValueError, match="empty"):
+        arr.run([])
+    with pytest.raises(ValueError, match="M"):
+        arr.run(Gemm(0, 4, 4))
+    with pytest.raises(TypeError):
+        arr.run("gemm")

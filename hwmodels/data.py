@@ -280,3 +280,124 @@ TPU_V1_DDR3_GB_S = 34.0
 #: JEDEC speed-bin timings used for first-access latency (tRCD + read latency, ns): DDR3-1600
 #: 11-11-11 (JESD79-3) and LPDDR4-3200 (JESD209-4: tRCD 18 ns, RL 28 tCK at 1.6 GHz).
 JEDEC_LATENCY_NS = {"ddr3-1600": 11 * 1.25 + 11 * 1.25, "lpddr4-3200": 18.0 + 28 / 1.6}
+
+# ---- processing in memory -----------------------------------------------------------------------
+# Figures of hwmodels.pim (hardware reference section 14) and of the DRAM presets hbm2 / gddr6.
+
+_PIMSIM = "SAITPublic/PIMSimulator b464dde: README and ini/HBM2_samsung_2M_16B_x64.ini (hardware reference section 14.2)"
+_AQUABOLT = ("Samsung Aquabolt-XL HBM2-PIM (FIMDRAM), as summarised in the hardware reference section 14.2: one 300 MHz "
+             "FP16 PCU per 2 banks, 32 PCUs per PIM die, 4 PIM dies, 1.2 TFLOPS, 4x processing bandwidth; 2.4 Gb/s pins")
+_ATTACC_SIM = "scale-snu/attacc_simulator c600051: src/config.py, main.py, pim_ramulator_src/HBM3-PIM.cpp (Park et al., AttAcc, ASPLOS 2024)"
+_NEUPIMS = ("casys-kaist/NeuPIMs f299af3: configs/systolic_ws_128x128_dev.json, configs/memory_configs/neupims.json, "
+            "configs/system_configs/sub-batch-on.json, configs/model_configs/gpt3-175B.json, "
+            "extern/NewtonSim/configs/HBM2_8Gb_x128_dualpim.ini (Heo et al., NeuPIMs, ASPLOS 2024)")
+_AIM = "SK hynix GDDR6-AiM, Lee et al., ISSCC 2022 / JSSC 2023, as summarised in the hardware reference section 14.3"
+_GDDR6_BRIEF = ("Micron 8Gb GDDR6 SGRAM brief MT61K256M32 (gddr6_sgram_8gb_brief.pdf): 2 channels x16, 256-bit prefetch and "
+                "2 KB page per channel, BA[3:0] (16 banks), CK = data rate / 8")
+_RAMULATOR2_GDDR6 = "CMU-SAFARI/ramulator2 src/dram/impl/GDDR6.cpp timing presets (JESD250 leaves GDDR6 AC timings to vendors)"
+
+#: Samsung HBM2-PIM: 16 pseudo-channels on the 4 PIM dies (4 per die), 16 banks in 4 bank groups
+#: per pseudo-channel, 8 PCUs (one per 2 banks) of 16 FP16 lanes, 256-bit columns (64 DQ x BL4),
+#: 2.4 Gb/s pins (tCK = 1 / 1.2 GHz, so 1.2 GHz / tCCD_L = 300 MHz), 1 KB page; timings (tCK) of
+#: PIMSimulator's ini (which itself assumes 2 Gb/s pins).
+HBM2_PIM = {
+    "pseudo_channels": 16, "banks": 16, "bank_groups": 4, "pcus": 8, "lanes": 16, "column_bits": 256,
+    "dq": 64, "gbps_per_pin": 2.4, "row_bits": 8192,
+    "tCCDS": 2, "tCCDL": 4, "tRCDRD": 14, "tRP": 14, "tRAS": 33,
+    "source": f"{_AQUABOLT}; {_PIMSIM}",
+}
+#: Published HBM-PIM claims (Samsung, IEEE Micro 2022 "Aquabolt-XL HBM2-PIM, LPDDR5-PIM With
+#: In-Memory Processing, and AXDIMM With Acceleration Buffer", via the hardware reference section
+#: 14.2): 1.2 TFLOPS, 4x internal/external bandwidth, GEMV micro-kernels 8.9x faster on a GPU
+#: system; PIMSimulator's GEMV benchmark is 4096 x 1024 FP16.
+HBM2_PIM_CLAIMS = {"tflops": 1.2, "bandwidth_ratio": 4.0, "gemv_speedup_vs_gpu": 8.9, "gemv_shape": (4096, 1024),
+                   "source": "Samsung, IEEE Micro 2022 (Aquabolt-XL); PIMSimulator README benchmarks"}
+
+#: AttAcc's HBM3-PIM (Ramulator2 patch HBM3-PIM.cpp, preset HBM3_5.2Gbps, org HBM3_8Gb_2R with
+#: channel: 16): per stack 16 channels x 2 pseudo-channels; per pseudo-channel 2 ranks x 4 bank
+#: groups x 4 banks, 32 DQ, 32 columns of 256 bits (32 DQ x 8n prefetch: a 1 KB page). The patch
+#: models the QDR pins with tCK = 4 / 5.2 ns (rate / 4); timings in tCK; nCCDAB is the spacing of
+#: all-bank MAC commands: 6 with the power constraint, 4 without (``_NPC`` presets).
+HBM3_PIM = {
+    "pseudo_channels": 32, "ranks": 2, "bank_groups_per_rank": 4, "banks_per_group": 4, "dq": 32,
+    "gbps_per_pin": 5.2, "tck_ns": 4 / 5.2, "column_bits": 256, "row_bits": 32 * 256,
+    "nCL": 19, "nRCDRD": 19, "nRP": 19, "nRAS": 45, "nCCDS": 2, "nCCDL": 4, "nCCDAB": 6, "nCCDAB_NPC": 4,
+    "nCCDSB": 6, "nCCDSB_NPC": 4, "source": _ATTACC_SIM,
+}
+#: AttAcc's system model (src/config.py, main.py): GPU utilisation caps, the A100 with HBM3
+#: ("A100a", DGX-A100 whitepaper figures with HBM3 bandwidth), 8 GPUs; 8 AttAcc devices of 5 HBM3
+#: stacks of 16 GB; NVLink3 600 GB/s; GPT-3 175B; default Lin 2048 and Lout 128.
+ATTACC_SYSTEM = {
+    "max_compute_util": 0.8, "max_mem_bw_util": 0.85,
+    "a100a_tflops": 312.0, "a100a_gb_s": 3352.0, "a100a_gb": 80.0, "gpus": 8,
+    "attacc_devices": 8, "stacks_per_device": 5, "stack_gb": 16.0, "nvlink_gb_s": 600.0,
+    "lin": 2048, "lout": 128, "source": _ATTACC_SIM,
+}
+#: AttAcc's GPU energy table (src/config.py): L1 0.16 pJ/bit, L2 0.3 pJ/bit, 0.32 pJ per
+#: multiply-accumulate (its 'alu' entry, charged per flops/2), register file 0.0675 pJ/byte,
+#: NVLink 1.3 pJ/bit.
+ATTACC_GPU_ENERGY = {"l1_pj_per_bit": 0.16, "l2_pj_per_bit": 0.3, "mac_pj": 0.32, "reg_pj_per_byte": 0.0675,
+                     "nvlink_pj_per_bit": 1.3, "source": _ATTACC_SIM}
+#: AttAcc's all-reduce time fit on A100 NVLink (src/devices.py): per step 6060 ns + 0.009 ns per
+#: byte (at 600 GB/s), times (GPUs - 1) steps.
+ATTACC_ALLREDUCE_NS = {"per_step_ns": 6060.0, "ns_per_byte": 0.009, "source": _ATTACC_SIM}
+#: AttAcc's headline (Park et al., ASPLOS 2024, abstract): up to 2.81x performance and 2.67x energy
+#: efficiency on a 175B model against a conventional system with the same memory capacity.
+ATTACC_CLAIMS = {"throughput": 2.81, "energy_efficiency": 2.67, "source": "Park et al., AttAcc, ASPLOS 2024, abstract"}
+#: GPT-3 175B (Brown et al., 'Language Models are Few-Shot Learners', NeurIPS 2020, Table 2.1):
+#: 96 layers, d_model 12288, 96 heads of 128, feed-forward 4 x d_model, vocabulary 50257; the same
+#: dimensions as AttAcc's model table entry GPT-175B.
+GPT3_175B = {"layers": 96, "d_model": 12288, "heads": 96, "head_dim": 128, "ffn": 4 * 12288, "vocab": 50257,
+             "source": "Brown et al., NeurIPS 2020, Table 2.1; attacc_simulator src/config.py"}
+
+#: NVIDIA A100 40 GB SXM (A100 datasheet, as listed by public spec pages): 312 TFLOPS dense FP16
+#: tensor, 1,555 GB/s HBM2.
+A100_40GB = {"tflops": 312.0, "gb_s": 1555.0, "gb": 40.0,
+             "source": "NVIDIA A100 datasheet (nvidia-a100-datasheet-us-nvidia-1758950-r4), via public spec summaries"}
+
+#: SK hynix GDDR6-AiM: one x32 device of 2 channels x 16 banks (16 Gb/s per pin, x16 per channel),
+#: 16 BF16 multipliers per bank at 1 GHz (a 256-bit column per bank per ns), 1.25 V, 1 TFLOPS;
+#: GEMV 7.5-10.5x faster than HBM2- or GDDR6-based systems.
+AIM = {"channels": 2, "banks": 16, "bank_groups": 4, "lanes": 16, "pu_ghz": 1.0, "gbps_per_pin": 16.0, "dq": 16,
+       "column_bits": 256, "row_bits": 2 * 1024 * 8, "voltage": 1.25, "tflops": 1.0, "gemv_speedup": (7.5, 10.5),
+       "source": f"{_AIM}; organisation: {_GDDR6_BRIEF}"}
+#: Ramulator2 GDDR6 timing presets (cycles at the listed tCK of 570 ps): 1.35 V and 1.25 V bins.
+GDDR6_TIMINGS = {
+    "1350mV": {"nCL": 24, "nRCDRD": 26, "nRP": 26, "nRAS": 53, "nCCDS": 4, "nCCDL": 6, "tck_ps": 570},
+    "1250mV": {"nCL": 24, "nRCDRD": 30, "nRP": 30, "nRAS": 60, "nCCDS": 4, "nCCDL": 6, "tck_ps": 570},
+    "source": _RAMULATOR2_GDDR6,
+}
+
+#: NeuPIMs' machine: NPU of 8 weight-stationary 128 x 128 arrays at 1 GHz, FP16, 8 vector cores of
+#: 128 lanes; HBM2 PIM of 32 channels x 32 banks, 1 KB page, 64 B requests, 16 multipliers per bank,
+#: dual row buffers; NewtonSim HBM2 timings (tCK 1 ns, 128-bit channel bus, BL4, 4 bank groups);
+#: GPT-3 175B with tensor parallelism 8; batches of up to 128 requests of up to 1024 tokens.
+NEUPIMS = {
+    "arrays": 8, "array_rows": 128, "array_cols": 128, "dataflow": "ws", "clock_ghz": 1.0, "vector_lanes": 8 * 128,
+    "channels": 32, "banks": 32, "bank_groups": 4, "row_bits": 1024 * 8, "multipliers_per_bank": 16,
+    "bus_bits": 128, "burst_length": 4, "tck_ns": 1.0,
+    "CL": 14, "tRCDRD": 14, "tRP": 14, "tRAS": 34, "tCCD_S": 1, "tCCD_L": 2,
+    "tensor_parallel": 8, "max_batch": 128, "max_seq_len": 1024, "source": _NEUPIMS,
+}
+#: NeuPIMs' headline (Heo et al., ASPLOS 2024, abstract): up to 3x throughput over GPU-only and
+#: 1.6x over naive (blocked) NPU+PIM; 2.4x over NPU-only only from a secondary summary.
+NEUPIMS_CLAIMS = {"vs_gpu_only": 3.0, "vs_blocked_npu_pim": 1.6, "vs_npu_only": 2.4,
+                  "source": "Heo et al., NeuPIMs, ASPLOS 2024, abstract (NPU-only ratio: secondary summary)"}
+
+#: HBM2 access energy: "approximately 3.97 pJ/bit" (O'Connor et al., 'Fine-Grained DRAM', MICRO
+#: 2017, section 2: activation 1.21 + on-die data movement 2.24 + interposer I/O 0.3 pJ/bit, with
+#: ECC), quoted by several public repositories.
+HBM2_PJ_PER_BIT = 3.97
+HBM2_PJ_SOURCE = "O'Connor et al., 'Fine-Grained DRAM: Energy-Efficient DRAM for Extreme Bandwidth Systems', MICRO 2017, section 2"
+#: One HBM2 stack at the JEDEC HBM2 2 Gb/s pin rate: 1024 DQ; first access tRCD + CL of NewtonSim's
+#: HBM2 ini (14 + 14 cycles at tCK 1 ns).
+HBM2_STACK = {"dq": 1024, "gbps_per_pin": 2.0, "latency_ns": 14 * 1.0 + 14 * 1.0,
+              "source": "JESD235 HBM2 2 Gb/s, 1024 DQ; latency: NeuPIMs extern/NewtonSim/configs/HBM2_8Gb_x128_dram.ini"}
+#: GDDR6 average device energy: 7.5 pJ/bit (Micron's 'ultra-bandwidth solutions' comparison table
+#: of its GDDR6X announcement, 2020: GDDR6 7.5, GDDR6X 7.25, HBM2E 6.0 pJ/bit; secondary copy).
+GDDR6_PJ_PER_BIT = 7.5
+GDDR6_PJ_SOURCE = "Micron ultra-bandwidth solutions table (GDDR6X announcement, 2020), secondary copy at kylolab.com/ultra-bandwidth-solutions.html"
+#: One x32 GDDR6 device at 16 Gb/s (64 GB/s); first access tRCD + CL of Ramulator2's 1.35 V preset.
+GDDR6_DEVICE = {"dq": 32, "gbps_per_pin": 16.0,
+                "latency_ns": (GDDR6_TIMINGS["1350mV"]["nRCDRD"] + GDDR6_TIMINGS["1350mV"]["nCL"]) * 0.570,
+                "source": f"{_GDDR6_BRIEF}; latency: {_RAMULATOR2_GDDR6}"}

@@ -95,6 +95,10 @@ DRAM_PRESETS: dict[str, Dram] = {
     "lpddr4": Dram("lpddr4", data.EYERISS_LPDDR4_64B_PJ / 64, 3200 * 32 / 8 / 1000, data.JEDEC_LATENCY_NS["lpddr4-3200"],
                    f"energy: {data.EYERISS_SOURCE}; bandwidth: one x32 LPDDR4-3200 channel; latency: JESD209-4"),
     "hbm3": _hbm3(),
+    "hbm2": Dram("hbm2", data.HBM2_PJ_PER_BIT, data.HBM2_STACK["dq"] * data.HBM2_STACK["gbps_per_pin"] / 8,
+                 data.HBM2_STACK["latency_ns"], f"energy: {data.HBM2_PJ_SOURCE}; one stack: {data.HBM2_STACK['source']}"),
+    "gddr6": Dram("gddr6", data.GDDR6_PJ_PER_BIT, data.GDDR6_DEVICE["dq"] * data.GDDR6_DEVICE["gbps_per_pin"] / 8,
+                  data.GDDR6_DEVICE["latency_ns"], f"energy: {data.GDDR6_PJ_SOURCE}; one x32 device: {data.GDDR6_DEVICE['source']}"),
 }
 
 

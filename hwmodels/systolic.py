@@ -127,7 +127,7 @@ class _Tile:
 
 @lru_cache(maxsize=1 << 16)
 def _gemm_on_array(M: int, N: int, K: int, unique_ifmap: int, R: int, C: int, df: str, model: str,
-                   half_words: tuple[int, int]) -> _Tile:
+                   half_words: tuple[int, int, int]) -> _Tile:
     s_r, s_c, t = mapping(df, M, N, K)
     row_folds, col_folds = -(-s_r // R), -(-s_c // C)
     folds = row_folds * col_folds
@@ -147,6 +147,8 @@ def _gemm_on_array(M: int, N: int, K: int, unique_ifmap: int, R: int, C: int, df
     first = _first_fill(M, N, K, R, C, df, t)
     drain = min(M * N, (rows_last if df == "os" else min(t, M)) * cols_last)
     dram_writes = M * N if df == "os" else writes  # the OS artefact never reaches DRAM
+    if model == "scalesim" and dram_writes > half_words[2]:
+        dram_writes += C - 1  # SCALE-Sim's output buffer flushes C - 1 words more once it wraps
     return _Tile(cycles, folds, s_r * s_c, reads, writes, dram, dram_writes, first, drain)
 
 
@@ -159,7 +161,7 @@ def _dram_reads(M, N, K, unique_ifmap, R, C, df, row_folds, col_folds, half_word
     a row fold (R x N) once per column fold; an operand tile that fits is kept for its re-visits.
     The stationary operand of WS (filter) and IS (ifmap) is used by one fold per element: read once.
     """
-    half_if, half_fl = half_words
+    half_if, half_fl = half_words[:2]
     ifmap, filt = unique_ifmap, K * N
     if df == "os":
         if_reads = ifmap if (ifmap <= half_if or R * K <= half_if) else ifmap * col_folds
@@ -479,11 +481,11 @@ class SystolicArray:
         if isinstance(w, Elementwise):
             return self._elementwise(w)
         g = as_gemm(w)
-        unique_ifmap = getattr(w, "ifmap_words", g.M * g.K * g.count) // g.count
+        unique_ifmap = getattr(w, "ifmap_words_read", g.M * g.K * g.count) // g.count
         pr, pc = _grid(self.n_arrays)
         half = self._half_words()
         parts = _partitions(g.M, g.N, g.K, unique_ifmap, self.rows, self.cols, self.dataflow, pr, pc)
-        tiles = [(_gemm_on_array(m, n, k, u, self.rows, self.cols, self.dataflow, self.cycle_model, half[:2]), mult)
+        tiles = [(_gemm_on_array(m, n, k, u, self.rows, self.cols, self.dataflow, self.cycle_model, half), mult)
                  for (m, n, k, u), mult in parts.items()]
         compute = max(t.compute_cycles for t, _ in tiles)
         folds = max(t.folds for t, _ in tiles)

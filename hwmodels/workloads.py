@@ -206,6 +206,23 @@ class Conv2d:
         return self.batch * self.ifmap_h * self.ifmap_w * self.channels * self.count
 
     @property
+    def ifmap_words_read(self) -> int:
+        """Unique input words some window reads: fewer than :attr:`ifmap_words` when the stride
+        skips rows or columns (``stride > filter``) or the windows stop short of the edge.
+
+        >>> Conv2d(15, 9, 3, 1, channels=15, num_filters=4, stride=2).ifmap_words_read   # 15 x 5 columns used
+        1125
+        """
+        return (self.batch * self._used(self.ifmap_h, self.filter_h, self.ofmap_h)
+                * self._used(self.ifmap_w, self.filter_w, self.ofmap_w) * self.channels * self.count)
+
+    def _used(self, size: int, window: int, out: int) -> int:
+        """Rows (or columns) of ``size`` covered by ``out`` windows of ``window`` every ``stride``."""
+        if self.stride <= window:
+            return min(size, (out - 1) * self.stride + window)
+        return (out - 1) * window + max(0, min(window, size - (out - 1) * self.stride))
+
+    @property
     def filter_words(self) -> int:
         """Weights: ``filter_h * filter_w * channels * num_filters * count``."""
         return self.filter_h * self.filter_w * self.channels * self.num_filters * self.count

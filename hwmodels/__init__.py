@@ -7,13 +7,20 @@
   node scaling (:mod:`hwmodels.scaling`, Stillmaker and Baas) and user tables;
 - :class:`Cost`: area / energy / delay / leakage with a breakdown;
 - :mod:`hwmodels.fpga`: LUT / FF / CARRY / DSP counts of a MAC on LUT6 FPGAs;
+- :class:`SystolicArray` (:mod:`hwmodels.systolic`): cycles (SCALE-Sim-exact), SRAM/DRAM traffic,
+  energy, area and roofline of a systolic array on :mod:`hwmodels.workloads` (GEMMs, convolutions,
+  attention, ResNet / BERT / Llama layer lists, SCALE-Sim topology files);
+- :mod:`hwmodels.memory`: DRAM presets and banked SRAMs; :mod:`hwmodels.pim`: bank-level PIM
+  devices, the GEMV latency model, AttAcc- and NeuPIMs-style systems;
 - :mod:`hwmodels.data`: every published figure used, with its source, and
   :mod:`hwmodels.validation` comparing the models with each of them.
 """
 
-from . import data, fpga, scaling, units
+from . import data, fpga, memory, pim, scaling, units, workloads
 from .cost import Cost
 from .mac import mac_cost
+from .systolic import SystolicArray
 from .tech import Cell, Tech, get_tech, load_tech
 
-__all__ = ["Cell", "Cost", "Tech", "data", "fpga", "get_tech", "load_tech", "mac_cost", "scaling", "units"]
+__all__ = ["Cell", "Cost", "SystolicArray", "Tech", "data", "fpga", "get_tech", "load_tech", "mac_cost", "memory", "pim", "scaling",
+           "units", "workloads"]

@@ -267,8 +267,8 @@ HBM3_PJ_PER_BIT_STAGES: dict[str, float] = {
 }
 HBM3_SOURCE = _ATTACC
 #: AttAcc's HBM3 stack: 16 channels x 2 pseudo-channels x 32 DQ at 5.2 Gb/s per pin; timing preset
-#: HBM3_5.2Gbps in clock cycles (tCK = 2 / 5.2 ns: two transfers per clock).
-HBM3_STACK = {"dq": 16 * 2 * 32, "gbps_per_pin": 5.2, "nRCD": 19, "nCL": 19, "nRP": 19, "nCCDS": 2, "nCCDL": 4,
+#: HBM3_5.2Gbps in clock cycles of tCK = 4 / 5.2 ns (its Ramulator2 HBM3-PIM model, four transfers per clock).
+HBM3_STACK = {"dq": 16 * 2 * 32, "gbps_per_pin": 5.2, "tck_ns": 4 / 5.2, "nRCD": 19, "nCL": 19, "nRP": 19, "nCCDS": 2, "nCCDL": 4,
               "source": _ATTACC}
 #: Eyeriss-like design of timeloop-accelergy-exercises (ref_outputs, 65 nm ERT): LPDDR4 DRAM per
 #: 64-bit access, and the 128 KB global buffer (16,384 x 64 b, 32 banks) read and write energies.
@@ -341,6 +341,10 @@ ATTACC_GPU_ENERGY = {"l1_pj_per_bit": 0.16, "l2_pj_per_bit": 0.3, "mac_pj": 0.32
 #: AttAcc's all-reduce time fit on A100 NVLink (src/devices.py): per step 6060 ns + 0.009 ns per
 #: byte (at 600 GB/s), times (GPUs - 1) steps.
 ATTACC_ALLREDUCE_NS = {"per_step_ns": 6060.0, "ns_per_byte": 0.009, "source": _ATTACC_SIM}
+#: AttAcc's internal/external bandwidth per HBM3 stack (src/config.py BW_SCALE, "Rank x BG x BA /
+#: 2 (tCCD)"): without the power constraint bank 16, bank group 8, buffer die 1; with it 9, 3, 1.
+ATTACC_BW_SCALE = {"bank": 16, "bank_group": 8, "buffer_die": 1,
+                   "bank_power_constrained": 9, "bank_group_power_constrained": 3, "source": _ATTACC_SIM}
 #: AttAcc's headline (Park et al., ASPLOS 2024, abstract): up to 2.81x performance and 2.67x energy
 #: efficiency on a 175B model against a conventional system with the same memory capacity.
 ATTACC_CLAIMS = {"throughput": 2.81, "energy_efficiency": 2.67, "source": "Park et al., AttAcc, ASPLOS 2024, abstract"}
@@ -399,5 +403,5 @@ GDDR6_PJ_PER_BIT = 7.5
 GDDR6_PJ_SOURCE = "Micron ultra-bandwidth solutions table (GDDR6X announcement, 2020), secondary copy at kylolab.com/ultra-bandwidth-solutions.html"
 #: One x32 GDDR6 device at 16 Gb/s (64 GB/s); first access tRCD + CL of Ramulator2's 1.35 V preset.
 GDDR6_DEVICE = {"dq": 32, "gbps_per_pin": 16.0,
-                "latency_ns": (GDDR6_TIMINGS["1350mV"]["nRCDRD"] + GDDR6_TIMINGS["1350mV"]["nCL"]) * 0.570,
+                "latency_ns": (GDDR6_TIMINGS["1350mV"]["nRCDRD"] + GDDR6_TIMINGS["1350mV"]["nCL"]) * GDDR6_TIMINGS["1350mV"]["tck_ps"] / 1000,
                 "source": f"{_GDDR6_BRIEF}; latency: {_RAMULATOR2_GDDR6}"}

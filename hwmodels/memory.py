@@ -82,7 +82,7 @@ class Dram:
 
 def _hbm3() -> Dram:
     s = data.HBM3_STACK
-    tck_ns = 2 / s["gbps_per_pin"]
+    tck_ns = s["tck_ns"]
     return Dram("hbm3", sum(data.HBM3_PJ_PER_BIT_STAGES.values()), s["dq"] * s["gbps_per_pin"] / 8,
                 (s["nRCD"] + s["nCL"]) * tck_ns, data.HBM3_SOURCE)
 

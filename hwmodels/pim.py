@@ -1,0 +1,1057 @@
+"""DRAM processing in memory (PIM): bank-level PIM devices, their GEMV latency and energy, GPU and
+NPU baselines, and two published systems built from them (AttAcc: GPU + attention PIM; NeuPIMs:
+NPU + PIM).
+
+A :class:`PimDevice` is a DRAM device (a stack, a chip) whose channels (or pseudo-channels) hold
+processing units (PUs) next to the banks (``placement="bank"``), at each bank group
+(``"bank_group"``) or on the buffer die of a stack (``"buffer_die"``). Every PU multiplies
+``lanes`` elements per column command with the arithmetic of a :class:`numsim.Datapath`
+(priced with :func:`hwmodels.mac_cost`). The analytic model is the hardware reference's
+(section 14.1):
+
+- internal / external bandwidth ``N_PU * tCCD_S / tCCD_PU``: each PU consumes one column burst of
+  ``column_bits`` per ``tCCD_PU`` (tCCD_L for bank PUs, the all-bank MAC spacing where a device
+  has one), the host bus delivers one burst per tCCD_S (:meth:`PimDevice.bandwidth_ratio`);
+- peak FLOPS ``channels * N_PU * lanes * 2 / (tCCD_PU * tCK)`` (:meth:`PimDevice.peak_flops`);
+- energy per bit moved by where the PU sits, summed from the HBM3 stage energies of
+  :data:`hwmodels.data.HBM3_PJ_PER_BIT_STAGES` (:func:`energy_per_bit`);
+- GEMV latency: input broadcast + row activations + column commands + result read-out
+  (:func:`gemv_latency`), and its energy (:func:`gemv_energy`); the host's roofline GEMV
+  (:func:`host_gemv_latency`).
+
+Systems: :class:`GpuSpec` (roofline GPU with utilisation caps), :func:`gpu_decode_step` and
+:func:`attacc_decode_step` (a transformer decode step on GPUs alone or with the attention on
+AttAcc PIM stacks), :func:`npu_pim_decode_step` (NeuPIMs: GEMMs on a
+:class:`hwmodels.systolic.SystolicArray`, attention GEMVs on PIM, blocked / concurrent /
+sub-batch-interleaved). Every figure comes from :mod:`hwmodels.data` with its source.
+
+>>> HBM2_PIM.bandwidth_ratio(), round(HBM2_PIM.peak_flops() / 1e12, 4)
+(4.0, 1.2288)
+>>> [round(energy_per_bit(p), 2) for p in LOCATIONS]
+[0.55, 1.56, 3.29, 3.59]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import numbers
+from dataclasses import dataclass
+
+import numsim
+from numsim import Datapath
+
+from . import data
+from .cost import Cost
+from .mac import mac_cost
+from .memory import Dram, get_dram
+from .systolic import Roofline, SystolicArray
+from .tech import Tech, get_tech
+from .workloads import Elementwise, Gemm, Gemv, TransformerSpec, as_gemm, attention_decode
+
+#: Where a PU can sit, nearest the cells first.
+PLACEMENTS = ("bank", "bank_group", "buffer_die")
+#: Where a bit can be delivered: the PU placements, and off-chip (the host).
+LOCATIONS = PLACEMENTS + ("off_chip",)
+#: How a PU's lane partial sums are reduced: an adder tree in the PU (one result per row), or read
+#: out lane by lane and reduced by the host.
+LANE_REDUCTIONS = ("tree", "host")
+#: Execution modes of an NPU + PIM system (see :func:`npu_pim_decode_step`).
+MODES = ("npu_only", "blocked", "concurrent", "interleaved")
+
+# The stages a bit crosses on its way from the cell to each location (names of
+# data.HBM3_PJ_PER_BIT_STAGES, in order).
+_STAGES = tuple(data.HBM3_PJ_PER_BIT_STAGES)
+_STAGES_TO = {"bank": 2, "bank_group": 3, "buffer_die": 5, "off_chip": 6}
+
+
+# ---- argument checks ---------------------------------------------------------------------------
+
+
+def _int(name: str, value, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer >= {minimum}, got {value!r} ({type(value).__name__})")
+    if value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _real(name: str, value, *, low: float = 0.0, inclusive: bool = False, high: float = math.inf) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {value!r} ({type(value).__name__})")
+    v = float(value)
+    ok = (v >= low if inclusive else v > low) and v <= high and math.isfinite(v)
+    if not ok:
+        bound = f"{'>=' if inclusive else '>'} {low:g}" + (f" and <= {high:g}" if high < math.inf else "")
+        raise ValueError(f"{name} must be a finite number {bound}, got {value!r}")
+    return v
+
+
+def _choice(name: str, value, allowed: tuple) -> str:
+    if not isinstance(value, str) or value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}, got {value!r}")
+    return value
+
+
+def _datapath(name: str, value) -> Datapath:
+    if isinstance(value, Datapath):
+        return value
+    if isinstance(value, str):
+        return Datapath(value)
+    raise TypeError(f"{name} must be a numsim.Datapath or a format name such as 'fp16', got {value!r}")
+
+
+# ---- energy per bit -------------------------------------------------------------------------------
+
+
+def energy_per_bit(location: str) -> float:
+    """Energy (pJ/bit) to bring one bit from a DRAM cell to ``location``: one of ``"bank"``
+    (cell activate/precharge + cell read), ``"bank_group"`` (+ column decoder to the bank-group
+    mux), ``"buffer_die"`` (+ bank-group mux to global I/O + TSV) or ``"off_chip"`` (+ interposer
+    I/O), the sum of the HBM3 stage energies of :data:`hwmodels.data.HBM3_PJ_PER_BIT_STAGES`
+    (AttAcc's table, from O'Connor et al., MICRO 2017).
+
+    >>> round(energy_per_bit("bank"), 2), round(energy_per_bit("off_chip"), 2)
+    (0.55, 3.59)
+    """
+    location = _choice("location", location, LOCATIONS)
+    return sum(data.HBM3_PJ_PER_BIT_STAGES[s] for s in _STAGES[:_STAGES_TO[location]])
+
+
+# ---- the device -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PimDevice:
+    """A DRAM device with processing units: organisation, interface, timings and PU arithmetic.
+
+    Parameters
+    ----------
+    name : str
+    channels : int
+        Independent channels (pseudo-channels where the device has them) carrying PUs.
+    banks_per_channel, bank_groups : int
+        Banks and bank groups per channel (all ranks of a pseudo-channel counted).
+    placement : str
+        ``"bank"``, ``"bank_group"`` or ``"buffer_die"``: sets the energy per bit moved
+        (:func:`energy_per_bit`, HBM3 stage energies, used for every device: for GDDR6 and HBM2
+        devices an approximation) and the default PU count and column spacing.
+    pus_per_channel : int, optional
+        PUs per channel; default one per bank, one per bank group, or one per channel (buffer die).
+        Bank PUs may serve several banks (HBM-PIM: one PCU per 2 banks).
+    lanes : int
+        Multiply-accumulates per PU per column command.
+    column_bits : int
+        Bits one column command moves from a bank (the burst, B_col).
+    row_bits : int
+        Row (page) size of a bank in bits.
+    dq_per_channel : int, gbps_per_pin : float
+        External interface of a channel: data pins and their rate (Gb/s per pin).
+    tck_ns : float
+        Command clock period (ns); all timings below are in these cycles.
+    tCCD_S, tCCD_L, tRCD, tRP, tRAS : int
+        Column-to-column (different / same bank group), activate-to-column, precharge and
+        minimum row-open times.
+    tCCD_PU : int, optional
+        Cycles between the column commands feeding one PU (an all-bank MAC spacing such as AttAcc's
+        nCCDAB); default tCCD_L for bank PUs (PIMSimulator: a PIM operation takes tCCD_L) and the
+        bus spacing for bank-group and buffer-die PUs (fed from several banks in turn).
+    datapath : numsim.Datapath or str
+        The PU arithmetic (its A format is the element width, its accumulator the result width).
+    lane_reduction : str
+        ``"tree"`` (an adder tree per PU: one result per matrix row) or ``"host"`` (each lane's
+        partial sum is read out and the host adds them, as in HBM-PIM's GEMV).
+    dual_row_buffer : bool
+        Each bank has a second row buffer, so host accesses and PIM commands proceed concurrently
+        (NeuPIMs).
+    tech : Tech, str or number, optional
+        Logic technology the PUs are priced at (:func:`hwmodels.get_tech`).
+    source : str
+        Where the figures come from.
+
+    >>> d = PimDevice("toy", channels=2, banks_per_channel=4, bank_groups=2, lanes=16, column_bits=256,
+    ...               row_bits=8192, dq_per_channel=64, gbps_per_pin=2.0, tck_ns=1.0,
+    ...               tCCD_S=2, tCCD_L=4, tRCD=14, tRP=14, tRAS=33)
+    >>> d.pus, d.bandwidth_ratio(), round(d.peak_flops() / 1e9, 6)
+    (8, 2.0, 64.0)
+    """
+
+    name: str
+    channels: int
+    banks_per_channel: int
+    bank_groups: int
+    lanes: int
+    column_bits: int
+    row_bits: int
+    dq_per_channel: int
+    gbps_per_pin: float
+    tck_ns: float
+    tCCD_S: int
+    tCCD_L: int
+    tRCD: int
+    tRP: int
+    tRAS: int
+    placement: str = "bank"
+    pus_per_channel: int | None = None
+    tCCD_PU: int | None = None
+    datapath: Datapath | str = "fp16"
+    lane_reduction: str = "tree"
+    dual_row_buffer: bool = False
+    tech: Tech | str | float | None = None
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise TypeError(f"name must be a non-empty string, got {self.name!r}")
+        for f in ("channels", "banks_per_channel", "bank_groups", "lanes", "column_bits", "row_bits", "dq_per_channel",
+                  "tCCD_S", "tCCD_L", "tRCD", "tRP", "tRAS"):
+            _int(f, getattr(self, f))
+        _real("gbps_per_pin", self.gbps_per_pin)
+        _real("tck_ns", self.tck_ns)
+        _choice("placement", self.placement, PLACEMENTS)
+        _choice("lane_reduction", self.lane_reduction, LANE_REDUCTIONS)
+        if not isinstance(self.dual_row_buffer, bool):
+            raise TypeError(f"dual_row_buffer must be True or False, got {self.dual_row_buffer!r}")
+        if not isinstance(self.source, str):
+            raise TypeError(f"source must be a string, got {self.source!r}")
+        if self.banks_per_channel % self.bank_groups:
+            raise ValueError(f"bank_groups must divide banks_per_channel ({self.banks_per_channel}), got {self.bank_groups}")
+        if self.row_bits % self.column_bits:
+            raise ValueError(f"column_bits must divide row_bits ({self.row_bits}), got {self.column_bits}")
+        default_pus = {"bank": self.banks_per_channel, "bank_group": self.bank_groups, "buffer_die": 1}[self.placement]
+        pus = default_pus if self.pus_per_channel is None else _int("pus_per_channel", self.pus_per_channel)
+        if self.placement == "bank" and self.banks_per_channel % pus:
+            raise ValueError(f"pus_per_channel must divide banks_per_channel ({self.banks_per_channel}) for bank PUs, got {pus}")
+        if self.placement != "bank" and pus != default_pus:
+            raise ValueError(f"pus_per_channel must be {default_pus} for {self.placement} PUs "
+                             f"({'one per bank group' if self.placement == 'bank_group' else 'one per channel'}), got {pus}")
+        object.__setattr__(self, "pus_per_channel", pus)
+        if self.tCCD_PU is not None:
+            _int("tCCD_PU", self.tCCD_PU)
+        object.__setattr__(self, "datapath", _datapath("datapath", self.datapath))
+        object.__setattr__(self, "tech", self.tech if isinstance(self.tech, Tech) else get_tech(self.tech))
+        if self.lanes * self.element_bits > self.column_bits:
+            raise ValueError(f"lanes ({self.lanes}) x element bits ({self.element_bits:g}) must not exceed column_bits "
+                             f"({self.column_bits}): a column command cannot feed more lanes than it carries elements")
+
+    # ---- organisation -----------------------------------------------------------------------
+
+    @property
+    def pus(self) -> int:
+        """PUs in the whole device."""
+        return self.channels * self.pus_per_channel
+
+    @property
+    def banks_per_pu(self) -> int:
+        """Banks one PU reads from."""
+        return self.banks_per_channel // self.pus_per_channel
+
+    @property
+    def element_bits(self) -> float:
+        """Width (bits) of the matrix elements the PU multiplies (the datapath's A format)."""
+        fmt = self.datapath.a_format
+        return float(getattr(fmt, "bits_per_element", None) or fmt.bits)
+
+    @property
+    def acc_bits(self) -> float:
+        """Width (bits) of a result read out (the datapath's output, else accumulator, format)."""
+        dp = self.datapath
+        fmt = dp.out_format if dp.out_format is not None else dp.accumulator.value_format
+        return float(fmt.bits)
+
+    @property
+    def bus_cycles(self) -> float:
+        """Cycles between column bursts on a channel's external bus: tCCD_S, or the burst's
+        transfer time if the pins are slower."""
+        burst = self.column_bits / (self.dq_per_channel * self.gbps_per_pin * self.tck_ns)
+        return max(float(self.tCCD_S), burst)
+
+    @property
+    def pu_cycles(self) -> float:
+        """Cycles between the column commands feeding one PU (tCCD_PU)."""
+        if self.tCCD_PU is not None:
+            return float(self.tCCD_PU)
+        return float(self.tCCD_L) if self.placement == "bank" else self.bus_cycles
+
+    def column_cycles(self, element_bits=None) -> float:
+        """Cycles a PU spends on one column of ``element_bits``-bit elements (default the
+        datapath's): ``tCCD_PU * ceil(elements per column / lanes)``."""
+        b = self.element_bits if element_bits is None else _real("element_bits", element_bits)
+        if b > self.column_bits:
+            raise ValueError(f"element_bits must be <= column_bits ({self.column_bits}), got {element_bits!r}")
+        return self.pu_cycles * math.ceil((self.column_bits // b) / self.lanes)
+
+    # ---- bandwidth and throughput -------------------------------------------------------------
+
+    @property
+    def pj_per_bit(self) -> float:
+        """Energy (pJ/bit) of moving a bit from a cell to the PU (:func:`energy_per_bit`)."""
+        return energy_per_bit(self.placement)
+
+    @property
+    def external_bandwidth_gb_s(self) -> float:
+        """Host-side bandwidth (GB/s): channels x DQ x pin rate / 8."""
+        return self.channels * self.dq_per_channel * self.gbps_per_pin / 8
+
+    @property
+    def internal_bandwidth_gb_s(self) -> float:
+        """Bandwidth (GB/s) the PUs consume: every PU one column per :meth:`column_cycles`."""
+        return self.pus * self.column_bits / 8 / (self.column_cycles() * self.tck_ns)
+
+    def bandwidth_ratio(self) -> float:
+        """Internal over external bandwidth, ``N_PU * tCCD_S / tCCD_PU`` per channel (hardware
+        reference 14.1), with the bus spacing and the PU's cycles per column.
+
+        >>> HBM2_PIM.bandwidth_ratio(), GDDR6_AIM.bandwidth_ratio()
+        (4.0, 16.0)
+        """
+        return self.pus_per_channel * self.bus_cycles / self.column_cycles()
+
+    def peak_flops(self) -> float:
+        """Peak FLOP/s (a MAC is 2): ``channels * N_PU * lanes * 2 / (tCCD_PU * tCK)``.
+
+        >>> round(GDDR6_AIM.peak_flops() / 1e12, 3)
+        1.024
+        """
+        return self.pus * self.lanes * 2 / (self.pu_cycles * self.tck_ns * 1e-9)
+
+    def roofline(self, arithmetic_intensity) -> Roofline:
+        """Attainable throughput at ``arithmetic_intensity`` FLOPs per byte read by the PUs
+        (internal bandwidth); ``.attainable_tops`` and ``.bound`` (``"compute"``/``"memory"``).
+
+        >>> r = HBM2_PIM.roofline(0.5)      # the ridge is at 1 FLOP/B (an FP16 GEMV sits on it)
+        >>> round(r.attainable_tops, 4), r.bound
+        (0.6144, 'memory')
+        """
+        ai = _real("arithmetic_intensity", arithmetic_intensity)
+        return Roofline(self.peak_flops() / 1e12, self.internal_bandwidth_gb_s, ai)
+
+    # ---- PU cost ------------------------------------------------------------------------------
+
+    def mac(self) -> Cost:
+        """One multiply-accumulate of the PU datapath (:func:`hwmodels.mac_cost` at ``tech``)."""
+        return mac_cost(self.datapath, self.tech)
+
+    def pu_cost(self) -> Cost:
+        """One PU: ``lanes`` MACs side by side (area um^2, energy pJ per column command)."""
+        return (self.mac() * self.lanes).named(f"PU ({self.lanes} lanes)")
+
+    def logic_area_mm2(self) -> float:
+        """Area (mm^2) of all PUs' MACs (registers, buffers and control not included)."""
+        return self.pu_cost().area_um2 * self.pus * 1e-6
+
+    def with_channels(self, channels) -> PimDevice:
+        """The same device with ``channels`` channels (several stacks or devices side by side)."""
+        return dataclasses.replace(self, channels=_int("channels", channels))
+
+
+# ---- GEMV ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GemvLatency:
+    """Latency components (ns) of a GEMV on a :class:`PimDevice` and its mapping.
+
+    ``input_ns``: broadcast of x to the channels; ``activation_ns``: exposed row activations and
+    precharges; ``mac_ns``: column commands; ``output_ns``: read-out of results (and of partial
+    sums when rows are split over PUs or lanes are reduced by the host). ``column_commands`` and
+    ``activations`` are per PU, ``k_split`` the number of PUs sharing one matrix row, ``gemvs_per_channel``
+    the GEMVs one channel runs in turn.
+    """
+
+    input_ns: float
+    activation_ns: float
+    mac_ns: float
+    output_ns: float
+    column_commands: int
+    activations: int
+    k_split: int
+    channels_per_gemv: int
+    gemvs_per_channel: int
+
+    @property
+    def total_ns(self) -> float:
+        return self.input_ns + self.activation_ns + self.mac_ns + self.output_ns
+
+    @property
+    def seconds(self) -> float:
+        return self.total_ns * 1e-9
+
+
+def _bits_arg(device: PimDevice, element_bits, acc_bits) -> tuple[float, float]:
+    b = device.element_bits if element_bits is None else _real("element_bits", element_bits)
+    if b > device.column_bits:
+        raise ValueError(f"element_bits must be <= the device's column_bits ({device.column_bits}), got {element_bits!r}")
+    a = device.acc_bits if acc_bits is None else _real("acc_bits", acc_bits)
+    return b, a
+
+
+def _spread(device: PimDevice, count: int) -> tuple[int, int]:
+    """(channels per GEMV, GEMVs per channel) for ``count`` independent GEMVs."""
+    if count >= device.channels:
+        return 1, math.ceil(count / device.channels)
+    return device.channels // count, 1
+
+
+def gemv_latency(device: PimDevice, rows, cols, element_bits=None, acc_bits=None, count=1) -> GemvLatency:
+    """Latency of ``y = W x`` with W ``rows`` x ``cols`` in ``device`` (hardware reference 14.1).
+
+    Mapping: every PU owns whole matrix rows (row-major, ``L = column_bits / element_bits``
+    elements per column command); when there are fewer rows than PUs a row may be split over
+    ``k_split`` PUs whose partial sums are read out and added by the host (the split with the
+    lowest latency is taken). ``count`` independent GEMVs of the same shape are spread over the
+    channels: each channel runs ``ceil(count / channels)`` of them in turn, or, with fewer GEMVs
+    than channels, each GEMV gets ``channels // count`` channels.
+    Per GEMV (C channels, P = C * N_PU PUs, times in device cycles):
+
+    - ``t_in = cols * element_bits / (DQ * pin rate)``: x is broadcast to every channel over its
+      own bus (all-bank write / GWRITE), channels in parallel;
+    - ``t_mac = n_col * tCCD_PU * ceil(L / lanes)`` with ``n_col = ceil(rows * k / P) *
+      ceil(ceil(cols / L) / k)`` column commands per PU (``k = k_split``);
+    - ``t_act``: ``N_act = ceil(n_col / columns per row)`` row switches per PU, all banks in
+      parallel. **Overlap assumption**: a PU reading one bank (AiM, Newton, AttAcc bank PUs) waits
+      for every precharge and activation, ``tRP + tRCD`` per row (plus whatever tRAS adds beyond
+      the row's column time); a PU reading k >= 2 banks activates the next bank's row while it
+      streams the others, so only the first tRCD and, per switch, ``max(0, tRP + tRCD - (k - 1)
+      * columns per row * column time)`` are exposed;
+    - ``t_out``: ``rows * k_split`` results (times the lanes when ``lane_reduction == "host"``)
+      of ``acc_bits`` read out over the channels' buses; the host's additions are not timed.
+
+    Components are serial (no overlap of broadcast, compute and read-out).
+
+    >>> t = gemv_latency(HBM2_PIM, 4096, 1024)
+    >>> round(t.mac_ns), round(t.total_ns)
+    (6827, 7372)
+    """
+    if not isinstance(device, PimDevice):
+        raise TypeError(f"device must be a PimDevice, got {device!r}")
+    M = _int("rows", rows)
+    K = _int("cols", cols)
+    n = _int("count", count)
+    b, b_acc = _bits_arg(device, element_bits, acc_bits)
+    chans, per_channel = _spread(device, n)
+    P = chans * device.pus_per_channel
+    kcols = math.ceil(K / int(device.column_bits // b))
+    k_max = min(P // M, kcols) if M < P else 1
+    best = min((_gemv_on(device, M, K, b, b_acc, chans, k) for k in range(1, k_max + 1)), key=lambda r: sum(r[:4]))
+    t_in, t_act, t_mac, t_out, n_col, n_act, k = best
+    return GemvLatency(t_in * per_channel, t_act * per_channel, t_mac * per_channel, t_out * per_channel,
+                       n_col * per_channel, n_act * per_channel, k, chans, per_channel)
+
+
+def _gemv_on(device: PimDevice, M: int, K: int, b: float, b_acc: float, chans: int, k: int) -> tuple:
+    """(t_in, t_act, t_mac, t_out in ns, column commands, activations, k) of one GEMV on ``chans``
+    channels with each matrix row split over ``k`` PUs."""
+    P = chans * device.pus_per_channel
+    L = int(device.column_bits // b)
+    col_cycles = device.column_cycles(b)
+    kcols = math.ceil(K / L)
+    n_col = math.ceil(M * k / P) * math.ceil(kcols / k)
+    t_mac = n_col * col_cycles
+    per_row = device.row_bits // device.column_bits
+    n_act = math.ceil(n_col / per_row)
+    busy = min(per_row, n_col) * col_cycles
+    banks = device.banks_per_pu
+    if banks == 1:
+        t_act = n_act * (device.tRCD + device.tRP + max(0.0, device.tRAS - device.tRCD - busy))
+    else:
+        t_act = device.tRCD + (n_act - 1) * max(0.0, device.tRCD + device.tRP - (banks - 1) * busy)
+    bus_bits_per_ns = device.dq_per_channel * device.gbps_per_pin
+    t_in = K * b / bus_bits_per_ns
+    outputs = M * k * (min(device.lanes, L) if device.lane_reduction == "host" else 1)
+    t_out = math.ceil(outputs / chans) * b_acc / bus_bits_per_ns
+    tck = device.tck_ns
+    return t_in, t_act * tck, t_mac * tck, t_out, n_col, n_act, k
+
+
+@dataclass(frozen=True)
+class GemvEnergy:
+    """Energy components (pJ) of a GEMV on a :class:`PimDevice`: weights moved from the cells to
+    the PUs, the input vector written in, the results read out (both over the full off-chip path)
+    and the PU multiply-accumulates."""
+
+    weights_pj: float
+    input_pj: float
+    output_pj: float
+    mac_pj: float
+
+    @property
+    def total_pj(self) -> float:
+        return self.weights_pj + self.input_pj + self.output_pj + self.mac_pj
+
+
+def gemv_energy(device: PimDevice, rows, cols, element_bits=None, acc_bits=None, count=1) -> GemvEnergy:
+    """Energy of ``count`` GEMVs ``rows`` x ``cols`` on ``device`` (mapped as :func:`gemv_latency`):
+    ``rows * cols * element_bits`` bits at the PU location's :func:`energy_per_bit`, the input
+    vector (once per channel that needs it) and the results (partial sums included) at the
+    off-chip energy per bit, and ``rows * cols`` MACs at :meth:`PimDevice.mac`.
+
+    >>> e = gemv_energy(HBM3_PIM_BANK, 4096, 1024)
+    >>> round(e.weights_pj / (4096 * 1024 * 16), 2)     # pJ per weight bit: bank-level 0.55
+    0.55
+    """
+    if not isinstance(device, PimDevice):
+        raise TypeError(f"device must be a PimDevice, got {device!r}")
+    lat = gemv_latency(device, rows, cols, element_bits, acc_bits, count)
+    b, b_acc = _bits_arg(device, element_bits, acc_bits)
+    M, K, n = int(rows), int(cols), int(count)
+    L = int(device.column_bits // b)
+    outputs = M * lat.k_split * (min(device.lanes, L) if device.lane_reduction == "host" else 1)
+    off = energy_per_bit("off_chip")
+    return GemvEnergy(
+        weights_pj=M * K * b * n * device.pj_per_bit,
+        input_pj=K * b * lat.channels_per_gemv * n * off,
+        output_pj=outputs * b_acc * n * off,
+        mac_pj=M * K * n * device.mac().energy_pj,
+    )
+
+
+@dataclass(frozen=True)
+class HostGemv:
+    """A GEMV on a host processor reading its DRAM: memory and compute times (ns) of the roofline,
+    the first-access latency, the total and the bound."""
+
+    memory_ns: float
+    compute_ns: float
+    latency_ns: float
+
+    @property
+    def total_ns(self) -> float:
+        return self.latency_ns + max(self.memory_ns, self.compute_ns)
+
+    @property
+    def bound(self) -> str:
+        return "compute" if self.compute_ns > self.memory_ns else "memory"
+
+
+def host_gemv_latency(rows, cols, dram, compute_tflops, bw_util=data.ATTACC_SYSTEM["max_mem_bw_util"],
+                      compute_util=data.ATTACC_SYSTEM["max_compute_util"], element_bits=16, out_bits=16,
+                      batch=1) -> HostGemv:
+    """Roofline latency of ``batch`` GEMVs sharing one ``rows`` x ``cols`` matrix on a host that
+    reads ``dram`` (a :class:`~hwmodels.memory.Dram` or preset name) at ``bw_util`` of its
+    bandwidth and computes at ``compute_util`` of ``compute_tflops`` (defaults: AttAcc's caps, 0.85
+    and 0.8). Bytes: the matrix once, the vectors and the results; plus the DRAM's first-access
+    latency.
+
+    >>> t = host_gemv_latency(4096, 1024, "hbm2", compute_tflops=312)
+    >>> round(t.total_ns), t.bound
+    (38626, 'memory')
+    """
+    M, K, B = _int("rows", rows), _int("cols", cols), _int("batch", batch)
+    d = get_dram(dram)
+    tf = _real("compute_tflops", compute_tflops)
+    bu = _real("bw_util", bw_util, high=1.0)
+    cu = _real("compute_util", compute_util, high=1.0)
+    b = _real("element_bits", element_bits)
+    ob = _real("out_bits", out_bits)
+    bits = M * K * b + B * K * b + B * M * ob
+    mem = bits / 8 / (d.bandwidth_gb_s * bu)
+    comp = 2 * M * K * B / (tf * 1e3 * cu)
+    return HostGemv(mem, comp, d.latency_ns)
+
+
+def host_gemv_energy(rows, cols, dram, mac_pj, element_bits=16, out_bits=16, batch=1) -> float:
+    """Energy (pJ) of the host GEMV of :func:`host_gemv_latency`: every bit moved at the DRAM's
+    pJ/bit plus ``rows * cols * batch`` MACs at ``mac_pj``.
+
+    >>> round(host_gemv_energy(1024, 1024, "hbm3", mac_pj=0.32) / 1e6, 2)   # uJ: DRAM bits dominate
+    60.68
+    """
+    M, K, B = _int("rows", rows), _int("cols", cols), _int("batch", batch)
+    d = get_dram(dram)
+    m = _real("mac_pj", mac_pj, inclusive=True)
+    b = _real("element_bits", element_bits)
+    ob = _real("out_bits", out_bits)
+    return (M * K * b + B * K * b + B * M * ob) * d.pj_per_bit + M * K * B * m
+
+
+# ---- device presets ----------------------------------------------------------------------------
+
+
+def _fp(fmt: str, acc: str) -> Datapath:
+    return Datapath(fmt, accumulator=numsim.FloatAccumulator(acc))
+
+
+_H2 = data.HBM2_PIM
+#: Samsung Aquabolt-XL HBM2-PIM (FIMDRAM): 4 PIM dies x 4 pseudo-channels, 8 FP16 PCUs of 16 lanes
+#: per pseudo-channel (one per 2 banks), 2.4 Gb/s pins, PIMSimulator timings; FP16 multiply and
+#: accumulate; lane partial sums reduced by the host. PUs priced at 20 nm (Aquabolt's DRAM node).
+HBM2_PIM = PimDevice(
+    "hbm2-pim", channels=_H2["pseudo_channels"], banks_per_channel=_H2["banks"], bank_groups=_H2["bank_groups"],
+    lanes=_H2["lanes"], column_bits=_H2["column_bits"], row_bits=_H2["row_bits"], dq_per_channel=_H2["dq"],
+    gbps_per_pin=_H2["gbps_per_pin"], tck_ns=2 / _H2["gbps_per_pin"], tCCD_S=_H2["tCCDS"], tCCD_L=_H2["tCCDL"],
+    tRCD=_H2["tRCDRD"], tRP=_H2["tRP"], tRAS=_H2["tRAS"], placement="bank", pus_per_channel=_H2["pcus"],
+    datapath=_fp("fp16", "fp16"), lane_reduction="host", tech=20, source=_H2["source"],
+)
+
+_H3 = data.HBM3_PIM
+
+
+def _hbm3(placement: str, tccd_pu: int | None) -> PimDevice:
+    banks = _H3["ranks"] * _H3["bank_groups_per_rank"] * _H3["banks_per_group"]
+    return PimDevice(
+        f"hbm3-pim-{placement.replace('_', '-')}", channels=_H3["pseudo_channels"], banks_per_channel=banks,
+        bank_groups=_H3["ranks"] * _H3["bank_groups_per_rank"], lanes=16, column_bits=_H3["column_bits"],
+        row_bits=_H3["row_bits"], dq_per_channel=_H3["dq"], gbps_per_pin=_H3["gbps_per_pin"], tck_ns=_H3["tck_ns"],
+        tCCD_S=_H3["nCCDS"], tCCD_L=_H3["nCCDL"], tRCD=_H3["nRCDRD"], tRP=_H3["nRP"], tRAS=_H3["nRAS"],
+        placement=placement, tCCD_PU=tccd_pu, datapath=_fp("fp16", "fp32"), lane_reduction="tree", tech=14,
+        source=_H3["source"],
+    )
+
+
+#: AttAcc_bank: one HBM3 stack (32 pseudo-channels of 2 ranks x 16 banks) with a 16-lane FP16 PU per
+#: bank, all-bank MACs every nCCDAB = 6 cycles (the power-constrained HBM3_5.2Gbps preset).
+HBM3_PIM_BANK = _hbm3("bank", _H3["nCCDAB"])
+#: AttAcc_BG: a PU per bank group (8 per pseudo-channel), MACs every nCCDSB = 6 cycles.
+HBM3_PIM_BANK_GROUP = _hbm3("bank_group", _H3["nCCDSB"])
+#: AttAcc_buffer: one PU per pseudo-channel on the buffer die, fed at the bus rate (tCCD_S).
+HBM3_PIM_BUFFER = _hbm3("buffer_die", None)
+
+_AIM, _G6 = data.AIM, data.GDDR6_TIMINGS["1250mV"]
+_G6_TCK = 8 / _AIM["gbps_per_pin"]          # CK = data rate / 8 (Micron GDDR6 brief): 0.5 ns at 16 Gb/s
+
+
+def _g6_cycles(n: int) -> int:
+    """A Ramulator2 GDDR6 timing (cycles at its 570 ps tCK) in AiM's 0.5 ns cycles, rounded up."""
+    return math.ceil(n * _G6["tck_ps"] / 1000 / _G6_TCK - 1e-9)
+
+
+#: SK hynix GDDR6-AiM: 2 channels x 16 banks, one 16-lane BF16 PU per bank (BF16 multiply, FP32
+#: accumulate) taking a 256-bit column every 1 ns (1 GHz), x16 at 16 Gb/s per channel, 2 KB page;
+#: row timings from Ramulator2's 1.25 V GDDR6 preset; PUs priced at 16 nm (1y nm DRAM process).
+GDDR6_AIM = PimDevice(
+    "gddr6-aim", channels=_AIM["channels"], banks_per_channel=_AIM["banks"], bank_groups=_AIM["bank_groups"],
+    lanes=_AIM["lanes"], column_bits=_AIM["column_bits"], row_bits=_AIM["row_bits"], dq_per_channel=_AIM["dq"],
+    gbps_per_pin=_AIM["gbps_per_pin"], tck_ns=_G6_TCK, tCCD_S=2, tCCD_L=_g6_cycles(_G6["nCCDL"]),
+    tRCD=_g6_cycles(_G6["nRCDRD"]), tRP=_g6_cycles(_G6["nRP"]), tRAS=_g6_cycles(_G6["nRAS"]), placement="bank",
+    tCCD_PU=round(1 / (_AIM["pu_ghz"] * _G6_TCK)), datapath=_fp("bf16", "fp32"), lane_reduction="tree", tech=16,
+    source=f"{_AIM['source']}; timings: {data.GDDR6_TIMINGS['source']}",
+)
+
+_NP = data.NEUPIMS
+#: Newton-style HBM2 PIM as NeuPIMs configures it (NewtonSim): 32 channels x 32 banks, 16 FP16
+#: multipliers and an adder tree per bank, a channel-wide input buffer (GWRITE), all-bank COMP and
+#: READRES; 512-bit columns (128-bit bus, BL4) at 2 Gb/s, 1 KB page; single row buffer (set
+#: ``dual_row_buffer=True`` for NeuPIMs). PUs priced at 20 nm.
+NEWTON = PimDevice(
+    "newton-hbm2", channels=_NP["channels"], banks_per_channel=_NP["banks"], bank_groups=_NP["bank_groups"],
+    lanes=_NP["multipliers_per_bank"], column_bits=_NP["bus_bits"] * _NP["burst_length"], row_bits=_NP["row_bits"],
+    dq_per_channel=_NP["bus_bits"], gbps_per_pin=2 / _NP["tck_ns"], tck_ns=_NP["tck_ns"], tCCD_S=_NP["tCCD_S"],
+    tCCD_L=_NP["tCCD_L"], tRCD=_NP["tRCDRD"], tRP=_NP["tRP"], tRAS=_NP["tRAS"], placement="bank",
+    datapath=_fp("fp16", "fp16"), lane_reduction="tree", tech=20, source=_NP["source"],
+)
+
+#: The device presets by name.
+PIM_PRESETS: dict[str, PimDevice] = {d.name: d for d in (HBM2_PIM, HBM3_PIM_BANK, HBM3_PIM_BANK_GROUP, HBM3_PIM_BUFFER, GDDR6_AIM, NEWTON)}
+
+
+# ---- GPU baseline ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GpuResult:
+    """Time (s), FLOPs, DRAM bytes and energy (pJ) of work on a :class:`GpuSpec`; ``bound`` is
+    ``"compute"`` or ``"memory"`` (of the longest piece for a list)."""
+
+    seconds: float
+    flops: float
+    dram_bytes: float
+    energy_pj: float
+    bound: str
+
+
+@dataclass(frozen=True)
+class GpuSpec:
+    """A GPU as a roofline: peak FLOPS and DRAM bandwidth capped at ``compute_util`` and
+    ``bandwidth_util`` (AttAcc's GPU model: 0.8 and 0.85), memory ``capacity_gb``; energy per DRAM
+    bit (``dram``'s pJ/bit plus ``onchip_pj_per_bit`` for one pass through L2 and L1) and per MAC
+    (``mac_pj``).
+
+    Work (:mod:`hwmodels.workloads` pieces) moves its unique words once (perfect on-chip reuse)
+    in ``element_bits``-bit elements.
+
+    >>> A100A.roofline(10).bound, round(A100A.roofline(1).attainable_tops, 3), A100A.roofline(200).bound
+    ('memory', 3.352, 'compute')
+    """
+
+    name: str
+    peak_tflops: float
+    bandwidth_gb_s: float
+    capacity_gb: float
+    compute_util: float = data.ATTACC_SYSTEM["max_compute_util"]
+    bandwidth_util: float = data.ATTACC_SYSTEM["max_mem_bw_util"]
+    mac_pj: float = data.ATTACC_GPU_ENERGY["mac_pj"]
+    onchip_pj_per_bit: float = data.ATTACC_GPU_ENERGY["l1_pj_per_bit"] + data.ATTACC_GPU_ENERGY["l2_pj_per_bit"]
+    dram: Dram | str = "hbm3"
+    element_bits: int = 16
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise TypeError(f"name must be a non-empty string, got {self.name!r}")
+        _real("peak_tflops", self.peak_tflops)
+        _real("bandwidth_gb_s", self.bandwidth_gb_s)
+        _real("capacity_gb", self.capacity_gb)
+        _real("compute_util", self.compute_util, high=1.0)
+        _real("bandwidth_util", self.bandwidth_util, high=1.0)
+        _real("mac_pj", self.mac_pj, inclusive=True)
+        _real("onchip_pj_per_bit", self.onchip_pj_per_bit, inclusive=True)
+        object.__setattr__(self, "dram", get_dram(self.dram))
+        _int("element_bits", self.element_bits)
+
+    def roofline(self, arithmetic_intensity) -> Roofline:
+        """Peak roofline (no utilisation caps) at ``arithmetic_intensity`` FLOPs per DRAM byte."""
+        return Roofline(self.peak_tflops, self.bandwidth_gb_s, _real("arithmetic_intensity", arithmetic_intensity))
+
+    def run(self, workload) -> GpuResult:
+        """Time and energy of one workload or a list (run one after another): each piece takes
+        ``max(FLOPs / (peak * compute_util), bytes / (bandwidth * bandwidth_util))``.
+
+        >>> r = A100A.run(Gemm(M=1, N=12288, K=12288))
+        >>> r.bound, round(r.seconds * 1e6, 1)
+        ('memory', 106.0)
+        """
+        if isinstance(workload, (list, tuple)):
+            if not workload:
+                raise ValueError("workload list is empty")
+            parts = [self.run(w) for w in workload]
+            slowest = max(parts, key=lambda p: p.seconds)
+            return GpuResult(sum(p.seconds for p in parts), sum(p.flops for p in parts), sum(p.dram_bytes for p in parts),
+                             sum(p.energy_pj for p in parts), slowest.bound)
+        if isinstance(workload, Elementwise):
+            words, macs, flops = workload.ifmap_words + workload.ofmap_words, 0, workload.flops
+        elif isinstance(workload, (Gemm, Gemv)) or hasattr(workload, "gemm"):
+            g = as_gemm(workload)
+            words, macs, flops = workload.ifmap_words + workload.filter_words + workload.ofmap_words, g.macs, g.flops
+        else:
+            raise TypeError(f"workload must be a hwmodels.workloads piece or a list of them, got {workload!r}")
+        nbytes = words * self.element_bits / 8
+        t_mem = nbytes / (self.bandwidth_gb_s * 1e9 * self.bandwidth_util)
+        t_comp = flops / (self.peak_tflops * 1e12 * self.compute_util)
+        energy = nbytes * 8 * (self.dram.pj_per_bit + self.onchip_pj_per_bit) + macs * self.mac_pj
+        return GpuResult(max(t_mem, t_comp), float(flops), nbytes, energy, "compute" if t_comp > t_mem else "memory")
+
+
+_AS = data.ATTACC_SYSTEM
+#: A100 with HBM3 as AttAcc models it ("A100a"): 312 TFLOPS FP16, 3,352 GB/s, 80 GB.
+A100A = GpuSpec("a100a", _AS["a100a_tflops"], _AS["a100a_gb_s"], _AS["a100a_gb"], dram="hbm3", source=_AS["source"])
+#: NVIDIA A100 40 GB SXM: 312 TFLOPS FP16, 1,555 GB/s HBM2 (HBM2 energy per bit).
+A100_40GB = GpuSpec("a100-40gb", data.A100_40GB["tflops"], data.A100_40GB["gb_s"], data.A100_40GB["gb"], dram="hbm2",
+                    source=data.A100_40GB["source"])
+
+
+# ---- transformer decode steps --------------------------------------------------------------------
+
+_G3 = data.GPT3_175B
+#: GPT-3 175B (Brown et al. 2020): 96 layers, d_model 12288, 96 heads of 128, FFN 4 d, GELU.
+GPT3_175B = TransformerSpec("gpt3-175b", _G3["d_model"], _G3["layers"], _G3["heads"], _G3["heads"], _G3["ffn"],
+                            _G3["vocab"], "gelu", _G3["source"])
+
+
+def decoder_layer(model: TransformerSpec, batch, context, tensor_parallel=1) -> tuple[list, list]:
+    """One decoder layer's decode-step work on one of ``tensor_parallel`` devices, as
+    :mod:`hwmodels.workloads` pieces: ``(gemms, attention)``. The GEMMs (Megatron split: QKV and
+    FFN-up by output columns, O and FFN-down by input rows) are ``qkv`` ``Gemm(B, (h + 2 h_kv)
+    hd / tp, d)``, ``o_proj`` ``Gemm(B, d, h hd / tp)``, the FFN (GELU: up ``Gemm(B, f / tp, d)``;
+    SwiGLU: gate and up fused, ``2 f / tp``) and ``down`` ``Gemm(B, d, f / tp)``; the attention is
+    :func:`~hwmodels.workloads.attention_decode` over the device's ``h / tp`` heads with
+    ``kv_len = context``.
+
+    >>> g, a = decoder_layer(GPT3_175B, batch=4, context=2048, tensor_parallel=8)
+    >>> [(w.name, w.N, w.K) for w in g]
+    [('qkv', 4608, 12288), ('o_proj', 12288, 1536), ('ffn_up', 6144, 12288), ('down', 12288, 6144)]
+    >>> [(w.name, w.count) for w in a]
+    [('attn.qk', 48), ('attn.softmax', 48), ('attn.pv', 48)]
+    """
+    if not isinstance(model, TransformerSpec):
+        raise TypeError(f"model must be a hwmodels.workloads.TransformerSpec, got {model!r}")
+    B, L, tp = _int("batch", batch), _int("context", context), _int("tensor_parallel", tensor_parallel)
+    if model.q_heads % tp or model.kv_heads % tp or model.ffn % tp:
+        raise ValueError(f"tensor_parallel must divide the heads ({model.q_heads}, {model.kv_heads} KV) and the FFN width "
+                         f"({model.ffn}) of {model.name}, got {tp}")
+    d, hd, f = model.d_model, model.head_dim, model.ffn
+    up = 2 * f if model.ffn_kind == "swiglu" else f
+    gemms = [
+        Gemm(B, (model.q_heads + 2 * model.kv_heads) * hd // tp, d, "qkv"),
+        Gemm(B, d, model.q_heads * hd // tp, "o_proj"),
+        Gemm(B, up // tp, d, "ffn_up"),
+        Gemm(B, d, f // tp, "down"),
+    ]
+    return gemms, attention_decode(B, model.q_heads // tp, model.kv_heads // tp, hd, L)
+
+
+def kv_bytes_per_token(model: TransformerSpec, element_bits=16) -> float:
+    """Bytes of K and V cache one token adds over all layers: ``2 * layers * kv_heads * head_dim *
+    element_bits / 8``.
+
+    >>> kv_bytes_per_token(GPT3_175B) / 2**20    # MiB
+    4.5
+    """
+    if not isinstance(model, TransformerSpec):
+        raise TypeError(f"model must be a hwmodels.workloads.TransformerSpec, got {model!r}")
+    return 2 * model.layers * model.kv_heads * model.head_dim * _real("element_bits", element_bits) / 8
+
+
+def weight_bytes(model: TransformerSpec, element_bits=16) -> float:
+    """Bytes of the decoder layers' matrices (embeddings and LM head excluded).
+
+    >>> round(weight_bytes(GPT3_175B) / 1e9, 1)
+    347.9
+    """
+    if not isinstance(model, TransformerSpec):
+        raise TypeError(f"model must be a hwmodels.workloads.TransformerSpec, got {model!r}")
+    return model.layers * model.layer_weights * _real("element_bits", element_bits) / 8
+
+
+@dataclass(frozen=True)
+class DecodeStep:
+    """One decode step (every layer, one new token for each of ``batch`` requests): time (s) and
+    energy (pJ) in total and by part (``"fc"``, ``"attention"``, ``"communication"``)."""
+
+    batch: int
+    seconds: float
+    energy_pj: float
+    time_parts: dict
+    energy_parts: dict
+
+    @property
+    def tokens_per_s(self) -> float:
+        return self.batch / self.seconds
+
+    @property
+    def tokens_per_joule(self) -> float:
+        return self.batch / (self.energy_pj * 1e-12)
+
+
+def _allreduce_s(gpus: int, nbytes: float, link_gb_s: float) -> float:
+    """AttAcc's all-reduce fit: (GPUs - 1) steps of 6060 ns + 0.009 ns/byte at 600 GB/s."""
+    if gpus == 1:
+        return 0.0
+    fit = data.ATTACC_ALLREDUCE_NS
+    step = fit["per_step_ns"] + fit["ns_per_byte"] * nbytes / gpus * (data.ATTACC_SYSTEM["nvlink_gb_s"] / link_gb_s)
+    return (gpus - 1) * step * 1e-9
+
+
+def _gpu_fc(gpu: GpuSpec, gpus: int, model: TransformerSpec, batch: int, context: int):
+    gemms, attn = decoder_layer(model, batch, context, gpus)
+    return gpu.run(gemms), gpu.run(attn)
+
+
+def _comm(gpus: int, batch: int, model: TransformerSpec, link_gb_s: float, element_bits: int) -> tuple[float, float]:
+    """Two all-reduces of the layer output per layer: (seconds, pJ)."""
+    nbytes = batch * model.d_model * element_bits / 8
+    pj = 2 * gpus * nbytes * 8 * data.ATTACC_GPU_ENERGY["nvlink_pj_per_bit"] if gpus > 1 else 0.0
+    return 2 * _allreduce_s(gpus, nbytes, link_gb_s), pj
+
+
+def gpu_decode_step(model: TransformerSpec, batch, context, gpu: GpuSpec = A100A, gpus=8,
+                    link_gb_s=data.ATTACC_SYSTEM["nvlink_gb_s"]) -> DecodeStep:
+    """A decode step of ``model`` on ``gpus`` tensor-parallel GPUs: per layer the FC GEMMs and the
+    attention (reading the whole KV cache) on :meth:`GpuSpec.run`, and two all-reduces of the
+    layer output timed with AttAcc's NVLink fit (energy 1.3 pJ/bit).
+
+    >>> s = gpu_decode_step(GPT3_175B, batch=1, context=2048)
+    >>> round(s.seconds * 1e3, 1)           # ms per token, memory-bound FC weights dominate
+    23.9
+    """
+    B, L, G = _int("batch", batch), _int("context", context), _int("gpus", gpus)
+    if not isinstance(gpu, GpuSpec):
+        raise TypeError(f"gpu must be a GpuSpec, got {gpu!r}")
+    link = _real("link_gb_s", link_gb_s)
+    fc, attn = _gpu_fc(gpu, G, model, B, L)
+    comm_s, comm_pj = _comm(G, B, model, link, gpu.element_bits)
+    n = model.layers
+    times = {"fc": fc.seconds * n, "attention": attn.seconds * n, "communication": comm_s * n}
+    energy = {"fc": fc.energy_pj * G * n, "attention": attn.energy_pj * G * n, "communication": comm_pj * n}
+    return DecodeStep(B, sum(times.values()), sum(energy.values()), times, energy)
+
+
+def attacc_decode_step(model: TransformerSpec, batch, context, gpu: GpuSpec = A100A, gpus=8,
+                       pim: PimDevice = HBM3_PIM_BANK, stacks=data.ATTACC_SYSTEM["attacc_devices"] * data.ATTACC_SYSTEM["stacks_per_device"],
+                       devices=data.ATTACC_SYSTEM["attacc_devices"], link_gb_s=data.ATTACC_SYSTEM["nvlink_gb_s"],
+                       pipelined=False) -> DecodeStep:
+    """A decode step on the AttAcc system: FC layers on ``gpus`` GPUs (as :func:`gpu_decode_step`),
+    the attention GEMVs (``q K^T`` and ``p V`` for every request and head) on ``stacks`` PIM stacks
+    ``pim`` spread over ``devices`` AttAcc boards, and per layer the query, new K and V sent to
+    AttAcc and the attention output returned over each board's link (half of ``link_gb_s`` each
+    way, 1.3 pJ/bit). The softmax between the two GEMVs (on AttAcc's buffer-die units) is not
+    timed. ``pipelined``: the attention of one half batch overlaps the QKV and O projections of
+    the other (AttAcc's pipelining), so a layer takes ``max(qkv + o, attention + transfers) + FFN``.
+
+    >>> s = attacc_decode_step(GPT3_175B, batch=32, context=2048)
+    >>> round(s.time_parts["attention"] / s.seconds, 3)      # the attention is a small share
+    0.073
+    """
+    B, L, G = _int("batch", batch), _int("context", context), _int("gpus", gpus)
+    S, D = _int("stacks", stacks), _int("devices", devices)
+    if not isinstance(gpu, GpuSpec):
+        raise TypeError(f"gpu must be a GpuSpec, got {gpu!r}")
+    if not isinstance(pim, PimDevice):
+        raise TypeError(f"pim must be a PimDevice, got {pim!r}")
+    if not isinstance(pipelined, bool):
+        raise TypeError(f"pipelined must be True or False, got {pipelined!r}")
+    link = _real("link_gb_s", link_gb_s)
+    gemms, _ = decoder_layer(model, B, L, G)
+    fc_parts = [gpu.run(g) for g in gemms]
+    fc = gpu.run(gemms)
+    system = pim.with_channels(pim.channels * S)
+    eb = pim.element_bits
+    n_gemv = B * model.kv_heads
+    g_rows = model.q_heads // model.kv_heads        # query rows sharing a KV head: one GEMV each
+    score = gemv_latency(system, L, model.head_dim, count=n_gemv * g_rows)
+    context_ = gemv_latency(system, model.head_dim, L, count=n_gemv * g_rows)
+    attn_s = score.seconds + context_.seconds
+    e_score = gemv_energy(system, L, model.head_dim, count=n_gemv * g_rows)
+    e_ctx = gemv_energy(system, model.head_dim, L, count=n_gemv * g_rows)
+    xfer_bytes = B * (model.q_heads + 3 * model.kv_heads) * model.head_dim * eb / 8   # q, k, v in; output back
+    xfer_s = xfer_bytes / (D * link / 2 * 1e9)
+    xfer_pj = xfer_bytes * 8 * data.ATTACC_GPU_ENERGY["nvlink_pj_per_bit"]
+    comm_s, comm_pj = _comm(G, B, model, link, gpu.element_bits)
+    n = model.layers
+    if pipelined:
+        proj = fc_parts[0].seconds + fc_parts[1].seconds
+        ffn = fc_parts[2].seconds + fc_parts[3].seconds
+        overlapped = max(proj, attn_s + xfer_s)
+        times = {"fc": (proj + ffn) * n, "attention": (overlapped - proj) * n, "communication": comm_s * n}
+    else:
+        times = {"fc": fc.seconds * n, "attention": (attn_s + xfer_s) * n, "communication": comm_s * n}
+    energy = {"fc": fc.energy_pj * G * n, "attention": (e_score.total_pj + e_ctx.total_pj + xfer_pj) * n,
+              "communication": comm_pj * n}
+    return DecodeStep(B, sum(times.values()), sum(energy.values()), times, energy)
+
+
+def max_batch(model: TransformerSpec, context, weight_capacity_gb, kv_capacity_gb=None, element_bits=16) -> int:
+    """Most requests of ``context`` tokens whose KV cache fits: in ``kv_capacity_gb`` (GB, 1e9
+    bytes) if given (a separate KV memory such as AttAcc's), else in what the weights leave of
+    ``weight_capacity_gb``; 0 when nothing fits.
+
+    >>> max_batch(GPT3_175B, 2176, 16 * 80), max_batch(GPT3_175B, 2176, 8 * 80, kv_capacity_gb=640)
+    (90, 62)
+    """
+    L = _int("context", context)
+    w = _real("weight_capacity_gb", weight_capacity_gb) * 1e9
+    need = weight_bytes(model, element_bits)
+    if need > w:
+        return 0
+    free = (w - need) if kv_capacity_gb is None else _real("kv_capacity_gb", kv_capacity_gb) * 1e9
+    return int(free // (kv_bytes_per_token(model, element_bits) * L))
+
+
+# ---- NPU + PIM (NeuPIMs) -----------------------------------------------------------------------
+
+
+def neupims_npu(pim: PimDevice = NEWTON) -> SystolicArray:
+    """NeuPIMs' NPU: 8 weight-stationary 128 x 128 FP16 arrays at 1 GHz sharing the PIM device's
+    external bandwidth (HBM2 energy per bit), with buffers large enough to hold a shard's
+    operands once.
+
+    >>> neupims_npu().peak_tops
+    262.144
+    """
+    if not isinstance(pim, PimDevice):
+        raise TypeError(f"pim must be a PimDevice, got {pim!r}")
+    dram = Dram(f"{pim.name} (host side)", data.HBM2_PJ_PER_BIT, pim.external_bandwidth_gb_s,
+                get_dram("hbm2").latency_ns, f"{pim.source}; energy: {data.HBM2_PJ_SOURCE}")
+    return SystolicArray(_NP["array_rows"], _NP["array_cols"], _NP["dataflow"], datapath=_fp("fp16", "fp32"),
+                         clock_ghz=_NP["clock_ghz"], sram_kb=(65536, 65536, 4096), dram=dram, n_arrays=_NP["arrays"])
+
+
+@dataclass(frozen=True)
+class NpuPimStep:
+    """One decode step of an NPU + PIM system (or a baseline): time (s) and its parts, per
+    ``mode``; ``npu_s`` and ``pim_s`` are the busy times of each side."""
+
+    mode: str
+    batch: int
+    seconds: float
+    npu_s: float
+    pim_s: float
+
+    @property
+    def tokens_per_s(self) -> float:
+        return self.batch / self.seconds
+
+
+def _npu_pim_work(npu: SystolicArray, pim: PimDevice, model: TransformerSpec, batch: int, context: int, tp: int,
+                  attention_on_pim: bool) -> tuple[float, float]:
+    """(NPU seconds, PIM seconds) of one layer for ``batch`` requests."""
+    gemms, attn = decoder_layer(model, batch, context, tp)
+    npu_s = npu.run(gemms).seconds
+    if not attention_on_pim:
+        return npu_s + npu.run(attn).seconds, 0.0
+    softmax = [w for w in attn if isinstance(w, Elementwise)]
+    npu_s += npu.run(softmax).seconds
+    g_rows = model.q_heads // model.kv_heads
+    count = batch * (model.kv_heads // tp) * g_rows
+    pim_s = gemv_latency(pim, context, model.head_dim, count=count).seconds + \
+        gemv_latency(pim, model.head_dim, context, count=count).seconds
+    return npu_s, pim_s
+
+
+def npu_pim_decode_step(model: TransformerSpec, batch, context, mode="interleaved", npu: SystolicArray | None = None,
+                        pim: PimDevice | None = None, tensor_parallel=data.NEUPIMS["tensor_parallel"]) -> NpuPimStep:
+    """A decode step of ``model`` on one tensor-parallel shard per NPU + PIM device (every layer):
+    the GEMMs (QKV, O, FFN) and the softmax run on ``npu`` (:meth:`SystolicArray.run`), the
+    attention GEMVs on ``pim`` (:func:`gemv_latency`, one GEMV per request and head). Per layer,
+    with g(b) the NPU time and a(b) the PIM time of b requests:
+
+    - ``"npu_only"``: the attention GEMMs run on the array too: ``g + attention on the NPU``;
+    - ``"blocked"`` (naive NPU + PIM, one row buffer: PIM blocks the NPU's memory): ``g(B) + a(B)``;
+    - ``"concurrent"`` (dual row buffers, idealised): ``max(g(B), a(B))``, as if independent work
+      were always there to overlap;
+    - ``"interleaved"`` (dual row buffers + two sub-batches pipelined, NeuPIMs): with B1 =
+      ceil(B/2), B2 = B - B1, ``max(g(B1), a(B2)) + max(g(B2), a(B1))`` (pipeline fill ignored).
+
+    ``"concurrent"`` and ``"interleaved"`` need ``pim.dual_row_buffer``. Defaults: NeuPIMs'
+    NPU (:func:`neupims_npu`) and :data:`NEWTON` with dual row buffers (blocked and NPU-only use
+    it as one).
+
+    >>> s = npu_pim_decode_step(GPT3_175B, batch=16, context=256, mode="blocked")
+    >>> s.mode, s.npu_s > 0 and s.pim_s > 0
+    ('blocked', True)
+    """
+    mode = _choice("mode", mode, MODES)
+    B, L, tp = _int("batch", batch), _int("context", context), _int("tensor_parallel", tensor_parallel)
+    pim = dataclasses.replace(NEWTON, dual_row_buffer=True) if pim is None else pim
+    if not isinstance(pim, PimDevice):
+        raise TypeError(f"pim must be a PimDevice, got {pim!r}")
+    npu = neupims_npu(pim) if npu is None else npu
+    if not isinstance(npu, SystolicArray):
+        raise TypeError(f"npu must be a hwmodels.systolic.SystolicArray, got {npu!r}")
+    if mode in ("concurrent", "interleaved") and not pim.dual_row_buffer:
+        raise ValueError(f"mode {mode!r} needs a PIM device with dual_row_buffer=True; {pim.name} has one row buffer")
+    n = model.layers
+    if mode == "npu_only":
+        g, _ = _npu_pim_work(npu, pim, model, B, L, tp, attention_on_pim=False)
+        return NpuPimStep(mode, B, g * n, g * n, 0.0)
+    g, a = _npu_pim_work(npu, pim, model, B, L, tp, attention_on_pim=True)
+    if mode == "blocked":
+        t = g + a
+    elif mode == "concurrent":
+        t = max(g, a)
+    else:
+        b1 = math.ceil(B / 2)
+        b2 = B - b1
+        g1, a1 = _npu_pim_work(npu, pim, model, b1, L, tp, attention_on_pim=True)
+        if b2:
+            g2, a2 = _npu_pim_work(npu, pim, model, b2, L, tp, attention_on_pim=True)
+            t = max(g1, a2) + max(g2, a1)
+        else:
+            t = g1 + a1
+    return NpuPimStep(mode, B, t * n, g * n, a * n)
+
+
+def gpu_only_step(model: TransformerSpec, batch, context, gpu: GpuSpec = A100_40GB,
+                  tensor_parallel=data.NEUPIMS["tensor_parallel"]) -> NpuPimStep:
+    """The GPU-only baseline of :func:`npu_pim_decode_step`: the same shard of every layer on one
+    GPU per device (:meth:`GpuSpec.run`, FC and attention), communication not counted on either side.
+
+    >>> round(gpu_only_step(GPT3_175B, batch=1, context=256).seconds * 1e3, 2)   # ms
+    33.03
+    """
+    B, L, tp = _int("batch", batch), _int("context", context), _int("tensor_parallel", tensor_parallel)
+    if not isinstance(gpu, GpuSpec):
+        raise TypeError(f"gpu must be a GpuSpec, got {gpu!r}")
+    gemms, attn = decoder_layer(model, B, L, tp)
+    t = (gpu.run(gemms).seconds + gpu.run(attn).seconds) * model.layers
+    return NpuPimStep("gpu_only", B, t, t, 0.0)

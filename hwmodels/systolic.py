@@ -183,8 +183,29 @@ def _first_fill(M, N, K, R, C, df, t) -> tuple[int, int]:
     return min(K, R) * min(M, C), min(K, R) * N
 
 
+class _Rates:
+    """Throughput, efficiency and intensity of a result with ``macs``, ``seconds``, ``energy_pj``
+    and DRAM bytes."""
+
+    @property
+    def tops(self) -> float:
+        """Achieved tera-operations per second (2 per MAC)."""
+        return 2 * self.macs / self.seconds / 1e12 if self.seconds else 0.0
+
+    @property
+    def tops_per_w(self) -> float:
+        """Operations per picojoule = TOPS/W."""
+        return 2 * self.macs / self.energy_pj if self.energy_pj else 0.0
+
+    @property
+    def arithmetic_intensity(self) -> float:
+        """Operations per DRAM byte moved."""
+        moved = self.dram_read_bytes + self.dram_write_bytes
+        return 2 * self.macs / moved if moved else math.inf
+
+
 @dataclass(frozen=True)
-class LayerResult:
+class LayerResult(_Rates):
     """What one workload costs on a :class:`SystolicArray`.
 
     Cycles are array clock cycles; access counts are in words (elements) per operand; bytes use the
@@ -214,25 +235,9 @@ class LayerResult:
     def energy_pj(self) -> float:
         return self.energy.energy_pj
 
-    @property
-    def tops(self) -> float:
-        """Achieved tera-operations per second (2 per MAC)."""
-        return 2 * self.macs / self.seconds / 1e12 if self.seconds else 0.0
-
-    @property
-    def tops_per_w(self) -> float:
-        """Operations per picojoule = TOPS/W."""
-        return 2 * self.macs / self.energy_pj if self.energy_pj else 0.0
-
-    @property
-    def arithmetic_intensity(self) -> float:
-        """Operations per DRAM byte moved."""
-        moved = self.dram_read_bytes + self.dram_write_bytes
-        return 2 * self.macs / moved if moved else math.inf
-
 
 @dataclass(frozen=True)
-class RunResult:
+class RunResult(_Rates):
     """Several workloads run one after another; totals over :attr:`layers`."""
 
     layers: tuple[LayerResult, ...]
@@ -261,14 +266,6 @@ class RunResult:
     def utilisation(self) -> float:
         weights = [r.compute_cycles for r in self.layers if r.macs]
         return sum(r.utilisation * r.compute_cycles for r in self.layers if r.macs) / sum(weights) if weights else 0.0
-
-    @property
-    def tops(self) -> float:
-        return 2 * self.macs / self.seconds / 1e12 if self.seconds else 0.0
-
-    @property
-    def tops_per_w(self) -> float:
-        return 2 * self.macs / self.energy_pj if self.energy_pj else 0.0
 
     @property
     def tops_per_mm2(self) -> float:

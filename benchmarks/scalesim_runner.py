@@ -41,6 +41,7 @@ Usage as a script (with any Python; the simulation runs under the scalesim inter
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import shutil
@@ -111,9 +112,13 @@ def conv_entries(spec: dict) -> list:
     filter_w, channels, num_filters, stride_h, stride_w, sparsity N, sparsity M]."""
     if spec["kind"] == "gemm":
         m, n, k = spec["M"], spec["N"], spec["K"]
+        if min(m, n, k) < 1:
+            raise ValueError(f"layer {spec['name']!r}: M, N, K must be >= 1")
         # identical to topologies.load_arrays_gemm: [name, m, k, 1, k, 1, n, 1, 1, N, M]
         return [spec["name"], m, k, 1, k, 1, n, 1, 1, 1, 1]
     s = spec
+    if min(v for k, v in s.items() if k not in ("name", "kind")) < 1:
+        raise ValueError(f"layer {s['name']!r}: dimensions must be >= 1")
     if s["filter_h"] > s["ifmap_h"] or s["filter_w"] > s["ifmap_w"]:
         raise ValueError(f"layer {s['name']!r}: filter larger than the ifmap")
     return [s["name"], s["ifmap_h"], s["ifmap_w"], s["filter_h"], s["filter_w"], s["channels"],
@@ -224,6 +229,27 @@ def _no_interpreter(why: str) -> RuntimeError:
         f"virtualenv's python (or pass python=...).")
 
 
+@functools.lru_cache(maxsize=None)
+def _probe(exe: str) -> str:
+    resolved = shutil.which(exe) or (exe if os.path.exists(exe) else None)
+    if resolved is None:
+        raise _no_interpreter(f"interpreter {exe!r} not found")
+    probe = ("import sys, numpy, scalesim.single_layer_sim; from importlib.metadata import version;"
+             "sys.exit(3 if int(numpy.__version__.split('.')[0]) >= 2 else "
+             f"4 if version('scalesim') != {SCALESIM_VERSION!r} else 0)")
+    try:
+        rc = subprocess.run([resolved, "-c", probe], capture_output=True, timeout=120).returncode
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise _no_interpreter(f"cannot run {exe!r} ({exc})") from exc
+    if rc == 3:
+        raise _no_interpreter(f"{exe!r} has numpy>=2, which breaks SCALE-Sim 3.0.0")
+    if rc == 4:
+        raise _no_interpreter(f"{exe!r} has a scalesim other than {SCALESIM_VERSION}")
+    if rc != 0:
+        raise _no_interpreter(f"{exe!r} cannot import scalesim")
+    return resolved
+
+
 def find_python(python: str | None = None) -> str:
     """The interpreter that has scalesim: ``python``, else $NUMSIM_SCALESIM_PYTHON, else the
     current interpreter if it can import scalesim. Raises RuntimeError if none works."""
@@ -232,22 +258,7 @@ def find_python(python: str | None = None) -> str:
         candidates.append(os.environ[ENV_VAR])
     if not candidates:
         candidates.append(sys.executable)
-    exe = candidates[0]
-    resolved = shutil.which(exe) or (exe if os.path.exists(exe) else None)
-    if resolved is None:
-        raise _no_interpreter(f"interpreter {exe!r} not found")
-    probe = ("import sys, numpy, scalesim.single_layer_sim; from importlib.metadata import version;"
-             "v = version('scalesim'); n = numpy.__version__;"
-             "sys.exit(0 if int(n.split('.')[0]) < 2 else 3)")
-    try:
-        rc = subprocess.run([resolved, "-c", probe], capture_output=True, timeout=120).returncode
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise _no_interpreter(f"cannot run {exe!r} ({exc})") from exc
-    if rc == 3:
-        raise _no_interpreter(f"{exe!r} has numpy>=2, which breaks SCALE-Sim 3.0.0")
-    if rc != 0:
-        raise _no_interpreter(f"{exe!r} cannot import scalesim")
-    return resolved
+    return _probe(candidates[0])
 
 
 def run_scalesim(layers, rows: int, cols: int, dataflow: str, sram_kb=(6144, 6144, 2048),
@@ -262,6 +273,12 @@ def run_scalesim(layers, rows: int, cols: int, dataflow: str, sram_kb=(6144, 614
     with ``scalesim==3.0.0`` and ``numpy<2``), in a temporary directory. ``timeout`` (seconds,
     whole call) raises ``subprocess.TimeoutExpired`` when exceeded."""
     specs = [layer_spec(layer) for layer in layers]
+    for spec in specs:
+        conv_entries(spec)  # validate here rather than in the subprocess
+    if str(dataflow).lower() not in ("os", "ws", "is"):
+        raise ValueError(f"dataflow must be os, ws or is, got {dataflow!r}")
+    if int(rows) < 1 or int(cols) < 1:
+        raise ValueError("rows and cols must be >= 1")
     exe = find_python(python)
     job = {"rows": int(rows), "cols": int(cols), "dataflow": str(dataflow).lower(),
            "sram_kb": [int(v) for v in sram_kb], "bandwidth_mode": "CALC", "layers": specs}

@@ -6,7 +6,7 @@ with ``pip install scalesim==3.0.0 "numpy<2"``::
 
     <scalesim-venv>/bin/python tests/data/make_scalesim_reference.py [--jobs 2] [--out PATH]
 
-It takes about 5-10 minutes on two cores. The simulation itself is
+It takes one to two minutes on two cores. The simulation itself is
 ``benchmarks/scalesim_runner.simulate_layer``: SCALE-Sim's own classes driven in memory (no
 trace or report files), CALC interface bandwidth, 1-byte words, no sparsity, default layout,
 offsets 0 / 10,000,000 / 20,000,000. GEMMs are fed through the conv topology as

@@ -79,6 +79,31 @@ def _span(fmt: Format) -> int:
     return (1 << fmt.exp_bits) - 2 if isinstance(fmt, FloatFormat) and fmt.exp_bits > 1 else 0
 
 
+def as_datapath(value, name: str = "datapath") -> Datapath:
+    """``value`` if it is a :class:`numsim.Datapath`, else the default datapath of a format name
+    (``"fp16"``: exact fp16 products into an fp32 accumulator).
+
+    >>> str(as_datapath("fp16"))
+    'fp16*fp16 exact -> acc fp32 (sequential) -> fp32'
+    """
+    if isinstance(value, Datapath):
+        return value
+    if isinstance(value, str):
+        return Datapath(value)
+    raise TypeError(f"{name} must be a numsim.Datapath or a format name such as 'fp16', got {value!r}")
+
+
+def storage_bits(fmt: Format) -> float:
+    """Bits one element occupies in memory: its width, plus its share of the block scale for a
+    block format (MXFP8: 8 + 8/32 = 8.25).
+
+    >>> import numsim
+    >>> storage_bits(numsim.get_format("mxfp8")), storage_bits(numsim.get_format("fp16"))
+    (8.25, 16.0)
+    """
+    return float(fmt.bits_per_element if isinstance(fmt, BlockFormat) else fmt.bits)
+
+
 def mac_cost(datapath: Datapath, tech=None, *, n_terms: int = 4608, operand_registers: bool = False) -> Cost:
     """Area (um^2), energy (pJ), delay (ns) and leakage (uW) of one MAC of ``datapath``.
 

@@ -41,13 +41,13 @@ from dataclasses import dataclass
 import numsim
 from numsim import Datapath
 
-from . import data
+from . import data, workloads
 from .cost import Cost
-from .mac import mac_cost
+from .mac import as_datapath, mac_cost, storage_bits
 from .memory import Dram, get_dram
 from .systolic import Roofline, SystolicArray
 from .tech import Tech, get_tech
-from .workloads import Elementwise, Gemm, Gemv, TransformerSpec, as_gemm, attention_decode
+from .workloads import Elementwise, Gemm, Gemv, TransformerSpec, as_gemm
 
 #: Where a PU can sit, nearest the cells first.
 PLACEMENTS = ("bank", "bank_group", "buffer_die")
@@ -91,14 +91,6 @@ def _choice(name: str, value, allowed: tuple) -> str:
     if not isinstance(value, str) or value not in allowed:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}, got {value!r}")
     return value
-
-
-def _datapath(name: str, value) -> Datapath:
-    if isinstance(value, Datapath):
-        return value
-    if isinstance(value, str):
-        return Datapath(value)
-    raise TypeError(f"{name} must be a numsim.Datapath or a format name such as 'fp16', got {value!r}")
 
 
 # ---- energy per bit -------------------------------------------------------------------------------
@@ -228,7 +220,7 @@ class PimDevice:
         object.__setattr__(self, "pus_per_channel", pus)
         if self.tCCD_PU is not None:
             _int("tCCD_PU", self.tCCD_PU)
-        object.__setattr__(self, "datapath", _datapath("datapath", self.datapath))
+        object.__setattr__(self, "datapath", as_datapath(self.datapath))
         object.__setattr__(self, "tech", self.tech if isinstance(self.tech, Tech) else get_tech(self.tech))
         if self.lanes * self.element_bits > self.column_bits:
             raise ValueError(f"lanes ({self.lanes}) x element bits ({self.element_bits:g}) must not exceed column_bits "
@@ -249,8 +241,7 @@ class PimDevice:
     @property
     def element_bits(self) -> float:
         """Width (bits) of the matrix elements the PU multiplies (the datapath's A format)."""
-        fmt = self.datapath.a_format
-        return float(getattr(fmt, "bits_per_element", None) or fmt.bits)
+        return storage_bits(self.datapath.a_format)
 
     @property
     def acc_bits(self) -> float:
@@ -749,13 +740,11 @@ GPT3_175B = TransformerSpec("gpt3-175b", _G3["d_model"], _G3["layers"], _G3["hea
 
 
 def decoder_layer(model: TransformerSpec, batch, context, tensor_parallel=1) -> tuple[list, list]:
-    """One decoder layer's decode-step work on one of ``tensor_parallel`` devices, as
-    :mod:`hwmodels.workloads` pieces: ``(gemms, attention)``. The GEMMs (Megatron split: QKV and
-    FFN-up by output columns, O and FFN-down by input rows) are ``qkv`` ``Gemm(B, (h + 2 h_kv)
-    hd / tp, d)``, ``o_proj`` ``Gemm(B, d, h hd / tp)``, the FFN (GELU: up ``Gemm(B, f / tp, d)``;
-    SwiGLU: gate and up fused, ``2 f / tp``) and ``down`` ``Gemm(B, d, f / tp)``; the attention is
-    :func:`~hwmodels.workloads.attention_decode` over the device's ``h / tp`` heads with
-    ``kv_len = context``.
+    """One decoder layer's decode-step work on one of ``tensor_parallel`` devices, split as the
+    systems here place it: ``(gemms, attention)``, the weight GEMMs of
+    :func:`hwmodels.workloads.decoder_layer` (``qkv``, ``o_proj``, the FFN up projection(s),
+    ``down``) and its attention pieces over ``kv_len = context`` (element-wise norms, residuals
+    and activations are not charged).
 
     >>> g, a = decoder_layer(GPT3_175B, batch=4, context=2048, tensor_parallel=8)
     >>> [(w.name, w.N, w.K) for w in g]
@@ -765,19 +754,9 @@ def decoder_layer(model: TransformerSpec, batch, context, tensor_parallel=1) -> 
     """
     if not isinstance(model, TransformerSpec):
         raise TypeError(f"model must be a hwmodels.workloads.TransformerSpec, got {model!r}")
-    B, L, tp = _int("batch", batch), _int("context", context), _int("tensor_parallel", tensor_parallel)
-    if model.q_heads % tp or model.kv_heads % tp or model.ffn % tp:
-        raise ValueError(f"tensor_parallel must divide the heads ({model.q_heads}, {model.kv_heads} KV) and the FFN width "
-                         f"({model.ffn}) of {model.name}, got {tp}")
-    d, hd, f = model.d_model, model.head_dim, model.ffn
-    up = 2 * f if model.ffn_kind == "swiglu" else f
-    gemms = [
-        Gemm(B, (model.q_heads + 2 * model.kv_heads) * hd // tp, d, "qkv"),
-        Gemm(B, d, model.q_heads * hd // tp, "o_proj"),
-        Gemm(B, up // tp, d, "ffn_up"),
-        Gemm(B, d, f // tp, "down"),
-    ]
-    return gemms, attention_decode(B, model.q_heads // tp, model.kv_heads // tp, hd, L)
+    pieces = workloads.decoder_layer(model, batch, context, "decode", tensor_parallel)
+    gemms = [w for w in pieces if isinstance(w, Gemm) and w.filter_is_weight]
+    return gemms, [w for w in pieces if w.name.startswith("attn.")]
 
 
 def kv_bytes_per_token(model: TransformerSpec, element_bits=16) -> float:

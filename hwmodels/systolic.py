@@ -56,20 +56,14 @@ from functools import lru_cache
 from numsim import Datapath
 
 from .cost import Cost
-from .mac import mac_cost
+from .mac import as_datapath, mac_cost, storage_bits
 from .memory import Dram, Sram, get_dram
-from .tech import Tech, get_tech
+from .tech import Tech, _count, get_tech
 from .workloads import Elementwise, as_gemm
 
 DATAFLOWS = ("os", "ws", "is")
 CYCLE_MODELS = ("scalesim", "paper")
 OPERANDS = ("ifmap", "filter", "ofmap")
-
-
-def _count(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 def _positive(name: str, value, allow_inf: bool = False) -> float:
@@ -145,7 +139,7 @@ def _gemm_on_array(M: int, N: int, K: int, unique_ifmap: int, R: int, C: int, df
     dram = _dram_reads(M, N, K, unique_ifmap, R, C, df, row_folds, col_folds, half_words)
     rows_last, cols_last = s_r - (row_folds - 1) * R, s_c - (col_folds - 1) * C
     first = _first_fill(M, N, K, R, C, df, t)
-    drain = min(M * N, (rows_last if df == "os" else min(t, M)) * cols_last)
+    drain = (rows_last if df == "os" else t) * cols_last  # outputs of the last fold: one per PE (OS), T per column
     dram_writes = M * N if df == "os" else writes  # the OS artefact never reaches DRAM
     if model == "scalesim" and dram_writes > half_words[2]:
         dram_writes += C - 1  # SCALE-Sim's output buffer flushes C - 1 words more once it wraps
@@ -311,18 +305,6 @@ class Roofline:
         return "compute" if self.arithmetic_intensity >= self.ridge_point else "memory"
 
 
-def _datapath(dp) -> Datapath:
-    if isinstance(dp, Datapath):
-        return dp
-    if isinstance(dp, str):
-        return Datapath(dp)
-    raise TypeError(f"datapath must be a numsim.Datapath or a format name, got {dp!r}")
-
-
-def _bits(fmt) -> float:
-    return float(getattr(fmt, "bits_per_element", None) or fmt.bits)
-
-
 def _grid(n_arrays) -> tuple[int, int]:
     if isinstance(n_arrays, tuple):
         if len(n_arrays) != 2:
@@ -383,7 +365,7 @@ class SystolicArray:
         _count("cols", self.cols)
         object.__setattr__(self, "dataflow", _choice("dataflow", self.dataflow, DATAFLOWS))
         object.__setattr__(self, "cycle_model", _choice("cycle_model", self.cycle_model, CYCLE_MODELS))
-        object.__setattr__(self, "datapath", _datapath(self.datapath))
+        object.__setattr__(self, "datapath", as_datapath(self.datapath))
         _positive("clock_ghz", self.clock_ghz)
         if not isinstance(self.sram_kb, (tuple, list)) or len(self.sram_kb) != 3:
             raise ValueError(f"sram_kb must be (ifmap, filter, ofmap) capacities in KB, got {self.sram_kb!r}")
@@ -421,7 +403,7 @@ class SystolicArray:
     def _element_bits(self) -> dict:
         dp = self.datapath
         out = dp.out_format if dp.out_format is not None else dp.accumulator.value_format
-        return {"ifmap": _bits(dp.a_format), "filter": _bits(dp.b_format), "ofmap": _bits(out)}
+        return {"ifmap": storage_bits(dp.a_format), "filter": storage_bits(dp.b_format), "ofmap": storage_bits(out)}
 
     def _min_tile(self) -> tuple[int, int, int]:
         """Smallest tile (words) each buffer must hold: the stationary operand's R x C tile, one

@@ -648,7 +648,7 @@ LLAMA_3_8B = TransformerSpec("llama-3-8b", 4096, 32, 32, 8, 14336, 128256, "swig
 BERT_BASE = TransformerSpec("bert-base", 768, 12, 12, 12, 3072, 30522, "gelu",
                             "Devlin et al., 'BERT', NAACL 2019")
 
-#: The decoder models :func:`llama_decoder_layer` and :func:`llama_model` know, by name.
+#: The decoder models :func:`decoder_layer` and :func:`llama_model` know, by name.
 MODELS: dict[str, TransformerSpec] = {s.name: s for s in (LLAMA_2_7B, LLAMA_2_70B, LLAMA_3_8B)}
 
 #: Element-wise operation counts of the non-MAC pieces (per element).
@@ -679,53 +679,70 @@ def _scaled(pieces: list[Workload], k: int) -> list[Workload]:
     return [replace(w, count=w.count * k) for w in pieces]
 
 
-def llama_decoder_layer(model, batch: int, seq_len: int, phase: str = "decode") -> list[Workload]:
-    """One decoder layer of ``model`` (a name in :data:`MODELS` or a :class:`TransformerSpec`).
+def decoder_layer(model, batch: int, seq_len: int, phase: str = "decode", tensor_parallel: int = 1) -> list[Workload]:
+    """One decoder layer of ``model`` (a name in :data:`MODELS` or a :class:`TransformerSpec`), as
+    one of ``tensor_parallel`` devices runs it.
 
     ``phase="decode"``: ``batch`` requests each add one token attending to ``seq_len`` cached
     positions (the new one included), so the projections see ``T = batch`` tokens and the
     attention is :func:`attention_decode` with ``kv_len = seq_len``. ``phase="prefill"``:
     ``batch`` prompts of ``seq_len`` tokens, ``T = batch * seq_len``, causal
-    :func:`attention_prefill`. The pieces, in order (d = d_model, hd = head_dim):
+    :func:`attention_prefill`. Tensor parallelism splits as Megatron does: heads, the QKV and
+    FFN-up output columns and the O and FFN-down input rows over ``tp`` devices (it must divide
+    the query heads, the KV heads and the FFN width). The pieces, in order (d = d_model,
+    hd = head_dim, h = q_heads / tp, g = kv_heads / tp, f = ffn / tp):
 
-    - ``attn_norm``: RMSNorm, ``Elementwise(T * d, 4)``;
-    - ``qkv``: the Q, K and V projections **fused into one GEMM**,
-      ``Gemm(M=T, N=(q_heads + 2 * kv_heads) * hd, K=d)``;
-    - ``rope``: rotary embedding of Q and K, ``Elementwise(T * (q_heads + kv_heads) * hd, 3)``;
-    - ``attn.qk``, ``attn.softmax``, ``attn.pv``: the attention;
-    - ``o_proj``: ``Gemm(M=T, N=d, K=q_heads * hd)``; ``attn_residual``: ``Elementwise(T * d, 1)``;
-    - ``ffn_norm``: RMSNorm;
-    - ``gate_up``: the SwiGLU gate and up projections **fused**, ``Gemm(M=T, N=2 * ffn, K=d)``;
-    - ``silu_mul``: ``Elementwise(T * ffn, 5)``; ``down``: ``Gemm(M=T, N=d, K=ffn)``;
-      ``ffn_residual``: ``Elementwise(T * d, 1)``.
+    - ``attn_norm``: RMSNorm ``Elementwise(T * d, 4)`` (``"gelu"`` models: LayerNorm, 7 ops);
+    - ``qkv``: the Q, K and V projections **fused into one GEMM**, ``Gemm(M=T, N=(h + 2g) * hd, K=d)``;
+    - ``rope``: rotary embedding of Q and K, ``Elementwise(T * (h + g) * hd, 3)`` (``"swiglu"``
+      models only: the ``"gelu"`` ones here, GPT-3 and BERT, use learned or absolute positions);
+    - ``attn.qk``, ``attn.softmax``, ``attn.pv``: the attention over the device's heads;
+    - ``o_proj``: ``Gemm(M=T, N=d, K=h * hd)``; ``attn_residual``: ``Elementwise(T * d, 1)``;
+    - ``ffn_norm``: as ``attn_norm``;
+    - SwiGLU: ``gate_up``, gate and up **fused**, ``Gemm(M=T, N=2f, K=d)``, and ``silu_mul``
+      ``Elementwise(T * f, 5)``; GELU: ``ffn_up`` ``Gemm(M=T, N=f, K=d)`` and ``gelu`` (8 ops);
+    - ``down``: ``Gemm(M=T, N=d, K=f)``; ``ffn_residual``: ``Elementwise(T * d, 1)``.
 
-    >>> [(w.name, w.M, w.N, w.K) for w in llama_decoder_layer("llama-3-8b", 8, 1024) if isinstance(w, Gemm) and w.filter_is_weight]
+    >>> [(w.name, w.M, w.N, w.K) for w in decoder_layer("llama-3-8b", 8, 1024) if isinstance(w, Gemm) and w.filter_is_weight]
     [('qkv', 8, 6144, 4096), ('o_proj', 8, 4096, 4096), ('gate_up', 8, 28672, 4096), ('down', 8, 4096, 14336)]
     """
-    owner = "llama_decoder_layer"
+    owner = "decoder_layer"
     spec = _model(owner, model)
     batch = _count_arg(owner, "batch", batch)
     seq_len = _count_arg(owner, "seq_len", seq_len)
     phase = _phase(owner, phase)
-    d, hd, f = spec.d_model, spec.head_dim, spec.ffn
+    tp = _count_arg(owner, "tensor_parallel", tensor_parallel)
+    if spec.q_heads % tp or spec.kv_heads % tp or spec.ffn % tp:
+        raise ValueError(f"{owner}: tensor_parallel must divide the heads ({spec.q_heads}, {spec.kv_heads} KV) and the "
+                         f"FFN width ({spec.ffn}) of {spec.name}, got {tp}")
+    d, hd, f = spec.d_model, spec.head_dim, spec.ffn // tp
+    h, g = spec.q_heads // tp, spec.kv_heads // tp
     t = batch if phase == "decode" else batch * seq_len
     if phase == "decode":
-        attn = attention_decode(batch, spec.q_heads, spec.kv_heads, hd, seq_len)
+        attn = attention_decode(batch, h, g, hd, seq_len)
     else:
-        attn = attention_prefill(batch, spec.q_heads, spec.kv_heads, hd, seq_len, causal=True)
+        attn = attention_prefill(batch, h, g, hd, seq_len, causal=True)
+    swiglu = spec.ffn_kind == "swiglu"
+    norm = RMSNORM_OPS if swiglu else LAYERNORM_OPS
+    rope = [Elementwise(t * (h + g) * hd, ROPE_OPS, "rope")] if swiglu else []
+    ffn = ([Gemm(t, 2 * f, d, "gate_up"), Elementwise(t * f, SILU_MUL_OPS, "silu_mul")] if swiglu
+           else [Gemm(t, f, d, "ffn_up"), Elementwise(t * f, GELU_OPS, "gelu")])
     return [
-        Elementwise(t * d, RMSNORM_OPS, "attn_norm"),
-        Gemm(t, (spec.q_heads + 2 * spec.kv_heads) * hd, d, "qkv"),
-        Elementwise(t * (spec.q_heads + spec.kv_heads) * hd, ROPE_OPS, "rope"),
+        Elementwise(t * d, norm, "attn_norm"),
+        Gemm(t, (h + 2 * g) * hd, d, "qkv"),
+        *rope,
         *attn,
-        Gemm(t, d, spec.q_heads * hd, "o_proj"),
+        Gemm(t, d, h * hd, "o_proj"),
         Elementwise(t * d, RESIDUAL_OPS, "attn_residual"),
-        Elementwise(t * d, RMSNORM_OPS, "ffn_norm"),
-        Gemm(t, 2 * f, d, "gate_up"),
-        Elementwise(t * f, SILU_MUL_OPS, "silu_mul"),
+        Elementwise(t * d, norm, "ffn_norm"),
+        *ffn,
         Gemm(t, d, f, "down"),
         Elementwise(t * d, RESIDUAL_OPS, "ffn_residual"),
     ]
+
+
+#: The issue's name for :func:`decoder_layer` on the Llama models.
+llama_decoder_layer = decoder_layer
 
 
 def llama_model(model, batch: int, seq_len: int, phase: str = "decode") -> list[Workload]:
@@ -747,7 +764,7 @@ def llama_model(model, batch: int, seq_len: int, phase: str = "decode") -> list[
     batch = _count_arg(owner, "batch", batch)
     seq_len = _count_arg(owner, "seq_len", seq_len)
     phase = _phase(owner, phase)
-    return _scaled(llama_decoder_layer(spec, batch, seq_len, phase), spec.layers) + [
+    return _scaled(decoder_layer(spec, batch, seq_len, phase), spec.layers) + [
         Elementwise(batch * spec.d_model, RMSNORM_OPS, "final_norm"),
         Gemm(batch, spec.vocab, spec.d_model, "lm_head"),
     ]

@@ -39,7 +39,10 @@ from hwmodels.workloads import (
     as_gemm,
     attention_decode,
     attention_prefill,
+    BERT_BASE,
+    TransformerSpec,
     bert_base,
+    decoder_layer,
     llama_decoder_layer,
     llama_model,
     parameter_count,
@@ -240,6 +243,27 @@ def test_gqa_decode_shapes(name, g):
     assert sum(isinstance(x, Elementwise) and x.name.endswith("norm") for x in layer) == 2
 
 
+def test_gelu_decoder_layer_and_tensor_parallel_split():
+    """A GELU (GPT-style) layer has one up projection, LayerNorms and no RoPE; tensor parallelism
+    divides heads and FFN columns so that tp devices together hold the whole layer's weights."""
+    gpt = TransformerSpec("gpt", 256, 4, 8, 8, 1024, 1000, "gelu", "test")
+    one = decoder_layer(gpt, batch=2, seq_len=64)
+    names = [w.name for w in one]
+    assert "ffn_up" in names and "gelu" in names and "rope" not in names and "gate_up" not in names
+    assert [w.ops_per_element for w in one if w.name.endswith("norm")] == [7, 7]
+    for tp in (1, 2, 4, 8):
+        part = decoder_layer(gpt, 2, 64, tensor_parallel=tp)
+        assert tp * parameter_count(part) == parameter_count(one) == gpt.layer_weights
+        assert tp * sum(w.macs for w in part if isinstance(w, Gemm)) == sum(w.macs for w in one if isinstance(w, Gemm))
+    llama = decoder_layer("llama-3-8b", 1, 16, tensor_parallel=8)
+    assert [(w.name, w.N) for w in llama if w.name in ("qkv", "gate_up")] == [("qkv", (4 + 2) * 128), ("gate_up", 2 * 14336 // 8)]
+    assert llama_decoder_layer is decoder_layer and BERT_BASE.ffn_kind == "gelu"
+    with pytest.raises(ValueError, match=r"decoder_layer: tensor_parallel must divide the heads \(32, 8 KV\).*got 3"):
+        decoder_layer("llama-3-8b", 1, 16, tensor_parallel=3)
+    with pytest.raises(ValueError, match="decoder_layer: tensor_parallel must be an integer >= 1, got 0"):
+        decoder_layer("llama-3-8b", 1, 16, tensor_parallel=0)
+
+
 def test_llama_prefill_and_model():
     spec = MODELS["llama-3-8b"]
     layer = llama_decoder_layer("llama-3-8b", batch=2, seq_len=512, phase="prefill")
@@ -410,13 +434,13 @@ def test_bad_attention_and_model_arguments():
         attention_prefill(1, 8, 8, 64, 10, causal="yes")
     with pytest.raises(TypeError, match="attention_decode: name must be a string"):
         attention_decode(1, 8, 8, 64, 10, name=None)
-    with pytest.raises(ValueError, match=r"llama_decoder_layer: model must be one of \['llama-2-70b', 'llama-2-7b', 'llama-3-8b'\].*got 'gpt-2'"):
+    with pytest.raises(ValueError, match=r"decoder_layer: model must be one of \['llama-2-70b', 'llama-2-7b', 'llama-3-8b'\].*got 'gpt-2'"):
         llama_decoder_layer("gpt-2", 1, 1)
     with pytest.raises(ValueError, match="llama_model: model must be one of .*got None"):
         llama_model(None, 1, 1)
     with pytest.raises(ValueError, match="llama_model: phase must be 'decode' or 'prefill', got 'train'"):
         llama_model("llama-2-7b", 1, 1, phase="train")
-    with pytest.raises(ValueError, match="llama_decoder_layer: seq_len must be an integer >= 1, got 0"):
+    with pytest.raises(ValueError, match="decoder_layer: seq_len must be an integer >= 1, got 0"):
         llama_decoder_layer("llama-2-7b", 1, 0)
     with pytest.raises(ValueError, match="bert_base: batch must be an integer >= 1, got 0"):
         bert_base(batch=0)

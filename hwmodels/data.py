@@ -275,6 +275,43 @@ HBM3_STACK = {"dq": 16 * 2 * 32, "gbps_per_pin": 5.2, "tck_ns": 4 / 5.2, "nRCD":
 EYERISS_LPDDR4_64B_PJ = 512.0
 EYERISS_GLB_64B_PJ = {"read": 18.2, "write": 14.1}
 EYERISS_SOURCE = "timeloop-accelergy-exercises, example_designs/eyeriss_like ref_outputs (Accelergy ERT, 65 nm)"
+_EYERISS_EXERCISE = ("Accelergy-Project/timeloop-accelergy-exercises, workspace/example_designs/example_designs/eyeriss_like: "
+                     "arch.yaml and ref_outputs/default_problem/timeloop-mapper.{map.txt,stats.txt}")
+#: The Eyeriss-like architecture of the exercise (arch.yaml): a 14 x 12 PE mesh; a global buffer of
+#: 16,384 words x 64 b in 32 banks, 16 words/cycle; per-PE scratchpads (depth, width in bits) with
+#: 2 words/cycle; 16-bit partial sums (the psum scratchpad's datawidth), 8-bit operands.
+EYERISS_LIKE_ARCH = {
+    "mesh": (14, 12),
+    "glb": (16384, 64, 32),
+    "glb_bandwidth": 16,
+    "spads": (("ifmap_spad", 12, 16), ("weights_spad", 192, 16), ("psum_spad", 16, 16)),
+    "spad_bandwidth": 2,
+    "psum_bits": 16,
+    "source": _EYERISS_EXERCISE,
+}
+#: Timeloop's reference run of that design: the layer, the mapping its mapper chose (map.txt, levels
+#: outermost first, temporal loops outer to inner | spatial loops), and what it counted
+#: (stats.txt; access counts summed over the utilised instances; energy per MAC in fJ).
+EYERISS_LIKE_REFERENCE = {
+    "problem": {"N": 1, "M": 32, "C": 3, "P": 112, "Q": 112, "R": 3, "S": 3, "stride_h": 2, "stride_w": 2},
+    "mapping": {"DRAM": "P8 Q2 M4", "shared_glb": "P14 Q4 | Q14 C3 S3", "weights_spad": "R3", "psum_spad": "M8"},
+    "cycles": 86016,
+    "utilisation": 0.75,
+    "counts": {  # (level, data space): (reads, fills, updates), totals over 126 instances for the PE levels
+        ("psum_spad", "outputs"): (57344 * 126, 0, 86016 * 126),
+        ("weights_spad", "weights"): (86016 * 126, 1536 * 126, 0),
+        ("ifmap_spad", "inputs"): (86016 * 126, 10752 * 126, 0),
+        ("shared_glb", "inputs"): (1354752, 157296, 0),
+        ("shared_glb", "outputs"): (0, 0, 401408),
+        ("DRAM", "weights"): (13824, 0, 0),
+        ("DRAM", "inputs"): (157296, 0, 0),
+        ("DRAM", "outputs"): (0, 0, 401408),
+    },
+    "fj_per_mac": {"MAC": 207.69, "psum_spad": 386.77, "weights_spad": 1006.69, "ifmap_spad": 112.37,
+                   "shared_glb": 375.27, "DRAM": 3380.86},
+    "pj_per_mac": 5.46965,
+    "source": _EYERISS_EXERCISE,
+}
 #: TPU v1's off-chip memory: 8 GiB DDR3 at 34 GB/s (Jouppi et al., ISCA 2017).
 TPU_V1_DDR3_GB_S = 34.0
 #: JEDEC speed-bin timings used for first-access latency (tRCD + read latency, ns): DDR3-1600

@@ -145,5 +145,41 @@ class Sram:
         return Cost(self.area_um2(tech), self.read_pj(tech), name=f"sram {self.capacity_bytes} B")
 
 
+@dataclass(frozen=True)
+class RegisterFile:
+    """A small flip-flop storage of ``words`` x ``width_bits`` (a PE's scratchpad), priced with the
+    technology's register-file model: a read drives the read multiplexer tree of every bit; a write
+    clocks ``width_bits`` flip-flops.
+
+    >>> rf = RegisterFile(words=16, width_bits=16)
+    >>> rf.capacity_bytes, rf.read_pj() > rf.write_pj()
+    (32.0, True)
+    """
+
+    words: int
+    width_bits: int = 16
+
+    def __post_init__(self) -> None:
+        _count("words", self.words)
+        _count("width_bits", self.width_bits)
+
+    @property
+    def capacity_bytes(self) -> float:
+        return self.words * self.width_bits / 8
+
+    def read_pj(self, tech=None) -> float:
+        """Energy (pJ) of one ``width_bits`` read."""
+        return _tech(tech).register_file(self.words, self.width_bits).energy_pj
+
+    def write_pj(self, tech=None) -> float:
+        """Energy (pJ) of one ``width_bits`` write: the flip-flops of one word."""
+        t = _tech(tech)
+        return t.cell("ff").energy_pj * self.width_bits
+
+    def area_um2(self, tech=None) -> float:
+        """Area (um^2): storage, read port and write enables."""
+        return _tech(tech).register_file(self.words, self.width_bits).area_um2
+
+
 def _tech(tech) -> Tech:
     return tech if isinstance(tech, Tech) else get_tech(tech)

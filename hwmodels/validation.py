@@ -70,7 +70,7 @@ def _rel(tol: float | str | None) -> str:
 @lru_cache(maxsize=1)
 def validate_costs() -> tuple[Check, ...]:
     """Every validation row (see the module docstring)."""
-    return tuple(_horowitz() + _tpu() + _memories() + _evoapprox() + _scaling() + _tpe() + _accumulators() + _fpga() + _claims())
+    return tuple(_horowitz() + _tpu() + _memories() + _evoapprox() + _scaling() + _tpe() + _accumulators() + _fpga() + _claims() + _eyeriss())
 
 
 def _horowitz() -> list[Check]:
@@ -232,3 +232,20 @@ def validation_table(checks=None) -> str:
 
 
 __all__ = ["Check", "validate_costs", "validation_table"]
+
+
+def _eyeriss() -> list[Check]:
+    from .loopnest import EYERISS_MAPPING, EYERISS_PROBLEM, eyeriss_like
+
+    ref = data.EYERISS_LIKE_REFERENCE
+    src = "Timeloop/Accelergy Eyeriss-like reference (hwmodels.data.EYERISS_LIKE_REFERENCE)"
+    r = eyeriss_like().evaluate(EYERISS_PROBLEM, EYERISS_MAPPING)
+    group = "Eyeriss-like (Timeloop)"
+    out = [Check(group, "cycles", r.cycles, ref["cycles"], 0.05, "cycles", src)]
+    for (level, ds), counts in ref["counts"].items():
+        c = r.counts[level, ds]
+        out.append(Check(group, f"{level} {ds} reads + fills + updates", c.reads + c.fills + c.updates, sum(counts), "exact", "words", src))
+    out.append(Check(group, "energy per MAC", r.pj_per_mac, ref["pj_per_mac"], 0.25, "pJ", src))
+    fj = r.fj_per_mac()
+    out.extend(Check(group, f"energy per MAC: {name}", fj[name], v, None, "fJ", src) for name, v in ref["fj_per_mac"].items())
+    return out

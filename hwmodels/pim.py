@@ -922,7 +922,9 @@ def max_batch(model: TransformerSpec, context, weight_capacity_gb, kv_capacity_g
 def neupims_npu(pim: PimDevice = NEWTON) -> SystolicArray:
     """NeuPIMs' NPU: 8 weight-stationary 128 x 128 FP16 arrays at 1 GHz sharing the PIM device's
     external bandwidth (HBM2 energy per bit), with buffers large enough to hold a shard's
-    operands once.
+    operands once. Its cycle model is ``"pipelined"``: NeuPIMs' systolic core hides a weight
+    preload behind the previous tile (``NeuPIMSystolicWS::issue_ex_inst``: the next tile starts
+    ``core_height`` cycles after the previous one) and accumulates partial sums on chip.
 
     >>> neupims_npu().peak_tops
     262.144
@@ -932,7 +934,8 @@ def neupims_npu(pim: PimDevice = NEWTON) -> SystolicArray:
     dram = Dram(f"{pim.name} (host side)", data.HBM2_PJ_PER_BIT, pim.external_bandwidth_gb_s,
                 get_dram("hbm2").latency_ns, f"{pim.source}; energy: {data.HBM2_PJ_SOURCE}")
     return SystolicArray(_NP["array_rows"], _NP["array_cols"], _NP["dataflow"], datapath=_fp("fp16", "fp32"),
-                         clock_ghz=_NP["clock_ghz"], sram_kb=(65536, 65536, 4096), dram=dram, n_arrays=_NP["arrays"])
+                         clock_ghz=_NP["clock_ghz"], sram_kb=(65536, 65536, 4096), dram=dram, n_arrays=_NP["arrays"],
+                         cycle_model="pipelined")
 
 
 @dataclass(frozen=True)

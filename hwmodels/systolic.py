@@ -22,7 +22,12 @@ Cycle models
 for WS and IS, ``folds * (R + C + T - 2) - 1`` for OS (the code skips the R cycles that a stationary
 operand needs to load; the paper's formula has them: scalesim-project/scale-sim-v3 issue #4), the
 final ``-1`` because its report prints the index of the last cycle. ``cycle_model="paper"`` counts
-cycles with the ISPASS 2020 paper's ``folds * (2R + C + T - 2)`` for every dataflow. SRAM access
+cycles with the ISPASS 2020 paper's ``folds * (2R + C + T - 2)`` for every dataflow.
+``cycle_model="pipelined"`` double-buffers the stationary operand, as NPUs do (TPU v1 holds a second
+weight tile "to hide the 256 cycles it takes to shift a tile in", Jouppi et al. ISCA 2017; NeuPIMs'
+systolic core starts a weight preload R cycles after the previous tile's start): the next fold's
+R-cycle load and the last fold's skew overlap the stream, so folds issue every ``max(T, R)`` cycles
+and a layer takes ``R + (folds - 1) * max(T, R) + T + R + C - 2`` (one fold: the paper's count). SRAM access
 counts are SCALE-Sim's (its OS ofmap count includes the ``folds * (R + C)`` artefact of its output
 demand matrix in ``"scalesim"`` mode only).
 
@@ -31,8 +36,11 @@ Memory traffic and stalls
 Every buffer is double-buffered: half of it (the *active half*) holds the tile in use while the
 other half is filled. DRAM reads are the unique words of each operand when they fit in the active
 half of their buffer; otherwise the operand is fetched again for every pass of the fold loop that
-needs it (see :meth:`SystolicArray.run`). Outputs leave as SCALE-Sim writes them (partial sums per
-row fold in WS and IS). Element widths come from the datapath (block formats include their scale
+needs it (see :meth:`SystolicArray.run`). In ``"scalesim"`` mode outputs leave as SCALE-Sim writes
+them (WS and IS write partial sums per row fold); in the other modes the output buffer accumulates
+partial sums across row folds while one column fold's outputs fit in its active half, so only
+finished outputs reach DRAM (partial sums that do not fit are written per row fold; reading them
+back is not counted). Element widths come from the datapath (block formats include their scale
 overhead), so narrower formats move fewer bytes. With a finite DRAM bandwidth, a layer stalls for
 the cycles its traffic needs beyond its compute cycles; the first tile's fill and the last tile's
 drain are reported separately as ``prefetch_cycles``.
@@ -62,7 +70,7 @@ from .tech import Tech, _count, get_tech
 from .workloads import Elementwise, as_gemm
 
 DATAFLOWS = ("os", "ws", "is")
-CYCLE_MODELS = ("scalesim", "paper")
+CYCLE_MODELS = ("scalesim", "paper", "pipelined")
 OPERANDS = ("ifmap", "filter", "ofmap")
 
 
@@ -92,15 +100,16 @@ def mapping(dataflow: str, M: int, N: int, K: int) -> tuple[int, int, int]:
 
 
 def fold_cycles(rows: int, cols: int, dataflow: str, T: int, cycle_model: str = "scalesim") -> int:
-    """Cycles one fold takes on an R x C array streaming T: ``2R + C + T - 2`` (R cycles to load
-    the stationary operand, then the skewed stream), or ``R + C + T - 2`` for OS as SCALE-Sim codes it.
+    """Cycles one fold takes on its own on an R x C array streaming T: ``2R + C + T - 2`` (R cycles
+    to load the stationary operand, then the skewed stream), or ``R + C + T - 2`` for OS as SCALE-Sim
+    codes it. (``"pipelined"`` counts an isolated fold as ``"paper"`` does; it overlaps successive folds.)
 
     >>> fold_cycles(4, 4, "ws", 16), fold_cycles(4, 4, "os", 16), fold_cycles(4, 4, "os", 16, "paper")
     (26, 22, 26)
     """
     df = _choice("dataflow", dataflow, DATAFLOWS)
     model = _choice("cycle_model", cycle_model, CYCLE_MODELS)
-    load = rows if (df != "os" or model == "paper") else 0
+    load = rows if (df != "os" or model != "scalesim") else 0
     return load + rows + cols + T - 2
 
 
@@ -125,7 +134,10 @@ def _gemm_on_array(M: int, N: int, K: int, unique_ifmap: int, R: int, C: int, df
     s_r, s_c, t = mapping(df, M, N, K)
     row_folds, col_folds = -(-s_r // R), -(-s_c // C)
     folds = row_folds * col_folds
-    cycles = folds * fold_cycles(R, C, df, t, model) - (1 if model == "scalesim" else 0)
+    if model == "pipelined":
+        cycles = R + (folds - 1) * max(t, R) + t + R + C - 2
+    else:
+        cycles = folds * fold_cycles(R, C, df, t, model) - (1 if model == "scalesim" else 0)
     # SRAM words each operand delivers (SCALE-Sim's demand matrices, in GEMM terms)
     if df == "os":
         reads = (M * K * col_folds, K * N * row_folds)
@@ -140,9 +152,14 @@ def _gemm_on_array(M: int, N: int, K: int, unique_ifmap: int, R: int, C: int, df
     rows_last, cols_last = s_r - (row_folds - 1) * R, s_c - (col_folds - 1) * C
     first = _first_fill(M, N, K, R, C, df, t)
     drain = (rows_last if df == "os" else t) * cols_last  # outputs of the last fold: one per PE (OS), T per column
-    dram_writes = M * N if df == "os" else writes  # the OS artefact never reaches DRAM
-    if model == "scalesim" and dram_writes > half_words[2]:
-        dram_writes += C - 1  # SCALE-Sim's output buffer flushes C - 1 words more once it wraps
+    if model == "scalesim":
+        dram_writes = M * N if df == "os" else writes  # partial sums leave per row fold; the OS artefact does not
+        if dram_writes > half_words[2]:
+            dram_writes += C - 1  # SCALE-Sim's output buffer flushes C - 1 words more once it wraps
+    else:
+        # partial sums stay in the output buffer across row folds while one column fold's outputs fit
+        psum_tile = 0 if df == "os" else t * min(s_c, C)
+        dram_writes = M * N if psum_tile <= half_words[2] else writes
     return _Tile(cycles, folds, s_r * s_c, reads, writes, dram, dram_writes, first, drain)
 
 
@@ -342,7 +359,7 @@ class SystolicArray:
     tech : Tech, str or number, optional
         Technology of the PEs and SRAMs (default 45 nm).
     cycle_model : str
-        ``"scalesim"`` or ``"paper"`` (see the module docstring).
+        ``"scalesim"``, ``"paper"`` or ``"pipelined"`` (see the module docstring).
     n_terms : int
         Longest dot product the PE's accumulator is sized for (Kulisch/fixed widths).
     """

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 import numsim
 from hwmodels import data
 from hwmodels.memory import Dram
-from hwmodels.systolic import SystolicArray, fold_cycles, mapping
+from hwmodels.systolic import CYCLE_MODELS, SystolicArray, fold_cycles, mapping
 from hwmodels.workloads import Conv2d, Elementwise, Gemm
 
 INF = float("inf")
@@ -109,10 +109,10 @@ dims = st.integers(1, 300)
 @settings(max_examples=200, deadline=None)
 @given(M=dims, N=dims, K=dims, df=st.sampled_from(["os", "ws", "is"]), r=st.sampled_from([4, 8, 16, 32]),
        c=st.sampled_from([4, 8, 16, 32]), grid=st.tuples(st.integers(1, 4), st.integers(1, 4)),
-       more=st.tuples(st.integers(0, 3), st.integers(0, 3)))
-def test_more_arrays_never_increase_cycles(M, N, K, df, r, c, grid, more):
+       more=st.tuples(st.integers(0, 3), st.integers(0, 3)), model=st.sampled_from(CYCLE_MODELS))
+def test_more_arrays_never_increase_cycles(M, N, K, df, r, c, grid, more, model):
     """Scale-out keeps the mapping of each fold; spreading folds over more arrays never slows a layer."""
-    base = SystolicArray(r, c, df, dram_bandwidth_gb_s=INF, n_arrays=grid)
+    base = SystolicArray(r, c, df, dram_bandwidth_gb_s=INF, n_arrays=grid, cycle_model=model)
     bigger = base.replace(n_arrays=(grid[0] + more[0], grid[1] + more[1]))
     g = Gemm(M, N, K)
     assert bigger.run(g).cycles <= base.run(g).cycles
@@ -131,6 +131,37 @@ def test_more_pes_never_increase_cycles_when_folds_divide(M, N, K, df, r, c, k):
     g = Gemm(*{"os": (s_r, s_c, K), "ws": (M, s_c, s_r), "is": (s_c, N, s_r)}[df])
     small = SystolicArray(r, c, df, dram_bandwidth_gb_s=INF)
     assert small.replace(rows=k * r, cols=k * c).run(g).cycles <= small.run(g).cycles
+
+
+@settings(max_examples=300, deadline=None)
+@given(M=dims, N=dims, K=dims, df=st.sampled_from(["os", "ws", "is"]), r=st.sampled_from([1, 2, 4, 8, 16]),
+       c=st.sampled_from([1, 2, 4, 8, 16]))
+def test_pipelined_folds_bounds(M, N, K, df, r, c):
+    """Double-buffering the stationary operand: one fold takes what the paper counts; overlapping
+    folds never makes a layer slower than running them back to back; and no schedule beats the
+    stream (every fold streams T rows) or the loads (every fold loads R rows) plus one fill and drain."""
+    arr = SystolicArray(r, c, df, dram_bandwidth_gb_s=INF, cycle_model="pipelined")
+    g = Gemm(M, N, K)
+    piped, paper = arr.run(g), arr.replace(cycle_model="paper").run(g)
+    s_r, s_c, t = mapping(df, M, N, K)
+    folds = -(-s_r // r) * -(-s_c // c)
+    if folds == 1:
+        assert piped.cycles == paper.cycles == fold_cycles(r, c, df, t, "paper")
+    assert piped.cycles <= paper.cycles
+    assert piped.cycles >= folds * max(t, r) + min(r, c) - 1
+    assert piped.sram_reads == paper.sram_reads and piped.sram_writes == paper.sram_writes
+
+
+def test_partial_sums_stay_on_chip_unless_the_output_buffer_overflows():
+    """WS over K = 4 row folds: SCALE-Sim writes every fold's partial sums to DRAM; the paper and
+    pipelined models keep them in the output buffer while a column fold's outputs fit."""
+    g = Gemm(64, 32, 128)
+    big = SystolicArray(32, 32, "ws", datapath=BYTE_WORDS, dram_bandwidth_gb_s=INF, sram_kb=(64, 64, 64))
+    assert big.run(g).dram_writes["ofmap"] == 64 * 32 * 4  # one write per row fold
+    for model in ("paper", "pipelined"):
+        assert big.replace(cycle_model=model).run(g).dram_writes["ofmap"] == 64 * 32
+        tiny = big.replace(cycle_model=model, sram_kb=(64, 64, 1))  # half of 1 KB < 64 x 32 outputs
+        assert tiny.run(g).dram_writes["ofmap"] == 64 * 32 * 4
 
 
 NARROW = ["int4", "int8", "e4m3", "fp16", "mxfp4", "mxfp8"]

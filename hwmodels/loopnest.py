@@ -49,6 +49,7 @@ from . import data
 from .cost import Cost
 from .mac import as_datapath, mac_cost, storage_bits
 from .memory import Dram, RegisterFile, Sram, get_dram
+from .systolic import _Rates
 from .tech import Tech, _count, get_tech
 from .workloads import Conv2d, Gemm, Gemv
 
@@ -230,17 +231,33 @@ class Counts:
 
 
 @dataclass(frozen=True)
-class NestResult:
+class NestResult(_Rates):
     """Cycles, utilisation, access counts per (level, data space) and the energy breakdown
-    (``energy``: a :class:`Cost` with one entry per level and one for the MACs, pJ per layer)."""
+    (``energy``: a :class:`Cost` with one entry per level and one for the MACs, pJ per layer);
+    ``seconds`` at the accelerator's clock; DRAM bytes from the outermost level's counts, so
+    ``tops``, ``tops_per_w`` and ``arithmetic_intensity`` read as for a systolic array."""
 
     problem: ConvProblem
     macs: int
     cycles: int
     compute_cycles: int
     pes: int
+    seconds: float
     counts: dict = field(repr=False)
     energy: Cost = field(repr=False)
+
+    def _dram_bytes(self, write: bool) -> float:
+        top = next(iter(self.counts))[0]
+        return sum(((c.fills + c.updates) if write else c.reads) * c.word_bits / 8
+                   for (level, _), c in self.counts.items() if level == top)
+
+    @property
+    def dram_read_bytes(self) -> float:
+        return self._dram_bytes(write=False)
+
+    @property
+    def dram_write_bytes(self) -> float:
+        return self._dram_bytes(write=True)
 
     @property
     def utilisation(self) -> float:
@@ -412,7 +429,8 @@ class Accelerator:
             r = sum(c.reads for c in cs) / instances[i]
             w = sum(c.fills + c.updates for c in cs) / instances[i]
             cycles = max(cycles, math.ceil(r / lv.read_bandwidth), math.ceil(w / lv.write_bandwidth))
-        return NestResult(p, p.macs, cycles, compute, self.pes, counts, self._energy(p, counts, cycles))
+        seconds = cycles / (self.clock_ghz * 1e9)
+        return NestResult(p, p.macs, cycles, compute, self.pes, seconds, counts, self._energy(p, counts, seconds))
 
     def _check_capacity(self, counts: dict) -> None:
         for lv in self.levels:
@@ -420,9 +438,8 @@ class Accelerator:
             if used > lv.capacity_bits:
                 raise ValueError(f"mapping does not fit level {lv.name!r}: its tiles need {used:g} bits, it holds {lv.capacity_bits:g}")
 
-    def _energy(self, p: ConvProblem, counts: dict, cycles: int) -> Cost:
+    def _energy(self, p: ConvProblem, counts: dict, seconds: float) -> Cost:
         mac = self.mac()
-        seconds = cycles / (self.clock_ghz * 1e9)
         parts = [Cost(energy_pj=mac.energy_pj * p.macs + mac.leakage_uw * self.pes * seconds * 1e6, name="MAC")]
         for lv in reversed(self.levels):
             pj = 0.0

@@ -66,6 +66,16 @@ def test_eyeriss_energy_per_mac_within_25_percent(eyeriss_run):
         assert 0.25 < got[name] / ref[name] < 4, (name, got[name], ref[name])
 
 
+def test_eyeriss_rates(eyeriss_run):
+    """At Eyeriss' 200 MHz: 86,016 cycles = 430 us; DRAM bytes are the 8-bit words DRAM moves."""
+    assert eyeriss_run.seconds == pytest.approx(86016 / 200e6)
+    assert eyeriss_run.dram_read_bytes == 13824 + 157296
+    assert eyeriss_run.dram_write_bytes == 401408
+    assert eyeriss_run.tops == pytest.approx(2 * 10_838_016 / (86016 / 200e6) / 1e12)
+    assert eyeriss_run.tops_per_w == pytest.approx(2 / eyeriss_run.pj_per_mac)
+    assert eyeriss_run.arithmetic_intensity == pytest.approx(2 * 10_838_016 / (13824 + 157296 + 401408))
+
+
 def test_eyeriss_word_widths_and_frame(eyeriss_run):
     assert eyeriss_run.counts["psum_spad", "outputs"].word_bits == 16  # partial sums
     assert eyeriss_run.counts["shared_glb", "outputs"].word_bits == 8  # reduced outputs

@@ -8,13 +8,13 @@ import math
 import pathlib
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import numsim
 from hwmodels import data
 from hwmodels.memory import Dram
-from hwmodels.systolic import CYCLE_MODELS, SystolicArray, fold_cycles, mapping
+from hwmodels.systolic import CYCLE_MODELS, SystolicArray, _scalesim_dram_writes, _window_reads, fold_cycles, mapping
 from hwmodels.workloads import Conv2d, Elementwise, Gemm
 
 INF = float("inf")
@@ -71,6 +71,35 @@ def _case(c):
     return arr.run(w)
 
 
+# Where convolution windows overlap, a pass of the fold loop requests some ifmap words more than
+# once; when the unique ifmap words fill SCALE-Sim's read window, it also re-fetches words that the
+# window dropped between two such uses. Our closed form counts each unique word once per pass: a
+# lower estimate there (see hwmodels.systolic), exact everywhere else. These are the recorded runs
+# where that happens (test_ifmap_estimates_are_exactly_the_overlapping_overflows checks the list).
+IFMAP_ESTIMATED = {
+    ("small_sram", "s3_conv"), ("small_sram", "s11_conv"), ("edge", "e8_conv"), ("edge", "e9_conv"),
+    ("overflow", "o5_conv_5x5s1"), ("overflow", "o19_conv_3x3s1"), ("overflow", "o23_conv_5x5s1"),
+    ("overflow", "o25_conv_5x5s2"), ("overflow", "o29_conv_4x2s2"),
+}
+OVERFLOW_GROUPS = ("small_sram", "edge", "overflow")
+
+
+def _read_window(kb: int) -> int:
+    """Words SCALE-Sim's read buffer of ``kb`` KB (1-byte words) holds before it empties: 50 sets
+    of a 100th of the buffer."""
+    return 50 * (1024 * kb // 100)
+
+
+def _overlapping_ifmap_overflow(c) -> bool:
+    """A recorded convolution whose neighbouring windows share input words and whose unique ifmap
+    words fill the read window."""
+    if c["kind"] != "conv":
+        return False
+    w = Conv2d(*(c[k] for k in ("ifmap_h", "ifmap_w", "filter_h", "filter_w", "channels", "num_filters", "stride")), ceil_mode=True)
+    overlap = (w.ofmap_w > 1 and w.filter_w > w.stride) or (w.ofmap_h > 1 and w.filter_h > w.stride)
+    return overlap and w.ifmap_words_read >= _read_window(c["sram_kb"]["ifmap"])
+
+
 @pytest.mark.parametrize("c", CASES, ids=lambda c: f"{c['group']}-{c['name']}-{c['dataflow']}-{c['rows']}x{c['cols']}")
 def test_matches_scalesim_run(c):
     r = _case(c)
@@ -79,26 +108,97 @@ def test_matches_scalesim_run(c):
     assert r.sram_writes == {"ofmap": c["sram_ofmap_writes"]}
     assert r.mapping_efficiency * 100 == pytest.approx(c["mapping_efficiency_pct"], rel=1e-12)
     assert r.utilisation * 100 == pytest.approx(c["overall_util_pct"], rel=1e-12)
-    if c["group"] in ("worked", "random"):  # operands fit their buffers: each unique word read once
-        assert r.dram_reads == {"ifmap": c["dram_ifmap_reads"], "filter": c["dram_filter_reads"]}
-        assert r.dram_writes == {"ofmap": c["dram_ofmap_writes"]}
-    # buffers smaller than an operand ("small_sram", "edge"): DRAM counts follow our tiling model,
-    # not SCALE-Sim's buffer simulation (see test_tiny_buffers_versus_scalesim)
+    assert r.dram_reads["filter"] == c["dram_filter_reads"]
+    assert r.dram_writes == {"ofmap": c["dram_ofmap_writes"]}
+    if (c["group"], c["name"]) in IFMAP_ESTIMATED:
+        assert r.dram_reads["ifmap"] < c["dram_ifmap_reads"]
+    else:
+        assert r.dram_reads["ifmap"] == c["dram_ifmap_reads"]
 
 
-def test_tiny_buffers_versus_scalesim():
-    """Where operands overflow their buffers, SCALE-Sim's DRAM counts come from simulating its
-    double buffers; ours from the fold loop. Record how often they agree (not a validation)."""
-    tiny = [c for c in CASES if c["group"] in ("small_sram", "edge")]
-    same = sum(_case(c).dram_writes["ofmap"] == c["dram_ofmap_writes"] for c in tiny)
-    assert len(tiny) >= 18 and same >= len(tiny) // 2
+def test_ifmap_estimates_are_exactly_the_overlapping_overflows():
+    assert {(c["group"], c["name"]) for c in CASES if _overlapping_ifmap_overflow(c)} == IFMAP_ESTIMATED
+
+
+def test_overflowing_buffers_match_scalesim():
+    """Where operands overflow tiny buffers, every DRAM count equals SCALE-Sim's, except the ifmap
+    reads of IFMAP_ESTIMATED. Most of these runs overflow (an operand fills its read window, or the
+    outputs exceed the output buffer's drain half); the others sit just below the thresholds."""
+    tiny = [c for c in CASES if c["group"] in OVERFLOW_GROUPS]
+    exact = overflowing = 0
+    for c in tiny:
+        kb, r = c["sram_kb"], _case(c)
+        got = (r.dram_reads["ifmap"], r.dram_reads["filter"], r.dram_writes["ofmap"])
+        exact += got == (c["dram_ifmap_reads"], c["dram_filter_reads"], c["dram_ofmap_writes"])
+        overflowing += (c["dram_ifmap_reads"] >= _read_window(kb["ifmap"]) or c["dram_filter_reads"] >= _read_window(kb["filter"])
+                        or c["dram_ofmap_writes"] > 512 * kb["ofmap"])
+    assert len(tiny) == 90 and overflowing >= 75
+    assert exact == len(tiny) - len(IFMAP_ESTIMATED)
+
+
+@settings(max_examples=300, deadline=None)
+@given(z=st.integers(1, 80), passes=st.integers(1, 5), blocks=st.integers(1, 12), window=st.integers(1, 60),
+       held=st.integers(0, 59))
+def test_read_window_closed_form_matches_a_walk(z, passes, blocks, window, held):
+    """_window_reads against a word-by-word walk: fetch every word the window lacks, empty the
+    window once it holds ``window`` words."""
+    held %= window
+    kept, fetched = set(range(-held, 0)), 0
+    for b in range(blocks):
+        for _ in range(passes):
+            for word in range(b * z, (b + 1) * z):
+                if word not in kept:
+                    kept.add(word)
+                    fetched += 1
+                    if len(kept) == window:
+                        kept = set()
+    assert _window_reads(z, passes, blocks, window, held) == (fetched, len(kept))
+
+
+@settings(max_examples=300, deadline=None)
+@given(words=st.integers(1, 400), C=st.integers(1, 12), buffer_words=st.integers(2, 200))
+def test_output_drain_closed_form_matches_a_walk(words, C, buffer_words):
+    """_scalesim_dram_writes against a walk of SCALE-Sim's output buffer: outputs fill lines of C;
+    once it holds more than D = buffer_words // 2 it closes the current line (padding it) and
+    drains the next ceil(D / C) lines, counting C words a line but the padding of the last one;
+    at the end it drains what is left the same way. (SCALE-Sim does not check while a drain is
+    under way, which never delays a drain: at most C outputs arrive per cycle.)"""
+    drain = buffer_words // 2
+    assume(drain >= C)  # SystolicArray rejects an output buffer whose half holds no row of outputs
+    lines, open_words, held, counted, start = [], 0, 0, 0, 0
+
+    def drain_lines():
+        nonlocal start, held, counted
+        chunk = lines[start:start + -(-drain // C)]
+        words_counted = len(chunk) * C - (C - chunk[-1])
+        start += len(chunk)
+        held -= words_counted
+        counted += words_counted
+
+    for _ in range(words):
+        open_words += 1
+        held += 1
+        if open_words == C:
+            lines.append(C)
+            open_words = 0
+        if held > drain:
+            if open_words:
+                lines.append(open_words)
+                open_words = 0
+            drain_lines()
+    if open_words:
+        lines.append(open_words)
+    while start < len(lines):
+        drain_lines()
+    assert _scalesim_dram_writes(words, C, buffer_words) == counted
 
 
 def test_reference_covers_every_dataflow_and_sram_regime():
     seen = {(c["dataflow"], c["kind"], c["group"]) for c in CASES}
     for df in ("os", "ws", "is"):
-        assert {(df, "gemm", "random"), (df, "conv", "random"), (df, "gemm", "small_sram")} <= seen
-    assert len(CASES) >= 100
+        assert {(df, "gemm", "random"), (df, "conv", "random"), (df, "gemm", "small_sram"), (df, "gemm", "overflow"),
+                (df, "conv", "overflow")} <= seen
+    assert len(CASES) >= 190
 
 
 # ---- properties -----------------------------------------------------------------------------------

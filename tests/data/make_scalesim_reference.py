@@ -6,7 +6,7 @@ with ``pip install scalesim==3.0.0 "numpy<2"``::
 
     <scalesim-venv>/bin/python tests/data/make_scalesim_reference.py [--jobs 2] [--out PATH]
 
-It takes one to two minutes on two cores. The simulation itself is
+It takes about two minutes on two cores. The simulation itself is
 ``benchmarks/scalesim_runner.simulate_layer``: SCALE-Sim's own classes driven in memory (no
 trace or report files), CALC interface bandwidth, 1-byte words, no sparsity, default layout,
 offsets 0 / 10,000,000 / 20,000,000. GEMMs are fed through the conv topology as
@@ -24,7 +24,16 @@ Cases (all drawn from a fixed seed, so the file is reproducible):
 * ``small_sram``: 18 layers with 1..8 KB per SRAM, where operands do not fit the active half
   of their buffer (DRAM re-reads, intermediate OFMAP drains);
 * ``edge``: 12 hand-picked buffer edge cases (an operand exactly the size of the read window,
-  OFMAP totals at the drain threshold, array widths that do not divide the drain size).
+  OFMAP totals at the drain threshold, array widths that do not divide the drain size);
+* ``overflow``: 60 layers whose operands overflow 1..64 KB SRAMs (drawn from a second seed, so
+  the groups above do not change): 40 random GEMMs and convolutions (overlapping windows with
+  stride 1 and 2, and windows that do not overlap) on 4x4 to 32x32 arrays, each SRAM sized for
+  a chosen ratio of operand to read window (or OFMAP to drain size) between 0.4 and 4; and 20
+  hand-picked cases: the OS filter blocks against the window (one, two or four blocks per
+  window fill, and a block as large as the window), OFMAP totals against the drain size D (D + 2
+  and 3D words with C dividing D, a C that does not divide D, D = C and D = 2C on 1 x 512 and
+  1 x 256 arrays), convolutions whose ifmap fits the window while the filter overflows, and
+  windows that do not overlap.
 """
 
 from __future__ import annotations
@@ -99,10 +108,10 @@ def rand_conv(rng, i, ih_rng=(5, 20), c_hi=16, nf_hi=40, prefix="r"):
             rng.randint(1, 3))
 
 
-def shrink(layer, dataflow, rows, cols):
-    """Halve the largest dimension until the simulation is small enough."""
+def shrink(layer, dataflow, rows, cols, max_lines=MAX_LINES):
+    """Halve the largest dimension until the simulation has at most ``max_lines`` demand lines."""
     layer = list(layer)
-    while lines(tuple(layer), dataflow, rows, cols) > MAX_LINES:
+    while lines(tuple(layer), dataflow, rows, cols) > max_lines:
         if len(layer) == 4:
             i = max(range(1, 4), key=lambda j: layer[j])
             layer[i] = max(1, layer[i] // 2)
@@ -163,6 +172,91 @@ def build_cases():
     for df, r, c, layer, sram in edge:
         cases.append({"group": "edge", "layer": shrink(layer, df, r, c), "dataflow": df,
                       "rows": r, "cols": c, "sram_kb": sram})
+    return cases + overflow_cases()
+
+
+OVERFLOW_SEED = SEED + 1
+OVERFLOW_ARRAYS = [(4, 4), (8, 8), (16, 16), (32, 32), (4, 16), (16, 4), (8, 32), (32, 8), (8, 12)]
+OVERFLOW_LINES = 40_000
+# (filter_h, filter_w, stride): overlapping windows with stride 1 and 2, then windows that do not overlap
+OVERFLOW_WINDOWS = [(3, 3, 1), (3, 3, 2), (5, 5, 1), (5, 5, 2), (2, 2, 1), (4, 2, 2), (2, 2, 2), (1, 1, 1), (3, 3, 3)]
+
+
+def operand_words(layer, dataflow, rows, cols):
+    """Unique ifmap words the windows read, filter words and the OFMAP words SCALE-Sim writes to
+    DRAM (partial sums per row fold in WS and IS), for 1-byte words."""
+    if len(layer) == 4:
+        _, m, n, k = layer
+        ifmap, filt, out = m * k, k * n, m * n
+    else:
+        _, ih, iw, fh, fw, c, nf, s = layer
+        e, g = math.ceil((ih - fh + s) / s), math.ceil((iw - fw + s) / s)
+        used = [min(size, (o - 1) * s + f) if s <= f else (o - 1) * f + min(f, size - (o - 1) * s)
+                for size, f, o in ((ih, fh, e), (iw, fw, g))]
+        ifmap, filt, out = used[0] * used[1] * c, fh * fw * c * nf, e * g * nf
+    s_r = spatial(layer, dataflow)[0]
+    return ifmap, filt, out * (1 if dataflow == "os" else math.ceil(s_r / rows))
+
+
+def min_kb(dataflow, rows, cols):
+    """Smallest SRAMs (KB) whose active halves (512 one-byte words per KB) hold one tile, as
+    hwmodels.systolic.SystolicArray requires."""
+    tiles = {"os": (rows, cols, rows * cols), "ws": (rows, rows * cols, cols), "is": (rows * cols, rows, cols)}[dataflow]
+    return [max(1, math.ceil(t / 512)) for t in tiles]
+
+
+def overflow_sram(rng, layer, dataflow, rows, cols):
+    """Each SRAM sized so that its operand is about 0.4 to 4 times the read window (50 sets of a
+    100th of the buffer, ~512 words per KB) or, for the OFMAP, the drain size (512 words per KB)."""
+    words = operand_words(layer, dataflow, rows, cols)
+    ratios = [rng.choice([0.4, 0.8, 1.2, 2, 4]) for _ in words]
+    return tuple(min(64, max(lo, round(w / (r * 512)))) for w, r, lo in zip(words, ratios, min_kb(dataflow, rows, cols)))
+
+
+def overflow_cases():
+    rng = random.Random(OVERFLOW_SEED)
+    cases = []
+    for i in range(40):
+        df = DATAFLOWS[i % 3]
+        rows, cols = rng.choice(OVERFLOW_ARRAYS)
+        if i % 2:
+            fh, fw, s = OVERFLOW_WINDOWS[(i // 2) % len(OVERFLOW_WINDOWS)]
+            size = rng.randint(max(fh, fw) + 4, 24)
+            layer = (f"o{i}_conv_{fh}x{fw}s{s}", size, size + rng.randint(-3, 3), fh, fw, rng.randint(1, 12),
+                     rng.randint(4, 40), s)
+        else:
+            layer = (f"o{i}_gemm", rng.randint(8, 160), rng.randint(8, 160), rng.randint(8, 160))
+        layer = shrink(layer, df, rows, cols, OVERFLOW_LINES)
+        cases.append({"group": "overflow", "layer": layer, "dataflow": df, "rows": rows, "cols": cols,
+                      "sram_kb": overflow_sram(rng, layer, df, rows, cols)})
+    hand = [
+        # OS filter: blocks of K x C words, 2 or 3 row folds, against a 500-word window (1 KB)
+        ("os", 4, 4, ("o40_os_filter_block_100", 12, 37, 25), (64, 1, 64)),   # four blocks per window fill
+        ("os", 4, 4, ("o41_os_filter_block_200", 8, 30, 50), (64, 1, 64)),    # two
+        ("os", 4, 4, ("o42_os_filter_block_300", 9, 22, 75), (64, 1, 64)),    # one
+        ("os", 4, 4, ("o43_os_filter_block_500", 8, 10, 125), (64, 1, 64)),   # as large as the window
+        ("os", 8, 8, ("o44_os_filter_block_480", 20, 45, 60), (64, 3, 64)),   # 1500-word window
+        ("ws", 4, 4, ("o45_ws_ifmap_600", 20, 9, 30), (1, 64, 64)),           # ifmap of 1.2 windows (500 words), 3 passes
+        ("is", 4, 4, ("o46_is_filter_750", 10, 25, 30), (64, 1, 64)),         # filter of 1.5 windows, 3 passes
+        # OFMAP against the drain size D = 512 words (1 KB)
+        ("os", 4, 4, ("o47_ofmap_D_plus_2", 2, 257, 3), (64, 64, 1)),
+        ("os", 8, 8, ("o48_ofmap_D_plus_2", 2, 257, 3), (64, 64, 1)),
+        ("ws", 4, 4, ("o49_ofmap_3D", 48, 32, 3), (64, 64, 1)),
+        ("ws", 8, 12, ("o50_ofmap_C_not_dividing_D", 60, 30, 10), (64, 64, 1)),
+        ("os", 1, 512, ("o51_ofmap_D_eq_C", 4, 512, 1), (64, 64, 1)),
+        ("ws", 1, 512, ("o52_ofmap_D_eq_C", 6, 512, 1), (64, 64, 1)),
+        ("os", 1, 256, ("o53_ofmap_D_2C", 4, 256, 1), (64, 64, 1)),
+        ("os", 1, 256, ("o54_ofmap_D_2C_Wo_eq_D", 2, 256, 1), (64, 64, 1)),
+        # overlapping windows whose ifmap fits the window while the filter and OFMAP overflow
+        ("os", 8, 8, ("o55_conv_3x3s1_fits", 12, 12, 3, 3, 4, 40, 1), (2, 1, 1)),
+        ("ws", 8, 8, ("o56_conv_3x3s2_fits", 15, 15, 3, 3, 6, 32, 2), (4, 1, 1)),
+        ("is", 8, 8, ("o57_conv_5x5s1_fits", 10, 10, 5, 5, 3, 30, 1), (1, 1, 1)),
+        # windows that do not overlap: each pass reads each ifmap word once
+        ("ws", 8, 8, ("o58_conv_2x2s2_overflow", 24, 24, 2, 2, 4, 16, 2), (2, 64, 64)),
+        ("os", 8, 8, ("o59_conv_1x1_overflow", 16, 16, 1, 1, 8, 24, 1), (1, 64, 64)),
+    ]
+    for df, r, c, layer, sram in hand:
+        cases.append({"group": "overflow", "layer": layer, "dataflow": df, "rows": r, "cols": c, "sram_kb": sram})
     return cases
 
 

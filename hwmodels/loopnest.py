@@ -47,7 +47,7 @@ from numsim.datapath import FixedAccumulator
 
 from . import data
 from .cost import Cost
-from .mac import as_datapath, mac_cost, storage_bits
+from .mac import as_datapath, mac_cost, word_bits
 from .memory import Dram, RegisterFile, Sram, get_dram
 from .systolic import _Rates
 from .tech import Tech, _count, get_tech
@@ -243,13 +243,13 @@ class NestResult(_Rates):
     compute_cycles: int
     pes: int
     seconds: float
+    levels: tuple  # level names, outermost (the backing store) first
     counts: dict = field(repr=False)
     energy: Cost = field(repr=False)
 
     def _dram_bytes(self, write: bool) -> float:
-        top = next(iter(self.counts))[0]
         return sum(((c.fills + c.updates) if write else c.reads) * c.word_bits / 8
-                   for (level, _), c in self.counts.items() if level == top)
+                   for (level, _), c in self.counts.items() if level == self.levels[0])
 
     @property
     def dram_read_bytes(self) -> float:
@@ -281,8 +281,10 @@ class NestResult(_Rates):
 
         rows = []
         for (level, ds), c in self.counts.items():
-            rows.append({"level": level, "dataspace": ds, "tile_words": c.tile, "instances": c.instances,
-                         "reads": c.reads, "fills": c.fills, "updates": c.updates, "word_bits": c.word_bits})
+            row = {"level": level, "dataspace": ds, "tile_words": c.tile, "instances": c.instances,
+                   "reads": c.reads, "fills": c.fills, "updates": c.updates, "word_bits": c.word_bits}
+            row.update({f"{k}_per_instance": v for k, v in c.per_instance.items()})
+            rows.append(row)
         return pd.DataFrame(rows)
 
 
@@ -327,10 +329,8 @@ class Accelerator:
         return mac_cost(self.datapath, self.tech, n_terms=self.n_terms)
 
     def _bits(self) -> dict:
-        dp = self.datapath
-        out = dp.out_format if dp.out_format is not None else dp.accumulator.value_format
-        return {"weights": storage_bits(dp.b_format), "inputs": storage_bits(dp.a_format),
-                "outputs": storage_bits(out), "psums": storage_bits(dp.accumulator.value_format)}
+        bits = word_bits(self.datapath, self.n_terms)
+        return {"weights": bits["b"], "inputs": bits["a"], "outputs": bits["out"], "psums": bits["psum"]}
 
     def _nest(self, problem: ConvProblem, mapping) -> list[tuple[Loop, ...]]:
         if not isinstance(mapping, dict):
@@ -430,7 +430,8 @@ class Accelerator:
             w = sum(c.fills + c.updates for c in cs) / instances[i]
             cycles = max(cycles, math.ceil(r / lv.read_bandwidth), math.ceil(w / lv.write_bandwidth))
         seconds = cycles / (self.clock_ghz * 1e9)
-        return NestResult(p, p.macs, cycles, compute, self.pes, seconds, counts, self._energy(p, counts, seconds))
+        return NestResult(p, p.macs, cycles, compute, self.pes, seconds, tuple(lv.name for lv in self.levels), counts,
+                          self._energy(p, counts, seconds))
 
     def _check_capacity(self, counts: dict) -> None:
         for lv in self.levels:
@@ -466,8 +467,10 @@ def eyeriss_like(datapath=None, tech=65, clock_ghz: float = 0.2, dram="lpddr4") 
     """The Eyeriss-like design of the Timeloop/Accelergy exercises: LPDDR4, a 128 KB global buffer
     (inputs and outputs; weights bypass it) feeding 14 x 12 PEs, each with an ifmap scratchpad
     (12 x 16 b), a weights scratchpad (192 x 16 b) and a psum scratchpad (16 x 16 b). The
-    scratchpads of ifmaps and psums are register files; the weights scratchpad, the largest, is an
-    SRAM as in the Eyeriss chip. Default datapath: 8-bit integers into a 16-bit accumulator.
+    scratchpads of ifmaps and psums are priced as register files; the weights scratchpad, 16 times
+    larger, as a small SRAM (the register-file model's read multiplexer grows with the word count
+    and prices its 192 words at about 5 pJ per read at 65 nm). Default datapath: 8-bit integers
+    into a 16-bit accumulator.
 
     >>> eyeriss_like().pes
     168

@@ -104,6 +104,25 @@ def storage_bits(fmt: Format) -> float:
     return float(fmt.bits_per_element if isinstance(fmt, BlockFormat) else fmt.bits)
 
 
+def word_bits(datapath: Datapath, n_terms: int = 4608) -> dict:
+    """Bits one word of each of a datapath's values occupies in memory: ``"a"`` and ``"b"`` (the
+    input formats, block formats with their scale share), ``"out"`` (the output format) and
+    ``"psum"`` (a partial sum: the accumulator's register, for a fixed-point or Kulisch register the
+    width that sums ``n_terms`` products, for block-scaled inputs their scaled block sums).
+
+    >>> import numsim
+    >>> word_bits(numsim.Datapath("int8", accumulator=numsim.FixedAccumulator(16), out_format="int8"))
+    {'a': 8.0, 'b': 8.0, 'out': 8.0, 'psum': 16.0}
+    """
+    acc = datapath.accumulator
+    if isinstance(acc, (FixedAccumulator, Kulisch)):
+        psum = _register_width(acc, *_summands(datapath, n_terms))
+    else:
+        psum = acc.value_format.bits
+    return {"a": storage_bits(datapath.a_format), "b": storage_bits(datapath.b_format),
+            "out": storage_bits(datapath.out_format), "psum": float(psum)}
+
+
 def mac_cost(datapath: Datapath, tech=None, *, n_terms: int = 4608, operand_registers: bool = False) -> Cost:
     """Area (um^2), energy (pJ), delay (ns) and leakage (uW) of one MAC of ``datapath``.
 

@@ -43,7 +43,7 @@ from numsim import Datapath
 
 from . import data, workloads
 from .cost import Cost
-from .mac import as_datapath, mac_cost, storage_bits
+from .mac import as_datapath, mac_cost, storage_bits, word_bits
 from .memory import Dram, get_dram
 from .systolic import Roofline, SystolicArray
 from .tech import Tech, get_tech
@@ -245,10 +245,8 @@ class PimDevice:
 
     @property
     def acc_bits(self) -> float:
-        """Width (bits) of a result read out (the datapath's output, else accumulator, format)."""
-        dp = self.datapath
-        fmt = dp.out_format if dp.out_format is not None else dp.accumulator.value_format
-        return float(fmt.bits)
+        """Width (bits) of a result read out (the datapath's output format)."""
+        return word_bits(self.datapath)["out"]
 
     @property
     def bus_cycles(self) -> float:

@@ -83,7 +83,7 @@ from functools import lru_cache
 from numsim import Datapath
 
 from .cost import Cost
-from .mac import as_datapath, mac_cost, storage_bits
+from .mac import as_datapath, mac_cost, word_bits
 from .memory import Dram, Sram, get_dram
 from .tech import Tech, _count, get_tech
 from .workloads import Elementwise, as_gemm
@@ -524,9 +524,8 @@ class SystolicArray:
         return self.dram.bandwidth_gb_s if self.dram_bandwidth_gb_s is None else float(self.dram_bandwidth_gb_s)
 
     def _element_bits(self) -> dict:
-        dp = self.datapath
-        out = dp.out_format if dp.out_format is not None else dp.accumulator.value_format
-        return {"ifmap": storage_bits(dp.a_format), "filter": storage_bits(dp.b_format), "ofmap": storage_bits(out)}
+        bits = word_bits(self.datapath, self.n_terms)
+        return {"ifmap": bits["a"], "filter": bits["b"], "ofmap": bits["out"]}
 
     def _min_tile(self) -> tuple[int, int, int]:
         """Smallest tile (words) each buffer must hold: the stationary operand's R x C tile, one

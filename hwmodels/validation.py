@@ -22,6 +22,7 @@ from numsim.datapath import kulisch_width
 
 from . import _gates as g
 from . import data, fpga, scaling
+from .loopnest import EYERISS_MAPPING, EYERISS_PROBLEM, eyeriss_like
 from . import units as u
 from .mac import mac_cost
 from .tech import get_tech
@@ -235,8 +236,6 @@ __all__ = ["Check", "validate_costs", "validation_table"]
 
 
 def _eyeriss() -> list[Check]:
-    from .loopnest import EYERISS_MAPPING, EYERISS_PROBLEM, eyeriss_like
-
     ref = data.EYERISS_LIKE_REFERENCE
     src = "Timeloop/Accelergy Eyeriss-like reference (hwmodels.data.EYERISS_LIKE_REFERENCE)"
     r = eyeriss_like().evaluate(EYERISS_PROBLEM, EYERISS_MAPPING)

@@ -82,6 +82,23 @@ def test_eyeriss_word_widths_and_frame(eyeriss_run):
     frame = eyeriss_run.to_frame()
     assert len(frame) == len(REF["counts"])
     assert frame["reads"].sum() == sum(r for r, _, _ in REF["counts"].values())
+    psum = frame[frame["level"] == "psum_spad"].iloc[0]
+    assert (psum["instances"], psum["reads_per_instance"], psum["updates_per_instance"]) == (126, 57344, 86016)
+
+
+def test_partial_sums_of_a_kulisch_datapath_take_the_register_width():
+    """Exact (Kulisch) accumulation: the psum scratchpad holds the register that sums n_terms
+    int8 products (numsim.datapath.kulisch_width), the reduced outputs the output format."""
+    from numsim import Datapath, Kulisch, get_format
+    from numsim.datapath import kulisch_width
+
+    dp = Datapath("int8", accumulator=Kulisch(), out_format="int8")
+    levels = list(eyeriss_like().levels)
+    levels[-1] = Level("psum_spad", RegisterFile(16, 32), ("outputs",))  # room for 8 wider partial sums
+    r = Accelerator(tuple(levels), dp, tech=65, n_terms=27).evaluate(EYERISS_PROBLEM, EYERISS_MAPPING)
+    int8 = get_format("int8")
+    assert r.counts["psum_spad", "outputs"].word_bits == kulisch_width(int8, int8, 27)
+    assert r.counts["shared_glb", "outputs"].word_bits == 8
 
 
 # ---- brute-force reference: walk the loop nest and track coordinates ---------------------------
@@ -282,6 +299,29 @@ def test_parse_and_level_errors():
         Accelerator((Level("a", Sram(1024)), Level("a", Sram(1024))))
     with pytest.raises(ValueError, match="ConvProblem.M"):
         ConvProblem(M=0, C=1, P=1)
+    with pytest.raises(ValueError, match="dataspace must be one of"):
+        EYERISS_PROBLEM.words("psums")
+    with pytest.raises(ValueError, match="words"):
+        RegisterFile(0, 16)
+    with pytest.raises(TypeError, match="ConvProblem.name"):
+        ConvProblem(M=1, C=1, P=1, name=3)
+    with pytest.raises(TypeError, match="Loop.spatial"):
+        Loop("P", 2, spatial=1)
+    with pytest.raises(TypeError, match="loops must be a string"):
+        parse_loops(["P2"])
+    with pytest.raises(TypeError, match="Level.name"):
+        Level("", RegisterFile(4, 8))
+    with pytest.raises(TypeError, match="levels must be"):
+        Accelerator(("DRAM",))
+    with pytest.raises(ValueError, match="clock_ghz"):
+        Accelerator(eyeriss_like().levels, clock_ghz=0)
+    acc = eyeriss_like()
+    with pytest.raises(TypeError, match="mapping must be a dict"):
+        acc.evaluate(EYERISS_PROBLEM, [("DRAM", "P8")])
+    with pytest.raises(TypeError, match="string or a sequence of Loop"):
+        acc.evaluate(EYERISS_PROBLEM, {"DRAM": [("P", 8)]})
+    with pytest.raises(ValueError, match="spatial loops must come after"):
+        acc.evaluate(EYERISS_PROBLEM, {"shared_glb": (Loop("Q", 14, spatial=True), Loop("P", 14))})
 
 
 def test_bandwidth_limits_cycles():

@@ -1,0 +1,91 @@
+"""Cost evaluations of a design point: each a function of a :class:`numsim.Datapath` and keyword
+machine parameters returning metric columns with their units in the name.
+
+A sweep config names them under ``[[evaluate]]`` as ``cost = "mac"`` (etc.); any keyword below
+can be fixed there or swept as an axis. All listed in :data:`COSTS`.
+
+>>> import numsim
+>>> dp = numsim.Datapath("int8", accumulator=numsim.FixedAccumulator(32))
+>>> sorted(mac(dp))
+['mac_area_um2', 'mac_delay_ns', 'mac_energy_pj']
+>>> r = systolic(dp, rows=16, workload="gemm(64, 64, 64)")
+>>> r["cycles"], round(r["utilisation"], 3)     # 16 folds x (2*16 + 16 + 64 - 2) - 1 = 1759, + 9 to fill from DRAM
+(1768.0, 0.582)
+"""
+
+from __future__ import annotations
+
+import numsim
+from hwmodels import SystolicArray, fpga as _fpga, mac_cost, pim as _pim
+from hwmodels.workloads import TransformerSpec, LLAMA_2_7B, LLAMA_2_70B, LLAMA_3_8B
+
+from .design import workload_from
+
+
+def _dp(datapath) -> numsim.Datapath:
+    if not isinstance(datapath, numsim.Datapath):
+        raise TypeError(f"datapath must be a numsim.Datapath, got {type(datapath).__name__}")
+    return datapath
+
+
+def mac(datapath, *, tech="45nm", n_terms: int = 4608) -> dict[str, float]:
+    """One multiply-accumulate of the datapath (:func:`hwmodels.mac_cost`): area (um^2),
+    energy (pJ) and delay (ns) at ``tech`` (a node such as ``"7nm"``) for dot products of
+    ``n_terms`` terms."""
+    c = mac_cost(_dp(datapath), tech, n_terms=n_terms)
+    return {"mac_area_um2": c.area_um2, "mac_energy_pj": c.energy_pj, "mac_delay_ns": c.delay_ns}
+
+
+def systolic(datapath, *, rows: int = 32, cols: int | None = None, dataflow: str = "ws", workload: str = "gemm(256, 256, 256)",
+             tech="45nm", clock_ghz: float = 1.0, sram_kb=(512, 512, 256), dram: str = "hbm3",
+             dram_bandwidth_gb_s: float | None = None, cycle_model: str = "scalesim") -> dict[str, float]:
+    """A ``rows`` x ``cols`` (default square) systolic array of the datapath's PEs running
+    ``workload`` (a :func:`experiments.design.workload_from` string): cycles, latency (s),
+    energy (pJ, total and per MAC), utilisation, DRAM traffic (bytes), area (mm^2),
+    TOPS/W and TOPS/mm^2 (one MAC = 2 operations)."""
+    arr = SystolicArray(rows, rows if cols is None else cols, dataflow, datapath=_dp(datapath), clock_ghz=clock_ghz,
+                        sram_kb=tuple(sram_kb), dram=dram, dram_bandwidth_gb_s=dram_bandwidth_gb_s, tech=tech,
+                        cycle_model=cycle_model)
+    r = arr.run(list(workload_from(workload)))
+    area_mm2 = arr.area().area_um2 * 1e-6
+    return {
+        "cycles": float(r.cycles),
+        "latency_s": r.seconds,
+        "energy_pj": r.energy_pj,
+        "energy_pj_per_mac": r.energy_pj / r.macs,
+        "utilisation": r.utilisation,
+        "dram_bytes": float(sum(layer.dram_read_bytes + layer.dram_write_bytes for layer in r.layers)),
+        "area_mm2": area_mm2,
+        "tops_per_w": r.tops_per_w,
+        "tops_per_mm2": r.tops / area_mm2,
+    }
+
+
+def fpga(datapath, *, fpga_device: str = "ultrascale+", n_terms: int = 4608, use_dsp: bool = False) -> dict[str, float]:
+    """LUTs, flip-flops, carry primitives and DSP slices of one MAC of the datapath on
+    ``fpga_device`` (:func:`hwmodels.fpga.mac_resources`)."""
+    r = _fpga.mac_resources(_dp(datapath), fpga_device, n=n_terms, use_dsp=use_dsp)
+    return {"fpga_luts": float(r.lut), "fpga_ffs": float(r.ff), "fpga_carry8": float(r.carry), "fpga_dsps": float(r.dsp)}
+
+
+_MODELS = {"gpt3_175b": _pim.GPT3_175B, "llama3_8b": LLAMA_3_8B, "llama2_7b": LLAMA_2_7B, "llama2_70b": LLAMA_2_70B}
+
+
+def npu_pim_decode(*, model: str = "gpt3_175b", batch: int = 64, context: int = 1024, mode: str = "interleaved",
+                   tensor_parallel: int = 8) -> dict[str, float]:
+    """One decode step of ``model`` on NeuPIMs-style NPU + PIM devices
+    (:func:`hwmodels.pim.npu_pim_decode_step`, ``mode`` one of ``npu_only``, ``blocked``,
+    ``concurrent``, ``interleaved``) and on the GPU-only baseline: step time (s), tokens/s and
+    the speedup over the GPU."""
+    if model not in _MODELS:
+        raise ValueError(f"model must be one of {', '.join(_MODELS)}, got {model!r}")
+    spec: TransformerSpec = _MODELS[model]
+    step = _pim.npu_pim_decode_step(spec, batch, context, mode, tensor_parallel=tensor_parallel)
+    gpu = _pim.gpu_only_step(spec, batch, context, tensor_parallel=tensor_parallel)
+    return {"step_s": step.seconds, "tokens_per_s": step.tokens_per_s, "gpu_tokens_per_s": gpu.tokens_per_s,
+            "speedup_vs_gpu": gpu.seconds / step.seconds}
+
+
+#: Cost evaluations by config name.
+COSTS = {"mac": mac, "systolic": systolic, "fpga": fpga, "npu_pim_decode": npu_pim_decode}
+

@@ -92,7 +92,8 @@ class ResultStore:
                 raise ValueError(f"out {str(self.out)!r} holds results of a different sweep; use another out directory "
                                  f"or delete it to start over")
         else:
-            _atomic_text(marker, json.dumps({"name": spec.name, "fingerprint": mine}, indent=1))
+            _atomic_text(marker, json.dumps({"name": spec.name, "fingerprint": mine, "minimize": list(spec.minimize),
+                                             "maximize": list(spec.maximize), "label": spec.label}, indent=1))
 
     def _files(self) -> list[pathlib.Path]:
         final = self.out / RESULTS

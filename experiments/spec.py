@@ -31,6 +31,11 @@ The same sweep as TOML::
     [[evaluate]]
     cost = "systolic"
 
+    [pareto]                                # objectives of the front and its plots
+    minimize = ["energy_pj_per_mac"]
+    maximize = ["gemm_sqnr_db"]
+    label = "format"
+
 >>> spec = SweepSpec("demo", axes={"format": ["e4m3", "e5m2"], "rows": [8, 16]},
 ...                  evaluate=[Evaluation("cost", "systolic")], fixed={"workload": "gemm(32, 32, 32)"})
 >>> [(p["format"], p["rows"]) for p in spec.points()]
@@ -64,7 +69,8 @@ else:  # pragma: no cover
 CONFIG_DIR = pathlib.Path(__file__).parent / "configs"
 KINDS = {"task": ("experiments.tasks", "TASKS"), "cost": ("experiments.costs", "COSTS")}
 SAMPLERS = ("grid", "random", "lhs")
-TOP_LEVEL_KEYS = ("name", "description", "seed", "zip", "axes", "fixed", "sample", "evaluate")
+TOP_LEVEL_KEYS = ("name", "description", "seed", "zip", "axes", "fixed", "sample", "evaluate", "pareto")
+PARETO_KEYS = ("minimize", "maximize", "label")
 _INJECTED = ("datapath", "seed")
 
 
@@ -217,7 +223,9 @@ class SweepSpec:
     """A sweep: see the module docstring. ``axes`` maps a key to a list of values or a
     :class:`Range`; ``zip`` lists groups of list axes that vary together; ``sampler`` ``"random"``
     or ``"lhs"`` draws ``samples`` points of the range axes (crossed with the list axes);
-    ``seed`` derives every point's seed; ``source`` names the file in error messages."""
+    ``seed`` derives every point's seed; ``minimize`` / ``maximize`` name the metric columns
+    of the Pareto front and ``label`` the column that labels its points; ``source`` names the
+    file in error messages."""
 
     name: str
     axes: dict
@@ -228,6 +236,9 @@ class SweepSpec:
     samples: int | None = None
     seed: int = 0
     description: str = ""
+    minimize: tuple | list = ()
+    maximize: tuple | list = ()
+    label: str | None = "format"
     source: str = "<python>"
 
     def __post_init__(self) -> None:
@@ -269,6 +280,14 @@ class SweepSpec:
         object.__setattr__(self, "fixed", {k: _plain(f"{where}: fixed.{k}", v) for k, v in self.fixed.items()})
         self._check_zip(where)
         self._check_sampling(where)
+        for name in ("minimize", "maximize"):
+            cols = getattr(self, name)
+            cols = (cols,) if isinstance(cols, str) else tuple(cols)
+            if not all(isinstance(c, str) and c for c in cols):
+                raise ValueError(f"{where}: pareto.{name} must list metric column names, got {getattr(self, name)!r}")
+            object.__setattr__(self, name, cols)
+        if self.label is not None and not isinstance(self.label, str):
+            raise ValueError(f"{where}: pareto.label must be a column name, got {self.label!r}")
         if any(e.needs_datapath for e in evals) and "format" not in axes and "format" not in self.fixed:
             raise ValueError(f"{where}: {[e.label for e in evals if e.needs_datapath][0]} needs a datapath: set 'format' in axes or fixed")
         for key, values in [*((k, v) for k, v in axes.items() if isinstance(v, list)), *((k, [v]) for k, v in self.fixed.items())]:
@@ -360,9 +379,13 @@ class SweepSpec:
         if set(sample) - {"method", "n"}:
             raise ValueError(f"{source}: unknown key sample.{sorted(set(sample) - {'method', 'n'})[0]}; allowed: method, n")
         evals = [_evaluation(source, i, e) for i, e in enumerate(table.get("evaluate", []))]
+        pareto = table.get("pareto", {})
+        if set(pareto) - set(PARETO_KEYS):
+            raise ValueError(f"{source}: unknown key pareto.{sorted(set(pareto) - set(PARETO_KEYS))[0]}; allowed: {', '.join(PARETO_KEYS)}")
         return cls(name=table.get("name", pathlib.Path(source).stem), axes=axes, evaluate=evals, fixed=table.get("fixed", {}),
                    zip=table.get("zip", ()), sampler=sample.get("method", "grid"), samples=sample.get("n"),
-                   seed=table.get("seed", 0), description=table.get("description", ""), source=source)
+                   seed=table.get("seed", 0), description=table.get("description", ""), minimize=pareto.get("minimize", ()),
+                   maximize=pareto.get("maximize", ()), label=pareto.get("label", "format"), source=source)
 
     @classmethod
     def from_toml(cls, path) -> "SweepSpec":
@@ -383,6 +406,8 @@ class SweepSpec:
             table["zip"] = [list(g) for g in self.zip]
         if self.sampler != "grid":
             table["sample"] = {"method": self.sampler, "n": self.samples}
+        if self.minimize or self.maximize:
+            table["pareto"] = {"minimize": list(self.minimize), "maximize": list(self.maximize), "label": self.label}
         return table
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numsim
 from hwmodels import SystolicArray, fpga as _fpga, mac_cost, pim as _pim
+from numsim.blocks import BlockFormat
 from hwmodels.workloads import TransformerSpec, LLAMA_2_7B, LLAMA_2_70B, LLAMA_3_8B
 
 from .design import workload_from
@@ -68,6 +69,19 @@ def fpga(datapath, *, fpga_device: str = "ultrascale+", n_terms: int = 4608, use
     return {"fpga_luts": float(r.lut), "fpga_ffs": float(r.ff), "fpga_carry8": float(r.carry), "fpga_dsps": float(r.dsp)}
 
 
+def storage(datapath) -> dict[str, float]:
+    """Memory footprint of the A operand: bits per element (block scales included, e.g. 4.25
+    for MXFP4) and, for float elements, their exponent and mantissa bits (NaN otherwise), the
+    coordinates of exponent x mantissa heatmaps."""
+    fmt = _dp(datapath).a_format
+    element = getattr(fmt, "element", fmt)
+    is_float = isinstance(element, numsim.FloatFormat)
+    bits = fmt.bits_per_element if isinstance(fmt, BlockFormat) else fmt.bits
+    return {"bits_per_element": float(bits),
+            "exp_bits": float(element.exp_bits) if is_float else float("nan"),
+            "man_bits": float(element.man_bits) if is_float else float("nan")}
+
+
 _MODELS = {"gpt3_175b": _pim.GPT3_175B, "llama3_8b": LLAMA_3_8B, "llama2_7b": LLAMA_2_7B, "llama2_70b": LLAMA_2_70B}
 
 
@@ -87,5 +101,5 @@ def npu_pim_decode(*, model: str = "gpt3_175b", batch: int = 64, context: int = 
 
 
 #: Cost evaluations by config name.
-COSTS = {"mac": mac, "systolic": systolic, "fpga": fpga, "npu_pim_decode": npu_pim_decode}
+COSTS = {"mac": mac, "systolic": systolic, "fpga": fpga, "storage": storage, "npu_pim_decode": npu_pim_decode}
 

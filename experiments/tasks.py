@@ -8,18 +8,21 @@ and works on whole arrays. :data:`TASKS` lists them by name.
 
 Scaling convention (hardware practice)
 --------------------------------------
-For a *scalar* input format (int, fixed point, float) every operand tensor ``x`` is multiplied by
-``s = fmt.max / amax`` before it is quantized, so that its largest finite magnitude ``amax`` maps
-to the format's largest finite value (``s = 1`` for an all-zero tensor):
+Integer, fixed-point and narrow float tensors (FP8, FP6, FP4: float formats of fewer than 16
+bits) carry a software scale: every operand tensor ``x`` is multiplied by ``s = fmt.max / amax``
+before it is quantized, so that its largest finite magnitude ``amax`` maps to the format's largest
+finite value (``s = 1`` for an all-zero tensor):
 
 * ``scaling="tensor"`` (default): one ``amax`` per tensor;
 * ``scaling="channel"``: one per row of A and one per column of B, i.e. along the reduction axis
   K (per token of the activations, per output channel of the weights); a 1-D tensor is one row;
 * ``scaling="none"``: the raw values are quantized (``s = 1``).
 
-The datapath computes on the scaled, quantized operands (``numsim.matmul(..., quantize_inputs=True)``)
-and the result is divided by ``s_A s_B`` afterwards in float64: dequantization after
-accumulation, as hardware does. A quantized tensor on its own is ``quantize(s x) / s``.
+Floats of 16 bits or more (fp16, bf16, fp32) are used unscaled, as they are in practice: scaling
+them to their maximum would only make products overflow. The datapath computes on the scaled,
+quantized operands (``numsim.matmul(..., quantize_inputs=True)``) and the result is divided by
+``s_A s_B`` afterwards in float64: dequantization after accumulation, as hardware does. A quantized
+tensor on its own is ``quantize(s x) / s``.
 
 Block formats (:class:`numsim.BlockFormat`: MX, NVFP4, BFP) carry their own scales, so they get no
 extra scaling: their 1-D blocks run along K, i.e. along the rows of A (the last axis) and down
@@ -27,12 +30,11 @@ the columns of B (its first axis), which is how :func:`numsim.matmul` blocks the
 quantized on its own is blocked along its last axis. K must be a multiple of the block size
 (numsim raises otherwise).
 
-The scaled maximum of a float format is its largest value, so products reach ``fmt.max^2``: wide
-formats (bf16, fp16, fp32) and FP8 into an fp16 accumulator overflow with ``"tensor"`` or
-``"channel"`` scaling; use ``scaling="none"`` for them. Nothing is masked: outputs that overflow
-to inf or NaN give NaN or -inf metrics. numsim maps a NaN input of a format without NaN (int, fp4,
-fp6) to 0 and saturates an infinite one, so an output element whose row of A or column of B holds
-a non-finite value is set to NaN here.
+Scaled to the format's maximum, products reach ``fmt.max^2``: FP8 or int8 products summed in an
+fp16 accumulator overflow (448^2 > 65504), as they would in hardware with that scale. Nothing is
+masked: outputs that overflow to inf or NaN give NaN or -inf metrics. numsim maps a NaN input of a
+format without NaN (int, fp4, fp6) to 0 and saturates an infinite one, so an output element whose
+row of A or column of B holds a non-finite value is set to NaN here.
 
 Inputs
 ------
@@ -140,10 +142,21 @@ def _read_only(*arrays: np.ndarray) -> tuple[np.ndarray, ...]:
 # ---- scale, quantize or multiply, unscale -------------------------------------------------------
 
 
+UNSCALED_FLOAT_BITS = 16  # float formats this wide or wider are used without a software scale
+
+
+def _carries_scale(fmt) -> bool:
+    """Integer, fixed-point and narrow float formats get a software scale; block formats have
+    their own and wide floats need none."""
+    if isinstance(fmt, numsim.BlockFormat):
+        return False
+    return not isinstance(fmt, numsim.FloatFormat) or fmt.bits < UNSCALED_FLOAT_BITS
+
+
 def _scale(x: np.ndarray, fmt, scaling: str, k_axis: int) -> np.ndarray | float:
     """``s`` with ``amax(s x) = fmt.max`` per tensor or per slice along ``k_axis``; 1 for block
-    formats and ``scaling="none"``."""
-    if isinstance(fmt, numsim.BlockFormat) or scaling == "none":
+    formats, floats of 16 bits or more and ``scaling="none"``."""
+    if scaling == "none" or not _carries_scale(fmt):
         return 1.0
     axis = None if scaling == "tensor" else k_axis
     amax = np.max(np.abs(x), axis=axis, keepdims=True, where=np.isfinite(x), initial=0.0)

@@ -45,12 +45,16 @@ def test_tasks_return_floats_under_their_keys(name, keys):
 
 def test_float32_datapath_is_near_exact():
     # numsim formats stop at 32 bits: fp32 inputs, exact (Kulisch) sums rounded once to fp32;
-    # unscaled, because fp32.max^2 overflows any accumulator output
+    # wide floats are used unscaled whatever the scaling argument says
     exact = dp("float32", numsim.Kulisch())
-    assert tasks.tensor_sqnr(exact, seed=0, scaling="none")["sqnr_db"] > 140
-    gemm = tasks.gemm_error(exact, seed=0, scaling="none")
-    assert gemm["gemm_sqnr_db"] > 120 and gemm["gemm_max_rel_err"] < 1e-6
-    assert tasks.attention_error(exact, seed=0, scaling="none")["attention_sqnr_db"] > 120
+    for scaling in ("tensor", "channel", "none"):
+        assert tasks.tensor_sqnr(exact, seed=0, scaling=scaling)["sqnr_db"] > 140
+        gemm = tasks.gemm_error(exact, seed=0, scaling=scaling)
+        assert gemm["gemm_sqnr_db"] > 120 and gemm["gemm_max_rel_err"] < 1e-6
+        assert tasks.attention_error(exact, seed=0, scaling=scaling)["attention_sqnr_db"] > 120
+    bf16 = dp("bf16")
+    assert tasks.gemm_error(bf16, seed=1) == tasks.gemm_error(bf16, seed=1, scaling="none")
+    assert tasks.gemm_error(dp("e4m3"), seed=1) != tasks.gemm_error(dp("e4m3"), seed=1, scaling="none")
 
 
 # ---- tensor_sqnr against a reference written out here -----------------------------------------
@@ -204,7 +208,7 @@ def test_gemm_reference_is_float64_product():
 def test_digits_model_and_drops():
     e4m3 = tasks.digits_mlp(dp("e4m3"))
     assert e4m3["digits_accuracy_pct"] + e4m3["digits_accuracy_drop_pct"] >= 95.0  # float64 accuracy
-    bf16 = tasks.digits_mlp(dp("bf16"), scaling="none")  # unscaled: bf16.max^2 overflows fp32
+    bf16 = tasks.digits_mlp(dp("bf16"))  # wide floats are used unscaled
     assert abs(bf16["digits_accuracy_drop_pct"]) < 2
     int2 = tasks.digits_mlp(dp("int2", INT32))
     assert int2["digits_accuracy_drop_pct"] > 30

@@ -2,7 +2,7 @@
 
 - :func:`plot_pareto`: one objective pair; every point as a dot, the dominated ones faded, the
   front drawn as a staircase and labelled (by format, say); axes go logarithmic when their
-  positive values span more than two decades.
+  positive values span more than two decades (never for dB or percent columns).
 - :func:`pareto_figures`: one figure per (cost, accuracy) objective pair of a sweep.
 - :func:`plot_heatmap`: a metric over two axes (e.g. exponent x mantissa bits coloured by SQNR).
 - :func:`save_figure`: PNG and SVG side by side.
@@ -45,7 +45,12 @@ def _column(df: pd.DataFrame, name: str) -> np.ndarray:
     return pd.to_numeric(df[name], errors="coerce").to_numpy(float)
 
 
-def _log_if_wide(ax, axis: str, values: np.ndarray) -> None:
+_LOG_UNITS = ("_db", "_pct")   # already logarithmic or bounded: never on a log axis
+
+
+def _log_if_wide(ax, axis: str, name: str, values: np.ndarray) -> None:
+    if name.endswith(_LOG_UNITS):
+        return
     pos = values[np.isfinite(values) & (values > 0)]
     if pos.size and pos.size == np.isfinite(values).sum() and math.log10(pos.max() / pos.min()) > _DECADES_FOR_LOG:
         (ax.set_xscale if axis == "x" else ax.set_yscale)("log")
@@ -82,10 +87,10 @@ def plot_pareto(df: pd.DataFrame, x: str, y: str, *, x_sense: str = "min", y_sen
     ax.scatter(fx, fy, s=36, color="C3", edgecolor="k", lw=0.5, label="Pareto front", zorder=4)
     if label is not None and label in df.columns:
         names = df[label].to_numpy()[front][order]
-        for px, py, name in zip(fx, fy, names):
-            ax.annotate(str(name), (px, py), textcoords="offset points", xytext=(4, 4), fontsize=8, zorder=5)
-    _log_if_wide(ax, "x", xs[ok])
-    _log_if_wide(ax, "y", ys[ok])
+        for i, (px, py, name) in enumerate(zip(fx, fy, names)):   # alternate above / below: neighbours overlap less
+            ax.annotate(str(name), (px, py), textcoords="offset points", xytext=(5, 4 if i % 2 == 0 else -11), fontsize=8, zorder=5)
+    _log_if_wide(ax, "x", x, xs[ok])
+    _log_if_wide(ax, "y", y, ys[ok])
     ax.set_xlabel(_pretty(x) + (" (lower is better)" if x_sense == "min" else " (higher is better)"))
     ax.set_ylabel(_pretty(y) + (" (higher is better)" if y_sense == "max" else " (lower is better)"))
     ax.grid(True, which="both", lw=0.3, alpha=0.5)

@@ -147,7 +147,7 @@ def write_pareto(df, out, minimize, maximize, label, keys, title="") -> str:
     out = pathlib.Path(out)
     missing = [c for c in (*minimize, *maximize) if c not in df.columns]
     if missing:
-        metrics = [c for c in df.columns if c not in keys and c not in ("point_id", "seed", "error")]
+        metrics = [c for c in df.columns if c not in keys and c not in ("point_id", "error")]
         raise click.UsageError(f"objective {missing[0]!r} is not a column of the results; metric columns: {', '.join(metrics)}")
     ok = df[df["error"].isna()] if "error" in df.columns else df
     front = pareto_front(ok, minimize=list(minimize), maximize=list(maximize))

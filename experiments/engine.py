@@ -9,8 +9,9 @@
 - ``"dask"``: a ``dask.distributed`` cluster: an existing one at ``scheduler`` (an address such
   as ``"tcp://10.0.0.5:8786"`` or a ``Client``), else a ``LocalCluster`` started for the sweep.
 
-Each point's seed comes from the sweep seed and the point's id only, so every backend and every
-rerun gives the same rows. With ``out``, finished chunks are written at once as Parquet files
+The random inputs of an evaluation come from a seed derived from the sweep seed and that
+evaluation's own parameters (:meth:`Evaluation.input_seed`), so every backend and every rerun
+gives the same rows, and every datapath is measured on the same inputs. With ``out``, finished chunks are written at once as Parquet files
 (atomically: a killed sweep leaves whole files only); a rerun of the same spec into the same
 ``out`` evaluates only the missing points, and the finished sweep is one file
 ``out/results.parquet`` with one row per point. An evaluation that raises fills the row's
@@ -39,7 +40,7 @@ from numsim.blocks import BlockFormat
 from numsim.registry import format_name
 
 from .design import accumulator_from, format_from
-from .spec import SweepSpec, load_spec, point_id, point_seed
+from .spec import SweepSpec, load_spec, point_id
 
 BACKENDS = ("serial", "processes", "dask")
 RESULTS = "results.parquet"
@@ -48,15 +49,13 @@ SPEC_FILE = "sweep.json"
 
 
 def evaluate_point(spec: SweepSpec, point: dict) -> dict:
-    """One result row: the point's values, ``point_id``, ``seed``, every evaluation's metrics
-    and ``error`` (``None`` when all evaluations succeeded)."""
-    pid = point_id({k: point[k] for k in spec.axes})
-    seed = point_seed(spec.seed, pid)
-    row = {**point, "point_id": pid, "seed": seed}
+    """One result row: the point's values, ``point_id``, every evaluation's metrics and
+    ``error`` (``None`` when all evaluations succeeded)."""
+    row = {**point, "point_id": point_id({k: point[k] for k in spec.axes})}
     errors = []
     for evaluation in spec.evaluate:
         try:
-            row.update(evaluation(point, seed))
+            row.update(evaluation(point, spec.seed))
         except Exception as exc:  # a failing point becomes an error row, never a crashed sweep
             errors.append(f"{evaluation.label}: {type(exc).__name__}: {exc}")
     row["error"] = "; ".join(errors) if errors else None
@@ -282,10 +281,10 @@ def run_sweep(spec, *, backend: str = "processes", out=None, workers: int | None
 
 
 def _ordered(df: pd.DataFrame, spec: SweepSpec, points: list[dict]) -> pd.DataFrame:
-    """Rows in the spec's point order; columns: point keys, id, seed, metrics, error."""
+    """Rows in the spec's point order; columns: point keys, id, metrics, error."""
     order = {point_id({k: p[k] for k in spec.axes}): i for i, p in enumerate(points)}
     df = df[df["point_id"].isin(order)]
     df = df.iloc[df["point_id"].map(order).argsort(kind="stable")].reset_index(drop=True)
-    keys = [*points[0]] + ["point_id", "seed"]
+    keys = [*points[0]] + ["point_id"]
     metrics = [c for c in df.columns if c not in keys and c != "error"]
     return df[keys + metrics + ["error"]]

@@ -135,13 +135,21 @@ class Evaluation:
     def needs_datapath(self) -> bool:
         return "datapath" in self._signature.parameters
 
-    def __call__(self, point: dict, seed: int) -> dict[str, float]:
+    def input_seed(self, point: dict, sweep_seed: int) -> int:
+        """The seed of this evaluation's random inputs on ``point``: derived from the sweep seed,
+        the evaluation and its own parameters only, not from the datapath keys, so every
+        datapath of a sweep is measured on the same inputs (common random numbers) and a point's
+        accuracy does not change with machine axes such as the array size."""
+        inputs = {k: point[k] for k in self.parameters if k in point and k not in design.DATAPATH_KEYS}
+        return point_seed(sweep_seed, point_id({"evaluation": self.label, **inputs, **self.params}))
+
+    def __call__(self, point: dict, sweep_seed: int) -> dict[str, float]:
         """The metrics of this evaluation on ``point`` (a dict holding every key it needs)."""
         kwargs = {**{k: point[k] for k in self.parameters if k in point}, **self.params}
         if self.needs_datapath:
             kwargs["datapath"] = design.datapath_from(point)
         if "seed" in self._signature.parameters:
-            kwargs["seed"] = seed
+            kwargs["seed"] = self.input_seed(point, sweep_seed)
         return {self.prefix + k: v for k, v in self.function(**kwargs).items()}
 
     def to_dict(self) -> dict:
@@ -188,8 +196,8 @@ def point_id(axis_values: dict) -> str:
 
 
 def point_seed(sweep_seed: int, pid: str) -> int:
-    """The random seed of one point, derived from the sweep's seed and the point id only (the
-    same on every backend and rerun)."""
+    """A random seed derived from the sweep's seed and an id only (the same on every backend and
+    rerun)."""
     return int(np.random.SeedSequence([sweep_seed, int(pid, 16)]).generate_state(1, np.uint32)[0])
 
 
@@ -223,7 +231,7 @@ class SweepSpec:
     """A sweep: see the module docstring. ``axes`` maps a key to a list of values or a
     :class:`Range`; ``zip`` lists groups of list axes that vary together; ``sampler`` ``"random"``
     or ``"lhs"`` draws ``samples`` points of the range axes (crossed with the list axes);
-    ``seed`` derives every point's seed; ``minimize`` / ``maximize`` name the metric columns
+    ``seed`` derives the seed of every evaluation's inputs; ``minimize`` / ``maximize`` name the metric columns
     of the Pareto front and ``label`` the column that labels its points; ``source`` names the
     file in error messages."""
 

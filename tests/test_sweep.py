@@ -153,13 +153,27 @@ def test_other_bad_arguments():
 
 # ---- the engine ---------------------------------------------------------------------------------
 
-def test_rows_hold_axes_ids_seeds_and_metrics():
+def test_rows_hold_axes_ids_and_metrics_from_derived_seeds():
     df = run_sweep(_spec(), backend="serial", progress=False)
-    assert list(df.columns) == ["x", "point_id", "seed", "draw", "x_squared", "error"]
+    assert list(df.columns) == ["x", "point_id", "draw", "x_squared", "error"]
     assert df["x_squared"].tolist() == [1.0, 4.0, 9.0]
-    expected = [np.random.default_rng(point_seed(0, point_id({"x": x}))).standard_normal() + x for x in (1.0, 2.0, 3.0)]
-    assert df["draw"].tolist() == expected
+    seeds = [point_seed(0, point_id({"evaluation": "cost noisy", "x": x})) for x in (1.0, 2.0, 3.0)]
+    assert df["draw"].tolist() == [np.random.default_rng(s).standard_normal() + x for s, x in zip(seeds, (1.0, 2.0, 3.0))]
     assert df["error"].isna().all()
+
+
+def test_every_datapath_sees_the_same_inputs():
+    """Input seeds ignore datapath keys and keys the evaluation does not take: common random
+    numbers across formats, and accuracy that does not move with the array size."""
+    spec = SweepSpec("c", axes={"format": ["e4m3", "int8"], "rows": [8, 16], "K": [64, 128]},
+                     evaluate=[Evaluation("task", "gemm_error"), Evaluation("cost", "systolic")],
+                     fixed={"accumulator": "fp32", "M": 8, "N": 8, "workload": "gemm(16, 16, 16)"})
+    g = spec.evaluate[0]
+    seeds = {(p["format"], p["rows"], p["K"]): g.input_seed(p, spec.seed) for p in spec.points()}
+    assert len({v for k, v in seeds.items() if k[2] == 64}) == 1 and seeds[("e4m3", 8, 64)] != seeds[("e4m3", 8, 128)]
+    df = run_sweep(spec, backend="serial", progress=False)
+    by_rows = df.pivot_table(index=["format", "K"], columns="rows", values="gemm_sqnr_db")
+    assert (by_rows[8] == by_rows[16]).all()
 
 
 def test_a_failing_evaluation_becomes_an_error_row():

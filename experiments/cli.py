@@ -125,8 +125,9 @@ def validate_costs_command(failures_only: bool = False) -> None:
 DEFAULT_OUT = "numsim-results"
 
 
-def _front_table(front, spec_keys: list[str], objectives: list[str], label: str | None) -> str:
-    cols = ([label] if label in front.columns else []) + [k for k in spec_keys if k != label and front[k].nunique() > 1] + objectives
+def _front_table(front, spec_keys: list[str], objectives: list[str], label) -> str:
+    labels = [c for c in ([label] if isinstance(label, str) else list(label or ())) if c in front.columns]
+    cols = labels + [k for k in spec_keys if k not in labels and front[k].nunique() > 1] + objectives
     rows = [{c: (f"{v:.4g}" if isinstance(v, float) else str(v)) for c, v in zip(cols, r)} for r in front[cols].itertuples(index=False)]
     return render(rows) if rows else "(empty Pareto front)"
 

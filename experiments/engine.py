@@ -97,7 +97,8 @@ class ResultStore:
                                  f"or delete it to start over")
         else:
             _atomic_text(marker, json.dumps({"name": spec.name, "fingerprint": mine, "minimize": list(spec.minimize),
-                                             "maximize": list(spec.maximize), "label": spec.label}, indent=1))
+                                             "maximize": list(spec.maximize),
+                                             "label": list(spec.label) if isinstance(spec.label, tuple) else spec.label}, indent=1))
 
     def _files(self) -> list[pathlib.Path]:
         final = self.out / RESULTS

@@ -72,8 +72,8 @@ def _pretty(name: str) -> str:
 def plot_pareto(df: pd.DataFrame, x: str, y: str, *, x_sense: str = "min", y_sense: str = "max", label: str | None = "format",
                 ax=None, title: str | None = None):
     """Scatter ``y`` against ``x`` for every row with both values, fade the points the 2-D front
-    dominates, draw the front as a staircase and write ``label``'s value next to each front
-    point. Returns the matplotlib Axes."""
+    dominates, draw the front as a staircase and write ``label``'s value (a column, or several
+    joined by " / ") next to each front point. Returns the matplotlib Axes."""
     xs, ys = _column(df, x), _column(df, y)
     ok = np.isfinite(xs) & np.isfinite(ys)
     ax = _axes(ax)
@@ -85,10 +85,11 @@ def plot_pareto(df: pd.DataFrame, x: str, y: str, *, x_sense: str = "min", y_sen
     fx, fy = xs[front][order], ys[front][order]
     ax.step(fx, fy, where="post" if (x_sense == "min") == (y_sense == "max") else "pre", color="C3", lw=1.2, zorder=3)
     ax.scatter(fx, fy, s=36, color="C3", edgecolor="k", lw=0.5, label="Pareto front", zorder=4)
-    if label is not None and label in df.columns:
-        names = df[label].to_numpy()[front][order]
-        for i, (px, py, name) in enumerate(zip(fx, fy, names)):   # alternate above / below: neighbours overlap less
-            ax.annotate(str(name), (px, py), textcoords="offset points", xytext=(5, 4 if i % 2 == 0 else -11), fontsize=8, zorder=5)
+    labels = [label] if isinstance(label, str) else list(label or ())
+    if labels and all(c in df.columns for c in labels):
+        names = df[labels].astype(str).agg(" / ".join, axis=1).to_numpy()[front][order]
+        for px, py, name in zip(fx, fy, names):   # each label below right of its marker
+            ax.annotate(str(name), (px, py), textcoords="offset points", xytext=(5, -11), fontsize=8, zorder=5)
     _log_if_wide(ax, "x", x, xs[ok])
     _log_if_wide(ax, "y", y, ys[ok])
     ax.set_xlabel(_pretty(x) + (" (lower is better)" if x_sense == "min" else " (higher is better)"))

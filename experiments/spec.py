@@ -246,7 +246,7 @@ class SweepSpec:
     description: str = ""
     minimize: tuple | list = ()
     maximize: tuple | list = ()
-    label: str | None = "format"
+    label: str | tuple | None = "format"
     source: str = "<python>"
 
     def __post_init__(self) -> None:
@@ -294,8 +294,10 @@ class SweepSpec:
             if not all(isinstance(c, str) and c for c in cols):
                 raise ValueError(f"{where}: pareto.{name} must list metric column names, got {getattr(self, name)!r}")
             object.__setattr__(self, name, cols)
-        if self.label is not None and not isinstance(self.label, str):
-            raise ValueError(f"{where}: pareto.label must be a column name, got {self.label!r}")
+        if isinstance(self.label, (list, tuple)) and self.label and all(isinstance(c, str) for c in self.label):
+            object.__setattr__(self, "label", tuple(self.label))
+        elif self.label is not None and not isinstance(self.label, str):
+            raise ValueError(f"{where}: pareto.label must be a column name or a list of them, got {self.label!r}")
         if any(e.needs_datapath for e in evals) and "format" not in axes and "format" not in self.fixed:
             raise ValueError(f"{where}: {[e.label for e in evals if e.needs_datapath][0]} needs a datapath: set 'format' in axes or fixed")
         for key, values in [*((k, v) for k, v in axes.items() if isinstance(v, list)), *((k, [v]) for k, v in self.fixed.items())]:
@@ -415,7 +417,8 @@ class SweepSpec:
         if self.sampler != "grid":
             table["sample"] = {"method": self.sampler, "n": self.samples}
         if self.minimize or self.maximize:
-            table["pareto"] = {"minimize": list(self.minimize), "maximize": list(self.maximize), "label": self.label}
+            table["pareto"] = {"minimize": list(self.minimize), "maximize": list(self.maximize),
+                               "label": list(self.label) if isinstance(self.label, tuple) else self.label}
         return table
 
 

@@ -143,3 +143,18 @@ def test_help_has_examples():
 def test_builtin_configs_load(name):
     spec = load_spec(name)
     assert spec.points() and (spec.minimize or spec.maximize)
+
+
+def test_quickstart_runs_end_to_end_with_a_nonempty_front(tmp_path):
+    """The README's main job: the built-in quickstart through the CLI (serial here: the test
+    process already runs beside another xdist worker)."""
+    out = tmp_path / "qs"
+    result = CliRunner().invoke(main, ["sweep", "--out", str(out), "--backend", "serial", "--no-progress"])
+    assert result.exit_code == 0, result.output
+    df = pd.read_parquet(out / "results.parquet")
+    spec = load_spec("quickstart")
+    assert len(df) == len(spec.points()) == 45 and df["error"].isna().all()
+    front = pd.read_csv(out / "pareto.csv")
+    assert len(front) > 0 and set(front["format"]) <= set(df["format"])
+    assert {"gemm_sqnr_db", "digits_accuracy_pct", "energy_pj_per_mac", "area_mm2", "latency_s", "bits_per_element"} <= set(df.columns)
+    assert (out / "pareto.png").stat().st_size > 5000

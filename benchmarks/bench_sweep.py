@@ -5,12 +5,15 @@ points, on each backend.
   the systolic-array model (a 256x256x256 GEMM), the MAC model and the storage model. Backends:
   ``serial`` (the anchor: one process, no scheduling), ``processes`` (joblib/loky, every core; the
   first call includes starting and importing in the workers, the second reuses them) and ``dask``
-  (a LocalCluster started inside the timed call, as ``run_sweep`` does when given no scheduler).
+  (a LocalCluster started inside the timed call, as ``run_sweep`` does when given no scheduler,
+  and an already running cluster passed as ``scheduler``, warm).
   Target: >= 2000 points/s with ``processes``; Dask within 1.5x of ``processes``.
 * **accuracy**: 500 points (25 formats x 4 input distributions x 5 accumulators), each the error of
   a 256x256x256 GEMM through the datapath against float64 (:func:`experiments.tasks.gemm_error`),
-  on ``processes``. The first call compiles numsim's kernels in each worker (Numba, cached on
-  disk afterwards): reported separately as the cold run.
+  on ``processes``, in fresh workers and again in warm ones. Fresh workers load numsim's
+  compiled kernels from Numba's disk cache when an earlier run left them there, else they compile
+  them first (minutes on two cores): clear the cache (``__pycache__/*.nbi``, ``*.nbc`` under
+  ``numsim/``) to time a first install.
 
 Usage::
 
@@ -79,13 +82,22 @@ def main() -> None:
     if not args.skip_dask:
         dask = timed(spec, "dask", args.workers)
         report("dask LocalCluster (incl. start)", *dask, anchor=serial[0])
-        print(f"  dask / processes (warm) time: {dask[0] / warm[0]:.2f}x   dask / processes (cold): {dask[0] / cold[0]:.2f}x")
+        from dask.distributed import Client, LocalCluster
+
+        with LocalCluster(n_workers=args.workers or cores, threads_per_worker=1, dashboard_address=None) as cluster, Client(cluster) as client:
+            run_sweep(spec, backend="dask", scheduler=client, progress=False)          # warm the workers
+            t0 = time.perf_counter()
+            df = run_sweep(spec, backend="dask", scheduler=client, progress=False)
+            running = (time.perf_counter() - t0, len(df), int(df["error"].notna().sum()))
+        report("dask, running cluster (warm)", *running, anchor=serial[0])
+        print(f"  dask / processes time: {dask[0] / cold[0]:.2f}x with cluster start vs cold workers, "
+              f"{running[0] / warm[0]:.2f}x on a running cluster vs warm workers")
 
     if not args.skip_accuracy:
         spec = accuracy_spec()
         print(f"accuracy sweep ({len(spec.points())} points: 256x256x256 GEMM error each)")
         cold = timed(spec, "processes", args.workers)
-        report("processes, first run (compiles)", *cold)
+        report("processes, fresh workers", *cold)
         warm = timed(spec, "processes", args.workers)
         report("processes, warm", *warm)
         print(f"  GEMM throughput: {warm[1] * 256 ** 3 / warm[0] / 1e6:.1f} M emulated MACs/s")

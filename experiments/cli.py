@@ -69,7 +69,14 @@ def render(rows: list[dict[str, str]]) -> str:
 @click.group()
 @click.version_option(numsim.__version__, prog_name="numsim")
 def main() -> None:
-    """numsim: bit-exact number formats and datapaths, and what they cost in hardware."""
+    """numsim: bit-exact number formats and datapaths, and what they cost in hardware.
+
+    \b
+    Examples:
+      numsim sweep                      # the built-in quickstart: results, Pareto table and plot
+      numsim formats                    # every built-in number format
+      numsim validate                   # cost models against published figures
+    """
 
 
 @main.command("formats")
@@ -77,7 +84,14 @@ def main() -> None:
 @click.option("--aliases/--no-aliases", "show_aliases", default=False, help="Also list the short aliases.")
 def formats_command(family: str, show_aliases: bool) -> None:
     """Print every registered format with its bits, bias, range, epsilon and special values, then
-    the block formats (MX, NVFP4, MSFP) with their element, block, scale and scale rule."""
+    the block formats (MX, NVFP4, MSFP) with their element, block, scale and scale rule.
+
+    \b
+    Examples:
+      numsim formats                    # everything
+      numsim formats --family block     # MX, NVFP4, MSFP
+      numsim formats --aliases          # also the short names (e4m3, bf16, ...)
+    """
     if family != "block":
         formats = numsim.registered_formats()
         if family != "all":

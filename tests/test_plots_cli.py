@@ -134,9 +134,10 @@ def test_plot_command_needs_objectives(tmp_path):
 
 
 def test_help_has_examples():
-    for cmd in (["sweep", "--help"], ["plot", "--help"]):
+    for cmd in (["sweep", "--help"], ["plot", "--help"], ["formats", "--help"], ["validate", "--help"]):
         out = CliRunner().invoke(main, cmd).output
         assert "Examples:" in out and "numsim " + cmd[0] in out
+    assert "numsim sweep" in CliRunner().invoke(main, ["--help"]).output
 
 
 @pytest.mark.parametrize("name", sorted(builtin_configs()))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numsim
 from hwmodels import SystolicArray, fpga as _fpga, mac_cost, pim as _pim
+from hwmodels.mac import storage_bits
 from numsim.blocks import BlockFormat
 from hwmodels.workloads import TransformerSpec, LLAMA_2_7B, LLAMA_2_70B, LLAMA_3_8B
 
@@ -74,10 +75,9 @@ def storage(datapath) -> dict[str, float]:
     for MXFP4) and, for float elements, their exponent and mantissa bits (NaN otherwise), the
     coordinates of exponent x mantissa heatmaps."""
     fmt = _dp(datapath).a_format
-    element = getattr(fmt, "element", fmt)
+    element = fmt.element if isinstance(fmt, BlockFormat) else fmt
     is_float = isinstance(element, numsim.FloatFormat)
-    bits = fmt.bits_per_element if isinstance(fmt, BlockFormat) else fmt.bits
-    return {"bits_per_element": float(bits),
+    return {"bits_per_element": storage_bits(fmt),
             "exp_bits": float(element.exp_bits) if is_float else float("nan"),
             "man_bits": float(element.man_bits) if is_float else float("nan")}
 

@@ -1,7 +1,8 @@
 """Accuracy tasks: what a :class:`numsim.Datapath` does to a tensor, a GEMM, an attention head
 and a small trained classifier.
 
-A task is ``task(datapath, *, seed, **params) -> dict[str, float]``; the keys are the final
+A task is ``task(datapath, *, seed, **params) -> dict[str, float]`` (``seed`` only where it draws
+random inputs); the keys are the final
 DataFrame columns, with their units. A sweep engine calls each task once per design point,
 possibly in worker processes, so every task is deterministic given ``(datapath, params, seed)``
 and works on whole arrays. :data:`TASKS` lists them by name.
@@ -375,7 +376,7 @@ def _digits_model(hidden: int) -> _Mlp:
     return _Mlp(W1, b1, W2, b2, *_read_only(X_test, y_test), _correct(logits, y_test))
 
 
-def digits_mlp(datapath: numsim.Datapath, *, seed: int = 0, hidden: int = 32, scaling: str = "tensor") -> dict[str, float]:
+def digits_mlp(datapath: numsim.Datapath, *, hidden: int = 32, scaling: str = "tensor") -> dict[str, float]:
     """Test accuracy (%) of a trained 64-hidden-10 MLP on scikit-learn's digits (500 test images)
     with both layers' matmuls (x W1, h W2) through ``datapath``; weights and activations are
     scaled and quantized per ``scaling``, biases added in float64 after dequantization.
@@ -383,15 +384,13 @@ def digits_mlp(datapath: numsim.Datapath, *, seed: int = 0, hidden: int = 32, sc
     points).
 
     The model is trained once per process with a fixed seed, so every design point sees the same
-    weights; ``seed`` (an int >= 0) follows the task convention and is unused: evaluation is
-    deterministic.
+    weights and test images: the task draws nothing at random and takes no seed.
 
-    >>> r = digits_mlp(numsim.Datapath("bf16"), seed=0, scaling="none")
+    >>> r = digits_mlp(numsim.Datapath("bf16"), scaling="none")
     >>> r["digits_accuracy_pct"], r["digits_accuracy_drop_pct"]
     (97.6, 0.0)
     """
     _check_datapath(datapath)
-    _seed(seed)
     scaling = _choice("scaling", scaling, SCALINGS)
     model = _digits_model(_positive_int("hidden", hidden))
     h = np.maximum(_dequantized_matmul(model.X_test, model.W1, datapath, scaling) + model.b1, 0)

@@ -59,6 +59,9 @@ from functools import lru_cache
 
 import numpy as np
 
+import numsim
+from numsim.datapath import get_order
+
 from . import design
 
 if sys.version_info >= (3, 11):
@@ -215,14 +218,14 @@ def _plain(where: str, value):
 
 
 _VALUE_CHECKS = {
-    "format": lambda v: design.format_from(v),
-    "b_format": lambda v: design.format_from(v),
-    "multiplier": lambda v: design.multiplier_from(v),
-    "accumulator": lambda v: design.accumulator_from(v),
-    "order": lambda v: design.numsim.datapath.get_order(v),
-    "product_format": lambda v: design.numsim.get_format(v),
-    "out_format": lambda v: design.numsim.get_format(v),
-    "workload": lambda v: design.workload_from(v),
+    "format": design.format_from,
+    "b_format": design.format_from,
+    "multiplier": design.multiplier_from,
+    "accumulator": design.accumulator_from,
+    "order": get_order,
+    "product_format": numsim.get_format,
+    "out_format": numsim.get_format,
+    "workload": design.workload_from,
 }
 
 

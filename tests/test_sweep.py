@@ -253,3 +253,46 @@ def test_a_sweep_killed_midway_resumes_to_exactly_the_full_set(tmp_path, monkeyp
     assert (df["x_cubed"] == df["x"].astype(float) ** 3).all()
     again = pd.read_parquet(out / "results.parquet")
     assert len(again) == 120 and again["point_id"].is_unique
+
+
+@pytest.mark.parametrize("make, error, match", [
+    (lambda: Evaluation("metric", "mac"), ValueError, "evaluation kind must be one of task, cost"),
+    (lambda: Evaluation("cost", 3), TypeError, "registered name or a callable"),
+    (lambda: Evaluation("cost", "mac", params=[1]), TypeError, "params of cost mac must be a dict"),
+    (lambda: Range(0, 10, log=True), ValueError, "log range needs low > 0"),
+    (lambda: Range(float("nan"), 1), ValueError, "range low must be a finite number"),
+    (lambda: _spec(axes={"x": Range(0, 1)}, sampler="random", samples=0), ValueError, "sample.n must be a positive integer"),
+    (lambda: _spec(axes={"x": [1.0]}, sampler="lhs", samples=3), ValueError, "needs at least one range axis"),
+    (lambda: _spec(label=3), ValueError, "pareto.label must be a column name"),
+    (lambda: _spec(maximize=[1]), ValueError, "pareto.maximize must list metric column names"),
+    (lambda: _spec(zip=[["x"]]), ValueError, "must name at least two axes"),
+    (lambda: _spec(evaluate=[Evaluation("cost", noisy), Evaluation("cost", noisy)]), ValueError, "repeat; give repeated ones different prefixes"),
+    (lambda: _spec(seed=-1), ValueError, "seed must be a non-negative integer"),
+])
+def test_spec_objects_reject_bad_values(make, error, match):
+    with pytest.raises(error, match=match):
+        make()
+
+
+@pytest.mark.parametrize("point, match", [
+    ({"format": "e4m3", "block_size": 16}, "block_size 16 needs a block format"),
+    ({"format": "e4m3", "multiplier": "booth"}, "multiplier 'booth' is not one of exact, lmul"),
+    ({"format": "e4m3", "multiplier": "drum(k=x)"}, "argument 'k=x' is not an integer"),
+    ({"format": "e4m3", "accumulator": "kulisch(3)"}, "kulisch takes at most \\(no arguments\\)"),
+    ({"format": "e4m3", "accumulator": "fp99"}, "is not a float format"),
+    ({"rows": 8}, "needs a 'format'"),
+])
+def test_bad_datapath_strings(point, match):
+    from experiments.design import datapath_from
+    with pytest.raises(ValueError, match=match):
+        datapath_from(point)
+
+
+def test_bad_output_directory_and_scheduler(tmp_path):
+    (tmp_path / "file").write_text("")
+    with pytest.raises(ValueError, match="out must be a directory"):
+        run_sweep(_spec(), backend="serial", out=tmp_path / "file", progress=False)
+    with pytest.raises(TypeError, match="scheduler must be an address"):
+        run_sweep(_spec(), backend="dask", scheduler=42, progress=False)
+    with pytest.raises(ValueError, match="chunk_size must be a positive integer"):
+        run_sweep(_spec(), backend="serial", chunk_size=0, progress=False)

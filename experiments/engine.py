@@ -27,7 +27,6 @@ gives the same rows, and every datapath is measured on the same inputs. With ``o
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
 import os
@@ -36,10 +35,6 @@ import uuid
 
 import pandas as pd
 
-from numsim.blocks import BlockFormat
-from numsim.registry import format_name
-
-from .design import accumulator_from, format_from
 from .spec import SweepSpec, load_spec, point_id
 
 BACKENDS = ("serial", "processes", "dask")
@@ -148,34 +143,6 @@ def _atomic_text(path: pathlib.Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def kernel_family(point: dict) -> tuple:
-    """What decides which numsim kernels a point's datapath compiles (Numba specialises on the
-    input format's kind, a block format's element, the accumulator's kind and the multiplier):
-    points of one family share compiled code, points of different families do not."""
-    if "format" not in point:
-        return ()
-    try:
-        fmt = format_from(point["format"], point.get("block_size"))
-        acc = accumulator_from(point["accumulator"]) if point.get("accumulator") else None
-    except (TypeError, ValueError, KeyError):
-        return ("invalid",)
-    kind = format_name(fmt) if isinstance(fmt, BlockFormat) else type(fmt).__name__
-    acc_kind = "fp32" if acc is None or getattr(acc, "name", None) == "fp32" else type(acc).__name__
-    return (kind, acc_kind, str(point.get("multiplier", "exact")).split("(")[0])
-
-
-def interleave_kernel_families(points: list[dict]) -> list[dict]:
-    """Reorder points round-robin over their :func:`kernel_family`: the first tasks of a
-    parallel sweep then hold different families, so cold workers compile different kernels side
-    by side (and find each other's in Numba's disk cache) instead of the same ones twice. The
-    rows are put back in point order at the end."""
-    groups: dict[tuple, list[dict]] = {}
-    for p in points:
-        groups.setdefault(kernel_family(p), []).append(p)
-    rounds = itertools.zip_longest(*groups.values())
-    return [p for r in rounds for p in r if p is not None]
-
-
 def _chunks(points: list[dict], size: int) -> list[list[dict]]:
     return [points[i:i + size] for i in range(0, len(points), size)]
 
@@ -257,8 +224,6 @@ def run_sweep(spec, *, backend: str = "processes", out=None, workers: int | None
     done = store.done() if store else set()
     todo = [p for p in points if point_id({k: p[k] for k in spec.axes}) not in done]
     parallel = 1 if backend == "serial" else (workers or os.cpu_count() or 1)
-    if parallel > 1:
-        todo = interleave_kernel_families(todo)
     if chunk_size is None:
         chunk_size = max(1, min(256, math.ceil(len(todo) / (8 * parallel))))
     elif isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:

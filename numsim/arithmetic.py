@@ -26,6 +26,7 @@ import numpy as np
 
 from ._kernels import elementwise as _ew
 from ._kernels.exact import WINDOW_BITS
+from ._kernels.inputs import read_only
 from .codecs import (
     _check_flags,
     _check_overflow,
@@ -175,7 +176,8 @@ def elementwise(
     is_float = isinstance(out_fmt, FloatFormat)
     table = _table(out_fmt, out_dtype) if is_float and out_fmt.bits <= TABLE_BITS else np.empty(0, out_dtype)
     spec = float_spec(out_fmt) if is_float else fixed_spec(out_fmt)
-    invalid, undecided = _ew.elementwise(_OPS[op], *bits, out, out_bits, table, spec, mode.code, ov.code, key, nbits, explicit, bool(ftz))
+    invalid, undecided = _ew.elementwise(_OPS[op], *read_only(*bits), out, out_bits, read_only(table), spec, mode.code, ov.code, key, nbits,
+                                         read_only(explicit), bool(ftz))
     if undecided:
         raise ValueError(
             f"{undecided} result(s) of {op} are so far beyond the range of {out_fmt.name} that wrapping them needs "

@@ -23,6 +23,7 @@ import numpy as np
 from ._kernels import block_codec as _bk
 from ._kernels import block_rows as _br
 from ._kernels import nearest_fast as _nf
+from ._kernels.inputs import read_only
 from .blocks import BlockFormat, ScaleRule
 from .codecs import (
     _stochastic_args,
@@ -288,8 +289,8 @@ def _run(x, fmt: BlockFormat, rounding, overflow, axis, seed, sr_bits, random_bi
     ov = element_overflow(fmt, overflow)
     rb = None if random_bits is None else layout.to_kernel(_same_shape("random_bits", np.asarray(random_bits), arr.shape))
     key, nbits, explicit = _stochastic_args(mode, seed, sr_bits, rb, arr.size)
-    xs = layout.to_kernel(arr)
-    src = kernel_input(xs)
+    xs = read_only(layout.to_kernel(arr))
+    src = read_only(kernel_input(xs))
     rows, cols = layout.tile
     threads, width = numba.config.NUMBA_NUM_THREADS, layout.kernel_shape[2]
     scratch, int_scratch = np.empty((threads, 4, width)), np.empty((threads, 3, width), np.int64)
@@ -306,9 +307,9 @@ def _run(x, fmt: BlockFormat, rounding, overflow, axis, seed, sr_bits, random_bi
     sspec = float_spec(fmt.scale)
     sfast = _nf.nearest_spec_of(sspec, 52, True, True)
     reciprocals = _reciprocals(fmt.scale) if fmt.scale_rule is ScaleRule.ROUND else np.empty(0)
-    invalid, inexact = _bk.block_kernel(xs, src, out, scales, maxima, scratch, int_scratch, espec, fast, sspec, sfast, reciprocals,
+    invalid, inexact = _bk.block_kernel(xs, src, out, scales, maxima, scratch, int_scratch, espec, fast, sspec, sfast, read_only(reciprocals),
                                         _block_spec(fmt, tensor_value),
-                                        rows, cols, mode.code, ov.code, key, nbits, explicit, use_fast)
+                                        rows, cols, mode.code, ov.code, key, nbits, read_only(explicit), use_fast)
     _raise_invalid(invalid, nan_policy, fmt)
     _raise_inexact(inexact, fmt)
     return layout.from_kernel(out), layout.scales_from_kernel(scales), tensor_code
@@ -344,8 +345,8 @@ def decode_block(codes, fmt: BlockFormat, axis, dtype):
     table = _table(element, np.dtype(np.float64)) if element.bits <= TABLE_BITS else np.empty(0, np.float64)
     out = np.empty(layout.kernel_shape, dtype=dtype)
     rows, cols = layout.tile
-    inexact = _bk.decode_blocks(layout.to_kernel(elements), layout.scales_to_kernel(scales), out, _element_spec(element),
-                                float_spec(fmt.scale), table, tensor_scale, rows, cols)
+    inexact = _bk.decode_blocks(read_only(layout.to_kernel(elements)), read_only(layout.scales_to_kernel(scales)), out, _element_spec(element),
+                                float_spec(fmt.scale), read_only(table), tensor_scale, rows, cols)
     _raise_inexact(inexact, fmt)
     return layout.from_kernel(out)
 

@@ -41,6 +41,7 @@ import numpy as np
 
 from ._kernels import codec as _k
 from ._kernels import nearest_fast as _nf
+from ._kernels.inputs import read_only
 from .blocks import BlockFormat
 from .formats import TABLE_BITS, FixedFormat, FloatFormat, Format, IntFormat, Specials
 from .registry import get_format
@@ -147,9 +148,9 @@ def decode_table(fmt: Format | str, dtype=np.float64) -> np.ndarray:
 def _decode_into(codes: np.ndarray, fmt: Format, out: np.ndarray) -> None:
     if isinstance(fmt, FloatFormat):
         bits = out.view(np.int64) if out.dtype == np.float64 else np.empty(0, np.int64)
-        _k.decode_float(codes, out, bits, float_spec(fmt))
+        _k.decode_float(read_only(codes), out, bits, float_spec(fmt))
     else:
-        _k.decode_fixed(codes, out, fixed_spec(fmt))
+        _k.decode_fixed(read_only(codes), out, fixed_spec(fmt))
 
 
 # ---- argument handling ---------------------------------------------------------------------
@@ -358,11 +359,11 @@ def encode(
     out = np.empty(src.size, dtype=fmt.code_dtype)
     fast = _fast_path(fmt, mode, ov, src, not ftz)
     if fast is not None:
-        invalid = _nf.encode_nearest(src, out, float_spec(fmt), fast, ov.code, bool(ftz))
+        invalid = _nf.encode_nearest(read_only(src), out, float_spec(fmt), fast, ov.code, bool(ftz))
     elif isinstance(fmt, FloatFormat):
-        invalid = _k.encode_float(src, out, float_spec(fmt), mode.code, ov.code, key, nbits, explicit, bool(ftz))
+        invalid = _k.encode_float(read_only(src), out, float_spec(fmt), mode.code, ov.code, key, nbits, read_only(explicit), bool(ftz))
     else:
-        invalid = _k.encode_fixed(src, out, fixed_spec(fmt), mode.code, ov.code, key, nbits, explicit)
+        invalid = _k.encode_fixed(read_only(src), out, fixed_spec(fmt), mode.code, ov.code, key, nbits, read_only(explicit))
     return _finish(invalid, nan_policy, fmt, out, shape)
 
 
@@ -403,11 +404,12 @@ def quantize(
     out_bits = out.view(np.int64) if out_dtype == np.float64 else np.empty(0, np.int64)
     fast = _fast_path(fmt, mode, ov, src, not ftz)
     if fast is not None:
-        invalid = _nf.quantize_nearest(src, out, out_bits, table, float_spec(fmt), fast, ov.code, bool(ftz))
+        invalid = _nf.quantize_nearest(read_only(src), out, out_bits, read_only(table), float_spec(fmt), fast, ov.code, bool(ftz))
     elif isinstance(fmt, FloatFormat):
-        invalid = _k.quantize_float(src, out, out_bits, table, float_spec(fmt), mode.code, ov.code, key, nbits, explicit, bool(ftz))
+        invalid = _k.quantize_float(read_only(src), out, out_bits, read_only(table), float_spec(fmt), mode.code, ov.code, key, nbits,
+                                    read_only(explicit), bool(ftz))
     else:
-        invalid = _k.quantize_fixed(src, out, fixed_spec(fmt), mode.code, ov.code, key, nbits, explicit)
+        invalid = _k.quantize_fixed(read_only(src), out, fixed_spec(fmt), mode.code, ov.code, key, nbits, read_only(explicit))
     return _finish(invalid, nan_policy, fmt, out, shape)
 
 
@@ -437,7 +439,7 @@ def decode(codes, fmt: Format | BlockFormat | str, *, axis=None, dtype=np.float6
     flat = np.ascontiguousarray(arr).reshape(-1)
     out = np.empty(flat.size, dtype=out_dtype)
     if fmt.bits <= TABLE_BITS:
-        _k.lookup(_table(fmt, out_dtype), flat, out)
+        _k.lookup(_table(fmt, out_dtype), read_only(flat), out)
     else:
         _decode_into(flat, fmt, out)
     return _scalar_result(out.reshape(shape))

@@ -18,6 +18,7 @@ import numpy as np
 
 from ._kernels import datapath as _k
 from ._kernels import multipliers as _km
+from ._kernels.inputs import read_only
 from .arithmetic import _operand
 from .block_gemm import block_matmul
 from .codecs import _stochastic_args, _table, fixed_spec, float_spec, quantize
@@ -292,9 +293,12 @@ def _run(dp: Datapath, A, B, C, batch, M, K, N, seed, sr_bits, out_scale=None) -
             out[...] = acc32  # a float32 value needs no rounding into float32
             missing = 0
         else:
-            missing = _k.store_rows(cfg_arr, acc32, out, outf_spec, outx_spec)
+            missing = _k.store_rows(cfg_arr, read_only(acc32), out, outf_spec, outx_spec)
         nonfinite = 0
     else:
+        A2, WA, EA, B3, WB, EB, C2, mparams, mtable, dec_table, SM, SX = read_only(
+            A2, WA, EA, B3, WB, EB, C2, np.asarray(mparams, np.int64), mtable, dec_table, SM, SX
+        )
         missing, nonfinite = _k.matmul_rows(
             cfg_arr, A2, WA, EA, B3, WB, EB, C2, out, M, mparams, mtable, dec_table, in_spec, scale,
             pf_spec, px_spec, acc_spec, blk_spec, outer_spec, outf_spec, outx_spec, key, SM, SX,
@@ -330,11 +334,9 @@ def _native32(A2, B3, WA, WB, C2, M, table32) -> np.ndarray:
     """The float32 fast path (see :func:`numsim._kernels.datapath.native32_matmul`)."""
     acc32 = np.empty(C2.shape, np.float32)
     if table32 is None:
-        _k.native32_matmul(A2.astype(np.float32), B3.astype(np.float32), _NO_TABLE, _NO_CODES_A, _NO_CODES_B, C2, M, acc32)
+        _k.native32_matmul(*read_only(A2.astype(np.float32), B3.astype(np.float32), _NO_TABLE, _NO_CODES_A, _NO_CODES_B, C2), M, acc32)
     else:
-        _k.native32_matmul(
-            _NO_VALUES_A, _NO_VALUES_B, table32, WA.astype(np.uint8), WB.astype(np.uint8), C2, M, acc32
-        )
+        _k.native32_matmul(*read_only(_NO_VALUES_A, _NO_VALUES_B, table32, WA.astype(np.uint8), WB.astype(np.uint8), C2), M, acc32)
     return acc32
 
 

@@ -504,14 +504,14 @@ def product_values(mult: Multiplier, a: np.ndarray, b: np.ndarray, a_format: For
     """Exact values of ``mult``'s products of the representable float64 arrays ``a`` and ``b``
     (same shape); NaN where a float multiplier returns a NaN code."""
     from ._kernels import multipliers as k
+    from ._kernels.inputs import read_only
     from .codecs import decode
 
     mult.check(a_format, b_format)
     kind, params, table = kernel_spec(mult, a_format, b_format)
     if kind == k.EXACT:
         return a * b
-    wa = operand_words(a, a_format, kind).reshape(-1)
-    wb = operand_words(b, b_format, kind).reshape(-1)
+    wa, wb, params, table = read_only(operand_words(a, a_format, kind).reshape(-1), operand_words(b, b_format, kind).reshape(-1), params, table)
     out = np.empty(wa.size, np.int64)
     if kind == k.LOGADD:
         half = np.empty(wa.size, np.int64)
@@ -567,6 +567,7 @@ def multiply_codes(mult: Multiplier, a_codes, b_codes, fmt) -> np.ndarray:
     '0x3f880000'
     """
     from ._kernels import multipliers as k
+    from ._kernels.inputs import read_only
     from .registry import get_format
 
     f = get_format(fmt)
@@ -579,5 +580,6 @@ def multiply_codes(mult: Multiplier, a_codes, b_codes, fmt) -> np.ndarray:
     if a.size and (min(a.min(), b.min()) < 0 or max(a.max(), b.max()) >= f.num_codes):
         raise ValueError(f"codes of {f.name} lie in [0, {f.num_codes}), got values outside")
     out = np.empty(a.size, np.int64)
-    k.logadd_codes(np.ascontiguousarray(a).reshape(-1), np.ascontiguousarray(b).reshape(-1), logadd_params(mult, f), out, np.empty(a.size, np.int64))
+    wa, wb, params = read_only(np.ascontiguousarray(a).reshape(-1), np.ascontiguousarray(b).reshape(-1), logadd_params(mult, f))
+    k.logadd_codes(wa, wb, params, out, np.empty(a.size, np.int64))
     return out.reshape(a.shape)

@@ -36,7 +36,7 @@ from .codec import (
 from .block_rows import F64_LIKE, QUOTIENT_SLACK, as_stored, element_pending, fast_redo, holds_values, row_pass, spread_tile
 from .exact import divide
 from .nearest_fast import _code, _value, float_from_bits
-from .rounding import NEAREST_EVEN, SATURATE, STOCHASTIC_A, msb, random_bits
+from .rounding import NEAREST_EVEN, SATURATE, STOCHASTIC_A, random_bits
 
 FLOOR, CEIL, RCEIL, EVEN, ROUND = 0, 1, 2, 3, 4
 
@@ -83,7 +83,7 @@ def element_code(kind, negative, mag, e2, payload, spec, mode, overflow, rbits, 
 def _element_code_impl(kind, negative, mag, e2, payload, spec, mode, overflow, rbits, nbits):
     if getattr(spec, "instance_class", None) is FloatSpec:
         return lambda kind, negative, mag, e2, payload, spec, mode, overflow, rbits, nbits: encode_float_element(
-            kind, negative, mag, e2, payload, spec, mode, overflow, rbits, nbits, False
+            kind, negative, mag, e2, payload, spec, mode, overflow, rbits, nbits, np.bool_(False)
         )
     if getattr(spec, "instance_class", None) is FixedSpec:
         return lambda kind, negative, mag, e2, payload, spec, mode, overflow, rbits, nbits: encode_fixed_element(
@@ -139,7 +139,8 @@ def round_quotient(num, den, spec, mode):
     nm, ne = float_parts(num)
     dm, de = float_parts(den)
     mag, e2 = divide(nm, ne, dm, de, spec.man_bits + 4)  # precision + guard + round + sticky
-    return encode_float_element(KIND_FINITE, False, mag, e2, np.int64(0), spec, mode, SATURATE, np.int64(0), 1, False)
+    return encode_float_element(np.int64(KIND_FINITE), np.bool_(False), mag, e2, np.int64(0), spec, mode, np.int64(SATURATE), np.int64(0), np.int64(1),
+                                np.bool_(False))  # typed constants: a literal would compile another specialization
 
 
 @njit(cache=JIT_CACHE, inline="always")

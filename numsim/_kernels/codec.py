@@ -309,7 +309,7 @@ def encode_float(src, out, s, mode, overflow, key, nbits, explicit, ftz):
     (their codes are 0)."""
     invalid = 0
     for i in prange(src.size):
-        c = float_code(src[i], i, s, mode, overflow, key, nbits, explicit, ftz)
+        c = float_code(src[i], np.int64(i), s, mode, overflow, key, nbits, explicit, ftz)
         if c < 0:
             invalid += 1
             c = 0
@@ -322,14 +322,14 @@ def quantize_float(src, out, out_bits, table, s, mode, overflow, key, nbits, exp
     """Like :func:`encode_float` but writes values (see :func:`store_float_value`)."""
     invalid = 0
     for i in prange(src.size):
-        c = float_code(src[i], i, s, mode, overflow, key, nbits, explicit, ftz)
+        c = float_code(src[i], np.int64(i), s, mode, overflow, key, nbits, explicit, ftz)
         if c < 0:
             invalid += 1
             c = 0
         if table.size > 0:
             out[i] = table[c]
         else:
-            store_float_value(out, out_bits, table, i, c, s)
+            store_float_value(out, out_bits, table, np.int64(i), c, s)
     return invalid
 
 
@@ -337,14 +337,14 @@ def quantize_float(src, out, out_bits, table, s, mode, overflow, key, nbits, exp
 def decode_float(codes, out, out_bits, s):
     empty = np.empty(0, out.dtype)
     for i in prange(codes.size):
-        store_float_value(out, out_bits, empty, i, np.int64(codes[i]), s)
+        store_float_value(out, out_bits, empty, np.int64(i), np.int64(codes[i]), s)
 
 
 @njit(parallel=True, cache=JIT_CACHE)
 def encode_fixed(src, out, s, mode, overflow, key, nbits, explicit):
     invalid = 0
     for i in prange(src.size):
-        c = fixed_code(src[i], i, s, mode, overflow, key, nbits, explicit)
+        c = fixed_code(src[i], np.int64(i), s, mode, overflow, key, nbits, explicit)
         invalid += c < 0
         out[i] = max(c, 0)
     return invalid
@@ -354,7 +354,7 @@ def encode_fixed(src, out, s, mode, overflow, key, nbits, explicit):
 def quantize_fixed(src, out, s, mode, overflow, key, nbits, explicit):
     invalid = 0
     for i in prange(src.size):
-        c = fixed_code(src[i], i, s, mode, overflow, key, nbits, explicit)
+        c = fixed_code(src[i], np.int64(i), s, mode, overflow, key, nbits, explicit)
         invalid += c < 0
         out[i] = decode_fixed_element(max(c, 0), s)
     return invalid

@@ -26,7 +26,7 @@ from .multipliers import EXACT, LOGADD, LOOKUP, half_unit, int_product, logadd
 from .rounding import (
     NEAREST_AWAY,
     NEAREST_EVEN,
-    SATURATE,
+    NON_SATURATING,
     STOCHASTIC_A,
     TO_ODD,
     TOWARD_NEGATIVE,
@@ -128,6 +128,13 @@ CFG_FIELDS = (
 _NO_ANCHOR = np.int64(-(1 << 40))
 _M32 = np.int64(0xFFFFFFFF)
 _EMPTY_U64 = np.empty(0, np.uint64)
+# Typed constants for arguments: Numba compiles a callee once more for every literal argument
+# (0 and np.int64(0) are different signatures), so constant arguments are passed typed.
+_I0, _I1 = np.int64(0), np.int64(1)
+_FALSE = np.bool_(False)
+_NEAREST_EVEN = np.int64(NEAREST_EVEN)
+_NON_SATURATING = np.int64(NON_SATURATING)
+_KIND_FINITE = np.int64(KIND_FINITE)
 
 
 # ---- scalar helpers ----------------------------------------------------------------------------
@@ -154,7 +161,7 @@ def round_float(x, spec, mode, overflow, rbits, nbits):
     """``(value, ok)``: float64 ``x`` (exact or rounded to odd) rounded into the float format ``spec``;
     ``ok`` is False when the result needs a NaN the format lacks."""
     kind, negative, mag, e2, payload = split_input(np.float64(x).view(np.uint64))
-    code = encode_float_element(kind, negative, mag, e2, payload, spec, mode, overflow, rbits, nbits, False)
+    code = encode_float_element(kind, negative, mag, e2, payload, spec, mode, overflow, rbits, nbits, _FALSE)
     if code < 0:
         return np.nan, False
     value, nan_bits = decode_float_element(code, spec)
@@ -233,9 +240,9 @@ def round_products(cfg, p, pf_spec, px_spec):
     bad = 0
     for j in range(p.size):
         if cfg[PROD_ROUND] == 1:
-            v, ok = round_float(p[j], pf_spec, cfg[PROD_MODE], cfg[PROD_OVERFLOW], 0, 0)
+            v, ok = round_float(p[j], pf_spec, cfg[PROD_MODE], cfg[PROD_OVERFLOW], _I0, _I0)
         else:
-            v, ok = round_fixed(p[j], px_spec, cfg[PROD_MODE], cfg[PROD_OVERFLOW], 0, 0)
+            v, ok = round_fixed(p[j], px_spec, cfg[PROD_MODE], cfg[PROD_OVERFLOW], _I0, _I0)
         p[j] = v
         bad += not ok
     return bad
@@ -275,7 +282,7 @@ def float_add_vec(cfg, acc, p, spec, mode, overflow, key, base, k_total, k, scra
             return 0
         for j in range(n):
             if math.isnan(scratch[j]):
-                v, ok = float_add(acc[j], p[j], spec, mode, overflow, 0, 0)
+                v, ok = float_add(acc[j], p[j], spec, mode, overflow, _I0, _I0)
                 acc[j] = v
                 bad += not ok
             else:
@@ -343,7 +350,7 @@ def fixed_from_value(x, width, frac, saturate, mode):
         return np.int64(v), True
     if abs(v) >= top:
         v = np.fmod(v, 2.0 * top)  # exact
-    return fixed_fit(np.int64(v), width, False), True
+    return fixed_fit(np.int64(v), width, _FALSE), True
 
 
 @njit(cache=JIT_CACHE)
@@ -475,7 +482,7 @@ def fused_normalise(acc, m, cfg, blk_spec, mode):
     e2 = m - cfg[F_WINDOW]
     if msb(mag) + e2 > cfg[F_EMAX] and cfg[F_HAS_INF] == 1:
         return -math.inf if negative else math.inf
-    code = encode_float_element(KIND_FINITE, negative, mag, e2, 0, blk_spec, mode, 2, 0, 0, False)
+    code = encode_float_element(_KIND_FINITE, negative, mag, e2, _I0, blk_spec, mode, _NON_SATURATING, _I0, _I0, _FALSE)
     return decode_float_element(code, blk_spec)[0]
 
 
@@ -506,7 +513,7 @@ def fused_block(cfg, d, P, ANC, count, acc_spec, blk_spec, acc_mode, acc_overflo
         for t in range(count):
             special |= not math.isfinite(P[t, j])
         if special:
-            d[j] = _special_sum(P[:, j], count, d[j], True)
+            d[j] = _special_sum(P[:, j], count, d[j], np.bool_(True))
             continue
         m = m_vec[j]
         if m == _NO_ANCHOR and (after or d[j] == 0.0):
@@ -520,7 +527,7 @@ def fused_block(cfg, d, P, ANC, count, acc_spec, blk_spec, acc_mode, acc_overflo
             acc += -q if d[j] < 0 else q
         r = fused_normalise(acc, m, cfg, blk_spec, acc_mode)
         if after and d[j] != 0.0:
-            r, _ = float_add(r, d[j], acc_spec, NEAREST_EVEN, acc_overflow, 0, 0)
+            r, _ = float_add(r, d[j], acc_spec, _NEAREST_EVEN, acc_overflow, _I0, _I0)
         d[j] = r
 
 
@@ -559,7 +566,7 @@ def _tree_float(cfg, P, count, acc_spec, scratch):
         for i in range(m // 2):
             if i != 2 * i:
                 P[i, :] = P[2 * i, :]
-            bad += float_add_vec(cfg, P[i], P[2 * i + 1], acc_spec, cfg[ACC_MODE], cfg[ACC_OVERFLOW], 0, 0, 1, 0, scratch)
+            bad += float_add_vec(cfg, P[i], P[2 * i + 1], acc_spec, cfg[ACC_MODE], cfg[ACC_OVERFLOW], np.uint64(0), _I0, _I1, _I0, scratch)
         if m % 2 == 1:
             P[m // 2, :] = P[m - 1, :]
         m = (m + 1) // 2
@@ -612,7 +619,7 @@ def _accumulate(cfg, acc, q, k0, k1, order, width, r, b, A, WA, EA, B, WB, EB, m
             bad += _products(t0 + t, r, b, cfg, A, WA, B, WB, mparams, mtable, dec_table, in_spec, scale, pf_spec, px_spec, P[t])
         if kind == FLOAT:
             bad += _tree_float(cfg, P, t1 - t0, acc_spec, scratch)
-            bad += float_add_vec(cfg, acc, P[0], acc_spec, cfg[ACC_MODE], cfg[ACC_OVERFLOW], 0, 0, 1, 0, scratch)
+            bad += float_add_vec(cfg, acc, P[0], acc_spec, cfg[ACC_MODE], cfg[ACC_OVERFLOW], np.uint64(0), _I0, _I1, _I0, scratch)
         else:
             for t in range(t1 - t0):
                 for j in range(N):
@@ -634,14 +641,14 @@ def _store(cfg, out_row, j, negative, mag, e2, kind_, outf_spec, outx_spec, sm, 
             mag, e2 = scale_exact(mag, e2, sm)
         e2 += sx
     if cfg[OUT_KIND] == 0:
-        code = encode_float_element(kind_, negative, mag, e2, 0, outf_spec, cfg[OUT_MODE], cfg[OUT_OVERFLOW], 0, 0, False)
+        code = encode_float_element(kind_, negative, mag, e2, _I0, outf_spec, cfg[OUT_MODE], cfg[OUT_OVERFLOW], _I0, _I0, _FALSE)
         if code < 0:
             out_row[j] = np.nan
             return False
         value, nan_bits = decode_float_element(code, outf_spec)
         out_row[j] = np.nan if nan_bits != -1 else value
         return True
-    code = encode_fixed_element(kind_, negative, mag, e2, outx_spec, cfg[OUT_MODE], cfg[OUT_OVERFLOW], 0, 0)
+    code = encode_fixed_element(kind_, negative, mag, e2, outx_spec, cfg[OUT_MODE], cfg[OUT_OVERFLOW], _I0, _I0)
     if code < 0:
         out_row[j] = np.nan
         return False
@@ -740,9 +747,9 @@ def _row(r, cfg, A, WA, EA, B, WB, EB, C, out, M, mparams, mtable, dec_table, in
         for j in range(N):
             sm, sx = _out_scale(cfg, SM, SX, r, j)
             if nan[j] or (pinf[j] and ninf[j]):
-                bad += not _store_value(cfg, out_row, j, np.nan, outf_spec, outx_spec, 1, 0)
+                bad += not _store_value(cfg, out_row, j, np.nan, outf_spec, outx_spec, _I1, _I0)
             elif pinf[j] or ninf[j]:
-                bad += not _store_value(cfg, out_row, j, math.inf if pinf[j] else -math.inf, outf_spec, outx_spec, 1, 0)
+                bad += not _store_value(cfg, out_row, j, math.inf if pinf[j] else -math.inf, outf_spec, outx_spec, _I1, _I0)
             else:
                 if sm != 1:  # the exact sum times sm, digit by digit (sm < 2^31: one limb of headroom)
                     _propagate(limbs[j])
@@ -750,9 +757,9 @@ def _row(r, cfg, A, WA, EA, B, WB, EB, C, out, M, mparams, mtable, dec_table, in
                         limbs[j, t] *= sm
                 negative, mag, e2 = kulisch_result(limbs[j], ebase)
                 if mag == 0:
-                    bad += not _store_value(cfg, out_row, j, -0.0 if allneg[j] else 0.0, outf_spec, outx_spec, 1, 0)
+                    bad += not _store_value(cfg, out_row, j, -0.0 if allneg[j] else 0.0, outf_spec, outx_spec, _I1, _I0)
                 else:
-                    bad += not _store(cfg, out_row, j, negative, mag, e2, KIND_FINITE, outf_spec, outx_spec, 1, sx)
+                    bad += not _store(cfg, out_row, j, negative, mag, e2, _KIND_FINITE, outf_spec, outx_spec, _I1, sx)
         return bad, nonfinite
     acc = np.empty(N)
     q = np.zeros(N, np.int64)
@@ -773,21 +780,21 @@ def _row(r, cfg, A, WA, EA, B, WB, EB, C, out, M, mparams, mtable, dec_table, in
             nonfinite += n1
             for j in range(N):
                 y = math.ldexp(float(qi[j]), -cfg[FX_FRAC]) if kind == FIXED else inner[j]
-                v, ok = float_add(acc[j], y, outer_spec, cfg[OUTER_MODE], cfg[OUTER_OVERFLOW], 0, 0)
+                v, ok = float_add(acc[j], y, outer_spec, cfg[OUTER_MODE], cfg[OUTER_OVERFLOW], _I0, _I0)
                 acc[j] = v
                 bad += not ok
         for j in range(N):
             sm, sx = _out_scale(cfg, SM, SX, r, j)
             bad += not _store_value(cfg, out_row, j, acc[j], outf_spec, outx_spec, sm, sx)
         return bad, nonfinite
-    b1, n1 = _accumulate(cfg, acc, q, 0, K, order, width, r, b, A, WA, EA, B, WB, EB, mparams, mtable, dec_table, in_spec, scale, pf_spec, px_spec, acc_spec, blk_spec, key, P, Q, ANC, p, scratch, m_vec, s_vec)
+    b1, n1 = _accumulate(cfg, acc, q, _I0, K, order, width, r, b, A, WA, EA, B, WB, EB, mparams, mtable, dec_table, in_spec, scale, pf_spec, px_spec, acc_spec, blk_spec, key, P, Q, ANC, p, scratch, m_vec, s_vec)
     bad += b1
     nonfinite += n1
     for j in range(N):
         sm, sx = _out_scale(cfg, SM, SX, r, j)
         if kind == FIXED:
             negative = q[j] < 0
-            bad += not _store(cfg, out_row, j, negative, -q[j] if negative else q[j], -cfg[FX_FRAC], KIND_FINITE if q[j] != 0 else 1, outf_spec, outx_spec, sm, sx)
+            bad += not _store(cfg, out_row, j, negative, -q[j] if negative else q[j], -cfg[FX_FRAC], _KIND_FINITE if q[j] != 0 else _I1, outf_spec, outx_spec, sm, sx)
         else:
             bad += not _store_value(cfg, out_row, j, acc[j], outf_spec, outx_spec, sm, sx)
     return bad, nonfinite
@@ -801,7 +808,7 @@ def matmul_rows(cfg, A, WA, EA, B, WB, EB, C, out, M, mparams, mtable, dec_table
     bad = 0
     nonfinite = 0
     for r in prange(A.shape[0]):
-        b1, n1 = _row(r, cfg, A, WA, EA, B, WB, EB, C, out, M, mparams, mtable, dec_table, in_spec, scale, pf_spec, px_spec, acc_spec, blk_spec, outer_spec, outf_spec, outx_spec, key, SM, SX)
+        b1, n1 = _row(np.int64(r), cfg, A, WA, EA, B, WB, EB, C, out, M, mparams, mtable, dec_table, in_spec, scale, pf_spec, px_spec, acc_spec, blk_spec, outer_spec, outf_spec, outx_spec, key, SM, SX)
         bad += b1
         nonfinite += n1
     return bad, nonfinite
@@ -864,5 +871,5 @@ def store_rows(cfg, values, out, outf_spec, outx_spec):
     bad = 0
     for r in prange(values.shape[0]):
         for j in range(values.shape[1]):
-            bad += not _store_value(cfg, out[r], j, np.float64(values[r, j]), outf_spec, outx_spec, 1, 0)
+            bad += not _store_value(cfg, out[r], j, np.float64(values[r, j]), outf_spec, outx_spec, _I1, _I0)
     return bad

@@ -54,7 +54,7 @@ def _special(kind, negative):
 
 @njit(cache=JIT_CACHE)
 def _default_nan():
-    return _special(KIND_NAN, False)
+    return _special(np.int64(KIND_NAN), np.bool_(False))
 
 
 @njit(cache=JIT_CACHE)
@@ -76,14 +76,14 @@ def exact_add(x, y, mode):
     if ky == KIND_INF:
         return y
     if kx == KIND_ZERO and ky == KIND_ZERO:
-        return _special(KIND_ZERO, (nx and ny) or (nx != ny and mode == TOWARD_NEGATIVE))
+        return _special(np.int64(KIND_ZERO), (nx and ny) or (nx != ny and mode == TOWARD_NEGATIVE))
     if kx == KIND_ZERO:
         return y
     if ky == KIND_ZERO:
         return x
     negative, mag, e2 = exact_sum(nx, mx, ex, ny, my, ey)
     if mag == 0:
-        return _special(KIND_ZERO, mode == TOWARD_NEGATIVE)
+        return _special(np.int64(KIND_ZERO), mode == TOWARD_NEGATIVE)
     return KIND_FINITE, negative, mag, e2, np.int64(0)
 
 
@@ -98,9 +98,9 @@ def exact_mul(x, y):
     if (kx == KIND_INF and ky == KIND_ZERO) or (kx == KIND_ZERO and ky == KIND_INF):
         return _default_nan()
     if kx == KIND_INF or ky == KIND_INF:
-        return _special(KIND_INF, negative)
+        return _special(np.int64(KIND_INF), negative)
     if kx == KIND_ZERO or ky == KIND_ZERO:
-        return _special(KIND_ZERO, negative)
+        return _special(np.int64(KIND_ZERO), negative)
     mag, e2 = exact_product(mx, ex, my, ey)
     return KIND_FINITE, negative, mag, e2, np.int64(0)
 
@@ -114,13 +114,13 @@ def exact_div(x, y):
         return x if kx == KIND_NAN else y
     negative = nx != ny
     if kx == KIND_INF:
-        return _default_nan() if ky == KIND_INF else _special(KIND_INF, negative)
+        return _default_nan() if ky == KIND_INF else _special(np.int64(KIND_INF), negative)
     if ky == KIND_INF:
-        return _special(KIND_ZERO, negative)
+        return _special(np.int64(KIND_ZERO), negative)
     if ky == KIND_ZERO:
-        return _default_nan() if kx == KIND_ZERO else _special(KIND_INF, negative)
+        return _default_nan() if kx == KIND_ZERO else _special(np.int64(KIND_INF), negative)
     if kx == KIND_ZERO:
-        return _special(KIND_ZERO, negative)
+        return _special(np.int64(KIND_ZERO), negative)
     mag, e2 = exact_quotient(mx, ex, my, ey)
     return KIND_FINITE, negative, mag, e2, np.int64(0)
 
@@ -218,9 +218,9 @@ def elementwise(op, a, b, c, out, out_bits, table, spec, mode, overflow, key, nb
                 r = exact_div(x, y)
             else:
                 r = exact_fma(x, y, operand(c[i]), mode)
-        rb = random_bits(key, i, nbits, explicit) if mode >= STOCHASTIC_A else np.int64(0)
+        rb = random_bits(key, np.int64(i), nbits, explicit) if mode >= STOCHASTIC_A else np.int64(0)
         code = result_code(r, spec, mode, overflow, rb, nbits, ftz)
         invalid += code == -1
         undecided += code == -2
-        store_value(out, out_bits, table, i, max(code, np.int64(0)), spec)
+        store_value(out, out_bits, table, np.int64(i), max(code, np.int64(0)), spec)
     return invalid, undecided

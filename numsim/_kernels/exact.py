@@ -86,7 +86,7 @@ def exact_product(mag_a, e_a, mag_b, e_b):
 def exact_quotient(num, num_e2, den, den_e2):
     """``num 2^num_e2 / (den 2^den_e2)`` (``0 < num < 2^63``, ``0 < den < 2^53``) as a window of
     at least :data:`WINDOW_BITS` bits (the integer part of ``num / den`` is always kept whole)."""
-    return divide(num, num_e2, den, den_e2, WINDOW_BITS)
+    return divide(num, num_e2, den, den_e2, np.int64(WINDOW_BITS))  # typed: one specialization of divide
 
 
 @njit(cache=JIT_CACHE)

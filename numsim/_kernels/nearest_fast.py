@@ -200,7 +200,7 @@ def _fix_codes(src, out, s, f, overflow, ftz):
     invalid = 0
     for i in range(src.size):
         if _outside(binary_bits(src[i]), f):
-            c = float_code(src[i], i, s, 0, overflow, np.uint64(0), 1, NO_BITS, ftz)
+            c = float_code(src[i], i, s, np.int64(0), overflow, np.uint64(0), np.int64(1), NO_BITS, ftz)
             invalid += c < 0
             out[i] = max(c, 0)
     return invalid
@@ -212,7 +212,7 @@ def _fix_values(src, out, out_bits, table, s, f, overflow, ftz):
     invalid = 0
     for i in range(src.size):
         if _outside(binary_bits(src[i]), f):
-            c = float_code(src[i], i, s, 0, overflow, np.uint64(0), 1, NO_BITS, ftz)
+            c = float_code(src[i], i, s, np.int64(0), overflow, np.uint64(0), np.int64(1), NO_BITS, ftz)
             invalid += c < 0
             store_float_value(out, out_bits, table, i, max(c, 0), s)
     return invalid

@@ -18,6 +18,9 @@ from __future__ import annotations
 import numsim
 from hwmodels import SystolicArray, fpga as _fpga, mac_cost, pim as _pim
 from hwmodels.mac import storage_bits
+from hwmodels.memory import get_dram
+from hwmodels.systolic import CYCLE_MODELS, DATAFLOWS
+from hwmodels.tech import get_tech
 from numsim.blocks import BlockFormat
 from hwmodels.workloads import TransformerSpec, LLAMA_2_7B, LLAMA_2_70B, LLAMA_3_8B
 
@@ -89,17 +92,47 @@ def npu_pim_decode(*, model: str = "gpt3_175b", batch: int = 64, context: int = 
                    tensor_parallel: int = 8) -> dict[str, float]:
     """One decode step of ``model`` on NeuPIMs-style NPU + PIM devices
     (:func:`hwmodels.pim.npu_pim_decode_step`, ``mode`` one of ``npu_only``, ``blocked``,
-    ``concurrent``, ``interleaved``) and on the GPU-only baseline: step time (s), tokens/s and
-    the speedup over the GPU."""
-    if model not in _MODELS:
-        raise ValueError(f"model must be one of {', '.join(_MODELS)}, got {model!r}")
+    ``concurrent``, ``interleaved``) and on the GPU-only baseline (one A100 per device): step
+    time (s), tokens/s, dynamic energy per token (J, all ``tensor_parallel`` devices, without
+    communication) and the ratios to the GPU.
+
+    >>> r = npu_pim_decode(batch=128, context=512, mode="blocked")
+    >>> r["tokens_per_s"] > 0 and r["energy_j_per_token"] > 0
+    True
+    """
+    _check_model(model)
     spec: TransformerSpec = _MODELS[model]
     step = _pim.npu_pim_decode_step(spec, batch, context, mode, tensor_parallel=tensor_parallel)
     gpu = _pim.gpu_only_step(spec, batch, context, tensor_parallel=tensor_parallel)
-    return {"step_s": step.seconds, "tokens_per_s": step.tokens_per_s, "gpu_tokens_per_s": gpu.tokens_per_s,
-            "speedup_vs_gpu": gpu.seconds / step.seconds}
+    return {"step_s": step.seconds, "tokens_per_s": step.tokens_per_s, "energy_j_per_token": step.pj_per_token * 1e-12,
+            "gpu_tokens_per_s": gpu.tokens_per_s, "gpu_energy_j_per_token": gpu.pj_per_token * 1e-12,
+            "speedup_vs_gpu": gpu.seconds / step.seconds, "energy_vs_gpu": step.energy_pj / gpu.energy_pj}
+
+
+def _check_model(model) -> None:
+    if model not in _MODELS:
+        raise ValueError(f"model must be one of {', '.join(_MODELS)}, got {model!r}")
+
+
+def _one_of(name: str, allowed: tuple):
+    def check(value) -> None:
+        if not isinstance(value, str) or value not in allowed:
+            raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}, got {value!r}")
+    return check
 
 
 #: Cost evaluations by config name.
 COSTS = {"mac": mac, "systolic": systolic, "fpga": fpga, "storage": storage, "npu_pim_decode": npu_pim_decode}
+
+#: Checks of the parameters that take a name, run by :class:`experiments.SweepSpec` on every
+#: value of a sweep before it starts: a misspelt value is a config error, not a column of error rows.
+VALUE_CHECKS = {
+    "tech": get_tech,
+    "dram": get_dram,
+    "dataflow": _one_of("dataflow", DATAFLOWS),
+    "cycle_model": _one_of("cycle_model", CYCLE_MODELS),
+    "fpga_device": _fpga.get_device,
+    "model": _check_model,
+    "mode": _one_of("mode", _pim.MODES),
+}
 

@@ -147,19 +147,19 @@ def _chunks(points: list[dict], size: int) -> list[list[dict]]:
     return [points[i:i + size] for i in range(0, len(points), size)]
 
 
-def _run_serial(spec, chunks, _workers, _scheduler):
+def _run_serial(spec, chunks, _workers, _scheduler, _progress):
     for chunk in chunks:
         yield _evaluate_chunk(spec, chunk)
 
 
-def _run_processes(spec, chunks, workers, _scheduler):
+def _run_processes(spec, chunks, workers, _scheduler, _progress):
     from joblib import Parallel, delayed
 
     parallel = Parallel(n_jobs=workers or -1, backend="loky", return_as="generator_unordered")
     yield from parallel(delayed(_evaluate_chunk)(spec, c) for c in chunks)
 
 
-def _run_dask(spec, chunks, workers, scheduler):
+def _run_dask(spec, chunks, workers, scheduler, progress):
     from dask.distributed import Client, LocalCluster, as_completed
 
     cluster = None
@@ -175,6 +175,8 @@ def _run_dask(spec, chunks, workers, scheduler):
         raise TypeError(f"scheduler must be an address such as 'tcp://host:8786' or a dask.distributed.Client, got {scheduler!r}")
     try:
         futures = client.map(_evaluate_chunk, [spec] * len(chunks), chunks, pure=False)
+        if progress:
+            _dask_progress_widget(futures)
         for future in as_completed(futures):
             yield future.result()
     finally:
@@ -182,6 +184,23 @@ def _run_dask(spec, chunks, workers, scheduler):
             client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _dask_progress_widget(futures) -> None:
+    """In Jupyter, Dask's own progress widget for the sweep's tasks, shown next to the tqdm bar
+    (which gives the ETA). In a terminal Dask's text bar would overwrite tqdm's line, and it has
+    no ETA, so tqdm alone reports there; without ipywidgets, too."""
+    from distributed.utils import is_kernel
+
+    if not is_kernel():
+        return
+    try:
+        from distributed import progress
+        from IPython.display import display
+
+        display(progress(futures, notebook=True, multi=False))
+    except ImportError:  # ipywidgets (or IPython) missing: tqdm's bar still runs
+        return
 
 
 _RUNNERS = {"serial": _run_serial, "processes": _run_processes, "dask": _run_dask}
@@ -211,7 +230,7 @@ def run_sweep(spec, *, backend: str = "processes", out=None, workers: int | None
     chunk_size : int, optional
         Points per task (default: about eight tasks per worker, at most 256 points).
     progress : bool
-        Show a tqdm progress bar with ETA.
+        Show a tqdm progress bar with ETA; with ``dask`` in Jupyter, Dask's progress widget too.
     """
     spec = load_spec(spec)
     if backend not in BACKENDS:
@@ -233,7 +252,7 @@ def run_sweep(spec, *, backend: str = "processes", out=None, workers: int | None
         from tqdm.auto import tqdm
 
         with tqdm(total=len(todo), desc=spec.name, unit="pt", disable=not progress) as bar:
-            for chunk_rows in _RUNNERS[backend](spec, _chunks(todo, chunk_size), workers, scheduler):
+            for chunk_rows in _RUNNERS[backend](spec, _chunks(todo, chunk_size), workers, scheduler, progress):
                 if store:
                     store.write(chunk_rows)
                 else:

@@ -85,6 +85,11 @@ def registry(kind: str) -> dict:
     return getattr(importlib.import_module(module), attr)
 
 
+def _value_checks(kind: str) -> dict:
+    """Checks of the named-choice parameters of the registered evaluations of ``kind``."""
+    return getattr(importlib.import_module(KINDS[kind][0]), "VALUE_CHECKS", {})
+
+
 @lru_cache(maxsize=None)
 def _signature(function) -> inspect.Signature:
     return inspect.signature(function)
@@ -303,13 +308,24 @@ class SweepSpec:
             raise ValueError(f"{where}: pareto.label must be a column name or a list of them, got {self.label!r}")
         if any(e.needs_datapath for e in evals) and "format" not in axes and "format" not in self.fixed:
             raise ValueError(f"{where}: {[e.label for e in evals if e.needs_datapath][0]} needs a datapath: set 'format' in axes or fixed")
-        for key, values in [*((k, v) for k, v in axes.items() if isinstance(v, list)), *((k, [v]) for k, v in self.fixed.items())]:
-            for v in values:
-                if key in _VALUE_CHECKS:
-                    try:
-                        _VALUE_CHECKS[key](v)
-                    except (TypeError, ValueError, KeyError) as exc:
-                        raise ValueError(f"{where}: {key} = {v!r}: {exc}") from None
+        self._check_values(where)
+
+    def _check_values(self, where: str) -> None:
+        """Every listed value of a datapath key, a workload or a named-choice parameter of a
+        registered evaluation, parsed now so that a misspelt one stops the sweep before it starts."""
+        checks = dict(_VALUE_CHECKS)
+        for e in self.evaluate:
+            if isinstance(e.name, str):
+                checks.update({p: check for p, check in _value_checks(e.kind).items() if p in e.parameters})
+        values = [(f"axes.{k}", k, v) for k, vs in self.axes.items() if isinstance(vs, list) for v in vs]
+        values += [(f"fixed.{k}", k, v) for k, v in self.fixed.items()]
+        values += [(f"evaluate ({e.label}).{k}", k, v) for e in self.evaluate for k, v in e.params.items()]
+        for at, key, v in values:
+            if key in checks:
+                try:
+                    checks[key](v)
+                except (TypeError, ValueError, KeyError) as exc:
+                    raise ValueError(f"{where}: {at} = {v!r}: {exc}") from None
 
     def _check_zip(self, where: str) -> None:
         groups = tuple(tuple(g) for g in self.zip)

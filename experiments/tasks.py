@@ -399,6 +399,12 @@ def digits_mlp(datapath: numsim.Datapath, *, hidden: int = 32, scaling: str = "t
     return {"digits_accuracy_pct": _percent(correct), "digits_accuracy_drop_pct": _percent(model.float_correct - correct)}
 
 
+#: Checks of the parameters that take a name, run by :class:`experiments.SweepSpec` before a sweep starts.
+VALUE_CHECKS = {
+    "distribution": lambda value: _choice("distribution", value, DISTRIBUTIONS),
+    "scaling": lambda value: _choice("scaling", value, SCALINGS),
+}
+
 TASKS = {
     "tensor_sqnr": tensor_sqnr,
     "gemm_error": gemm_error,

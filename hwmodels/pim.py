@@ -939,33 +939,43 @@ def neupims_npu(pim: PimDevice = NEWTON) -> SystolicArray:
 @dataclass(frozen=True)
 class NpuPimStep:
     """One decode step of an NPU + PIM system (or a baseline): time (s) and its parts, per
-    ``mode``; ``npu_s`` and ``pim_s`` are the busy times of each side."""
+    ``mode``; ``npu_s`` and ``pim_s`` are the busy times of each side; ``energy_pj`` the energy
+    of the step on every device of the tensor-parallel group (communication not counted, as in
+    the time)."""
 
     mode: str
     batch: int
     seconds: float
     npu_s: float
     pim_s: float
+    energy_pj: float
 
     @property
     def tokens_per_s(self) -> float:
         return self.batch / self.seconds
 
+    @property
+    def pj_per_token(self) -> float:
+        return self.energy_pj / self.batch
+
 
 def _npu_pim_work(npu: SystolicArray, pim: PimDevice, model: TransformerSpec, batch: int, context: int, tp: int,
-                  attention_on_pim: bool) -> tuple[float, float]:
-    """(NPU seconds, PIM seconds) of one layer for ``batch`` requests."""
+                  attention_on_pim: bool) -> tuple[float, float, float]:
+    """(NPU seconds, PIM seconds, energy pJ of both) of one layer on one device for ``batch``
+    requests: the NPU's :meth:`SystolicArray.run` energy (MACs, SRAM, DRAM, leakage while busy)
+    and the PIM's :func:`gemv_energy` of the attention GEMVs."""
     gemms, attn = decoder_layer(model, batch, context, tp)
-    npu_s = npu.run(gemms).seconds
+    fc = npu.run(gemms)
     if not attention_on_pim:
-        return npu_s + npu.run(attn).seconds, 0.0
-    softmax = [w for w in attn if isinstance(w, Elementwise)]
-    npu_s += npu.run(softmax).seconds
+        rest = npu.run(attn)
+        return fc.seconds + rest.seconds, 0.0, fc.energy_pj + rest.energy_pj
+    softmax = npu.run([w for w in attn if isinstance(w, Elementwise)])
     g_rows = model.q_heads // model.kv_heads
     count = batch * (model.kv_heads // tp) * g_rows
-    pim_s = gemv_latency(pim, context, model.head_dim, count=count).seconds + \
-        gemv_latency(pim, model.head_dim, context, count=count).seconds
-    return npu_s, pim_s
+    shapes = ((context, model.head_dim), (model.head_dim, context))  # scores q K^T, then p V
+    pim_s = sum(gemv_latency(pim, r, c, count=count).seconds for r, c in shapes)
+    pim_pj = sum(gemv_energy(pim, r, c, count=count).total_pj for r, c in shapes)
+    return fc.seconds + softmax.seconds, pim_s, fc.energy_pj + softmax.energy_pj + pim_pj
 
 
 def npu_pim_decode_step(model: TransformerSpec, batch, context, mode="interleaved", npu: SystolicArray | None = None,
@@ -1002,23 +1012,24 @@ def npu_pim_decode_step(model: TransformerSpec, batch, context, mode="interleave
         raise ValueError(f"mode {mode!r} needs a PIM device with dual_row_buffer=True; {pim.name} has one row buffer")
     n = model.layers
     if mode == "npu_only":
-        g, _ = _npu_pim_work(npu, pim, model, B, L, tp, attention_on_pim=False)
-        return NpuPimStep(mode, B, g * n, g * n, 0.0)
-    g, a = _npu_pim_work(npu, pim, model, B, L, tp, attention_on_pim=True)
+        g, _, e = _npu_pim_work(npu, pim, model, B, L, tp, attention_on_pim=False)
+        return NpuPimStep(mode, B, g * n, g * n, 0.0, e * n * tp)
+    g, a, e = _npu_pim_work(npu, pim, model, B, L, tp, attention_on_pim=True)
     if mode == "blocked":
         t = g + a
     elif mode == "concurrent":
         t = max(g, a)
-    else:
+    else:  # two sub-batches: every weight is streamed twice, so the energy is that of both halves
         b1 = math.ceil(B / 2)
         b2 = B - b1
-        g1, a1 = _npu_pim_work(npu, pim, model, b1, L, tp, attention_on_pim=True)
+        g1, a1, e = _npu_pim_work(npu, pim, model, b1, L, tp, attention_on_pim=True)
         if b2:
-            g2, a2 = _npu_pim_work(npu, pim, model, b2, L, tp, attention_on_pim=True)
+            g2, a2, e2 = _npu_pim_work(npu, pim, model, b2, L, tp, attention_on_pim=True)
             t = max(g1, a2) + max(g2, a1)
+            e += e2
         else:
             t = g1 + a1
-    return NpuPimStep(mode, B, t * n, g * n, a * n)
+    return NpuPimStep(mode, B, t * n, g * n, a * n, e * n * tp)
 
 
 def gpu_only_step(model: TransformerSpec, batch, context, gpu: GpuSpec = A100_40GB,
@@ -1033,5 +1044,6 @@ def gpu_only_step(model: TransformerSpec, batch, context, gpu: GpuSpec = A100_40
     if not isinstance(gpu, GpuSpec):
         raise TypeError(f"gpu must be a GpuSpec, got {gpu!r}")
     gemms, attn = decoder_layer(model, B, L, tp)
-    t = (gpu.run(gemms).seconds + gpu.run(attn).seconds) * model.layers
-    return NpuPimStep("gpu_only", B, t, t, 0.0)
+    fc, rest = gpu.run(gemms), gpu.run(attn)
+    t = (fc.seconds + rest.seconds) * model.layers
+    return NpuPimStep("gpu_only", B, t, t, 0.0, (fc.energy_pj + rest.energy_pj) * model.layers * tp)

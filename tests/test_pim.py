@@ -513,3 +513,33 @@ def test_presets_are_consistent():
         assert math.isclose(burst, d.tCCD_S) or d is NEWTON
         assert d.source
     assert [round(energy_per_bit(p), 2) for p in LOCATIONS] == [0.55, 1.56, 3.29, 3.59]
+
+
+# ---- decode-step energy ---------------------------------------------------------------------------
+
+
+def test_decode_step_energy_orders_and_bounds():
+    """Energy of a NeuPIMs-style decode step: every mode reads each weight from DRAM at least once
+    per device (interleaving twice: once per sub-batch), so the step costs at least the weight
+    bits at HBM2's pJ/bit; blocked and concurrent do the same work; attention on bank-level PIM
+    beats streaming the KV cache through the NPU once the context is long."""
+    m, tp = GPT3_175B, data.NEUPIMS["tensor_parallel"]
+    floor_pj = weight_bytes(m) * 8 * data.HBM2_PJ_PER_BIT  # all devices together hold the weights once
+    steps = {mode: npu_pim_decode_step(m, 128, 4096, mode, tensor_parallel=tp) for mode in MODES}
+    for mode, s in steps.items():
+        assert s.energy_pj >= (2 if mode == "interleaved" else 1) * floor_pj, mode
+        assert s.pj_per_token == pytest.approx(s.energy_pj / 128)
+    assert steps["blocked"].energy_pj == steps["concurrent"].energy_pj
+    assert steps["interleaved"].energy_pj > steps["blocked"].energy_pj
+    assert steps["npu_only"].energy_pj > steps["blocked"].energy_pj
+    gpu = gpu_only_step(m, 128, 4096, tensor_parallel=tp)
+    assert gpu.energy_pj >= floor_pj  # the A100 model reads HBM2 too
+
+
+def test_decode_step_energy_scales_with_layers():
+    """Every layer is the same work, so a model of twice the layers costs twice the energy."""
+    half = dataclasses.replace(GPT3_175B, layers=GPT3_175B.layers // 2)
+    for mode in MODES:
+        full, part = npu_pim_decode_step(GPT3_175B, 32, 512, mode), npu_pim_decode_step(half, 32, 512, mode)
+        assert full.energy_pj == pytest.approx(2 * part.energy_pj, rel=1e-12), mode
+    assert gpu_only_step(GPT3_175B, 32, 512).energy_pj == pytest.approx(2 * gpu_only_step(half, 32, 512).energy_pj, rel=1e-12)

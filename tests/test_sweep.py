@@ -116,7 +116,7 @@ def test_toml_round_trip(tmp_path):
     ("[axes]\nformatt = ['e4m3']\n[[evaluate]]\ncost = 'mac'\n", r"sweep.toml: unknown key axes.formatt; allowed keys.*format"),
     ("[axes]\nformat = ['e4m3']\n[[evaluate]]\ncost = 'maq'\n", r"evaluate\[0\]: unknown cost 'maq'; allowed: mac, systolic"),
     ("[axes]\nformat = ['e4m3']\n[[evaluate]]\ncost = 'mac'\nnode = 7\n", r"evaluate\[0\]: cost mac has no parameter 'node'; allowed: tech, n_terms"),
-    ("[axes]\nformat = ['e4m3', 'fp8_bogus']\n[[evaluate]]\ncost = 'mac'\n", r"sweep.toml: format = 'fp8_bogus'"),
+    ("[axes]\nformat = ['e4m3', 'fp8_bogus']\n[[evaluate]]\ncost = 'mac'\n", r"sweep.toml: axes.format = 'fp8_bogus'"),
     ("[axes]\nformat = ['e4m3']\nmultiplier = ['lmul(m=3, q=1)']\n[[evaluate]]\ncost = 'mac'\n", r"multiplier = 'lmul\(m=3, q=1\)'.*lmul takes at most \(m\)"),
     ("[axes]\nformat = ['e4m3']\naccumulator = ['fixed']\n[[evaluate]]\ncost = 'mac'\n", r"accumulator = 'fixed'.*integer bits"),
     ("[axes]\nformat = ['e4m3']\n[fixed]\nworkload = 'resnet51'\n[[evaluate]]\ncost = 'systolic'\n", r"workload = 'resnet51'.*resnet50"),
@@ -130,6 +130,17 @@ def test_toml_round_trip(tmp_path):
     ("[axes]\nformat = ['e4m3']\n[fixed]\nformat = 'int8'\n[[evaluate]]\ncost = 'mac'\n", r"key 'format' is set twice"),
     ("[axes]\nformat = ['e4m3']\n[[evaluate]]\ncost = 'mac'\ntask = 'x'\n", r"exactly one of 'task' or 'cost'"),
     ("[axes\nformat = 1\n", r"sweep.toml: not valid TOML"),
+    # named-choice parameters of the evaluations are checked before the sweep starts
+    ("[axes]\nformat = ['e4m3']\ndataflow = ['ws', 'xs']\n[[evaluate]]\ncost = 'systolic'\n",
+     r"sweep.toml: axes.dataflow = 'xs': dataflow must be one of 'os', 'ws', 'is'"),
+    ("[axes]\nmode = ['blocked', 'fast']\n[[evaluate]]\ncost = 'npu_pim_decode'\n", r"axes.mode = 'fast': mode must be one of 'npu_only'"),
+    ("[axes]\nbatch = [8]\n[fixed]\nmodel = 'gpt4'\n[[evaluate]]\ncost = 'npu_pim_decode'\n", r"fixed.model = 'gpt4': model must be one of gpt3_175b"),
+    ("[axes]\nformat = ['e4m3']\n[fixed]\ntech = '3mm'\n[[evaluate]]\ncost = 'mac'\n", r"fixed.tech = '3mm': tech must be"),
+    ("[axes]\nformat = ['e4m3']\n[[evaluate]]\ncost = 'systolic'\ndram = 'hbm9'\n", r"evaluate \(cost systolic\).dram = 'hbm9'"),
+    ("[axes]\nformat = ['e4m3']\n[[evaluate]]\ncost = 'fpga'\nfpga_device = 'virtex'\n", r"fpga_device = 'virtex': device must be one of \['ultrascale\+', 'versal'\]"),
+    ("[axes]\nformat = ['e4m3']\n[[evaluate]]\ntask = 'tensor_sqnr'\ndistribution = 'cauchy'\n",
+     r"evaluate \(task tensor_sqnr\).distribution = 'cauchy': distribution must be one of gaussian"),
+    ("[axes]\nformat = ['e4m3']\nscaling = ['tensor', 'block']\n[[evaluate]]\ntask = 'gemm_error'\n", r"axes.scaling = 'block': scaling must be one of tensor"),
 ])
 def test_config_errors_name_the_file_and_key(tmp_path, body, match):
     with pytest.raises(ValueError, match=match):
@@ -185,15 +196,30 @@ def test_a_failing_evaluation_becomes_an_error_row():
     assert df["x_squared"].notna().all()      # the other evaluation still ran
 
 
-def test_backends_give_identical_frames():
+def test_backends_give_identical_frames(monkeypatch):
+    """Serial, loky processes and a Dask LocalCluster give one frame. The Dask run pretends to be
+    in Jupyter, where it shows Dask's progress widget over its tasks (IPython is stubbed)."""
+    import types
+
+    import distributed
+    import distributed.utils
+
+    shown = []
+    monkeypatch.setattr(distributed.utils, "is_kernel", lambda: True)
+    monkeypatch.setattr(distributed, "progress", lambda futures, **options: ("widget", len(futures), options))
+    display_module = types.ModuleType("IPython.display")
+    display_module.display = shown.append
+    monkeypatch.setitem(sys.modules, "IPython", types.ModuleType("IPython"))
+    monkeypatch.setitem(sys.modules, "IPython.display", display_module)
     spec = SweepSpec("b", axes={"format": ["e4m3", "int8", "mxfp4"], "rows": [8, 16], "x": [0.5, 1.5]},
                      evaluate=[Evaluation("cost", "systolic"), Evaluation("cost", noisy)], fixed={"workload": "gemm(64, 64, 64)"})
     serial = run_sweep(spec, backend="serial", progress=False)
     processes = run_sweep(spec, backend="processes", workers=2, chunk_size=3, progress=False)
-    dask = run_sweep(spec, backend="dask", workers=2, chunk_size=2, progress=False)
+    dask = run_sweep(spec, backend="dask", workers=2, chunk_size=2, progress=True)
     assert len(serial) == 12 and serial["error"].isna().all()
     pd.testing.assert_frame_equal(serial, processes)
     pd.testing.assert_frame_equal(serial, dask)
+    assert shown == [("widget", 6, {"notebook": True, "multi": False})]
 
 
 def test_results_stream_to_parquet_and_a_rerun_evaluates_nothing(tmp_path, monkeypatch):

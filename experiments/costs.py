@@ -15,6 +15,8 @@ can be fixed there or swept as an axis. All listed in :data:`COSTS`.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numsim
 from hwmodels import SystolicArray, fpga as _fpga, mac_cost, pim as _pim
 from hwmodels.mac import storage_bits
@@ -22,7 +24,7 @@ from hwmodels.memory import get_dram
 from hwmodels.systolic import CYCLE_MODELS, DATAFLOWS
 from hwmodels.tech import get_tech
 from numsim.blocks import BlockFormat
-from hwmodels.workloads import TransformerSpec, LLAMA_2_7B, LLAMA_2_70B, LLAMA_3_8B
+from hwmodels.workloads import Gemv, TransformerSpec, LLAMA_2_7B, LLAMA_2_70B, LLAMA_3_8B
 
 from .design import workload_from
 
@@ -109,6 +111,72 @@ def npu_pim_decode(*, model: str = "gpt3_175b", batch: int = 64, context: int = 
             "speedup_vs_gpu": gpu.seconds / step.seconds, "energy_vs_gpu": step.energy_pj / gpu.energy_pj}
 
 
+#: PIM devices of :func:`pim_gemv`: ``"hbm3"`` is AttAcc's HBM3 stack, whose PUs sit at every bank,
+#: bank group or on the buffer die (``placement``); the others are fixed designs with bank PUs.
+PIM_DEVICES = {
+    "hbm3": {"bank": _pim.HBM3_PIM_BANK, "bank_group": _pim.HBM3_PIM_BANK_GROUP, "buffer_die": _pim.HBM3_PIM_BUFFER},
+    "hbm2-pim": {"bank": _pim.HBM2_PIM},
+    "gddr6-aim": {"bank": _pim.GDDR6_AIM},
+    "newton-hbm2": {"bank": _pim.NEWTON},
+}
+_HOST_DRAM = {"hbm3": "hbm3", "hbm2-pim": "hbm2", "gddr6-aim": "gddr6", "newton-hbm2": "hbm2"}
+
+
+def _pim_device(pim: str, placement: str, datapath: numsim.Datapath) -> _pim.PimDevice:
+    """The ``pim`` device with its PUs at ``placement``, computing in ``datapath``."""
+    _check_pim(pim)
+    _one_of("placement", _pim.PLACEMENTS)(placement)
+    if placement not in PIM_DEVICES[pim]:
+        raise ValueError(f"{pim} has PUs only at the {', '.join(PIM_DEVICES[pim])}, got placement={placement!r}; "
+                         "sweep placement with pim='hbm3' (bank, bank_group, buffer_die)")
+    return dataclasses.replace(PIM_DEVICES[pim][placement], datapath=datapath)
+
+
+def pim_gemv(datapath, *, workload: str = "gemv(4096, 4096)", pim: str = "hbm3", placement: str = "bank",
+             host_tflops: float = 312.0, host_tech="7nm") -> dict[str, float]:
+    """A GEMV workload (``gemv(rows, cols[, batch])``: ``batch`` vectors against one matrix) in a
+    PIM device whose PUs multiply and accumulate in ``datapath`` (element width: storage bits of
+    its A format, block scales included; results: its output format; MAC energy and area:
+    :func:`hwmodels.mac_cost` at the device's DRAM logic node), against a host that reads the
+    same device over its pins (:func:`hwmodels.pim.host_gemv_latency`: 85% of the external
+    bandwidth, ``host_tflops``, MACs priced at ``host_tech``). PIM runs the ``batch`` vectors one
+    after another, re-reading the matrix each time; the host reads it once.
+
+    Columns: ``pim_latency_s``, ``pim_energy_pj``, ``pim_energy_pj_per_mac``,
+    ``pim_logic_area_mm2`` (all PUs' MACs), ``host_latency_s``, ``host_energy_pj`` and the ratios
+    ``speedup_vs_host`` and ``energy_vs_host`` (PIM over host).
+
+    >>> r = pim_gemv(numsim.Datapath("fp16", accumulator=numsim.FloatAccumulator("fp32")), placement="bank")
+    >>> r["speedup_vs_host"] > 1 and r["energy_vs_host"] < 1
+    True
+    """
+    dp = _dp(datapath)
+    (w,) = _gemv(workload)
+    dev = _pim_device(pim, placement, dp)
+    lat = _pim.gemv_latency(dev, w.rows, w.cols, count=w.count)
+    energy = _pim.gemv_energy(dev, w.rows, w.cols, count=w.count)
+    pim_s, pim_pj = lat.seconds * w.batch, energy.total_pj * w.batch
+    dram = get_dram(_HOST_DRAM[pim]).with_bandwidth(dev.external_bandwidth_gb_s)
+    bits = {"element_bits": dev.element_bits, "out_bits": dev.acc_bits, "batch": w.batch}
+    host_s = _pim.host_gemv_latency(w.rows, w.cols, dram, host_tflops, **bits).total_ns * 1e-9 * w.count
+    host_pj = _pim.host_gemv_energy(w.rows, w.cols, dram, mac_cost(dp, host_tech).energy_pj, **bits) * w.count
+    macs = w.rows * w.cols * w.batch * w.count
+    return {"pim_latency_s": pim_s, "pim_energy_pj": pim_pj, "pim_energy_pj_per_mac": pim_pj / macs,
+            "pim_logic_area_mm2": dev.logic_area_mm2(), "host_latency_s": host_s, "host_energy_pj": host_pj,
+            "speedup_vs_host": host_s / pim_s, "energy_vs_host": pim_pj / host_pj}
+
+
+def _gemv(workload: str) -> list:
+    layers = workload_from(workload)
+    if len(layers) != 1 or not isinstance(layers[0], Gemv):
+        raise ValueError(f"pim_gemv takes a workload 'gemv(rows, cols[, batch])', got {workload!r}")
+    return layers
+
+
+def _check_pim(pim) -> None:
+    _one_of("pim", tuple(PIM_DEVICES))(pim)
+
+
 def _check_model(model) -> None:
     if model not in _MODELS:
         raise ValueError(f"model must be one of {', '.join(_MODELS)}, got {model!r}")
@@ -122,7 +190,8 @@ def _one_of(name: str, allowed: tuple):
 
 
 #: Cost evaluations by config name.
-COSTS = {"mac": mac, "systolic": systolic, "fpga": fpga, "storage": storage, "npu_pim_decode": npu_pim_decode}
+COSTS = {"mac": mac, "systolic": systolic, "fpga": fpga, "storage": storage, "pim_gemv": pim_gemv,
+         "npu_pim_decode": npu_pim_decode}
 
 #: Checks of the parameters that take a name, run by :class:`experiments.SweepSpec` on every
 #: value of a sweep before it starts: a misspelt value is a config error, not a column of error rows.
@@ -134,5 +203,7 @@ VALUE_CHECKS = {
     "fpga_device": _fpga.get_device,
     "model": _check_model,
     "mode": _one_of("mode", _pim.MODES),
+    "pim": _check_pim,
+    "placement": _one_of("placement", _pim.PLACEMENTS),
 }
 

@@ -146,6 +146,17 @@ def test_builtin_configs_load(name):
     assert spec.points() and (spec.minimize or spec.maximize)
 
 
+@pytest.mark.parametrize("name", sorted(set(builtin_configs()) - {"quickstart"}))
+def test_builtin_configs_run_without_error_rows(name):
+    """Every other built-in config runs through (serially) with no error row and has a front."""
+    from experiments import pareto_front, run_sweep
+
+    spec = load_spec(name)
+    df = run_sweep(spec, backend="serial", progress=False)
+    assert len(df) == len(spec.points()) and df["error"].isna().all(), df["error"].dropna().head().tolist()
+    assert len(pareto_front(df, minimize=list(spec.minimize), maximize=list(spec.maximize))) > 0
+
+
 def test_quickstart_runs_end_to_end_with_a_nonempty_front(tmp_path):
     """The README's main job: the built-in quickstart through the CLI (serial here: the test
     process already runs beside another xdist worker)."""

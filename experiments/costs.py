@@ -21,7 +21,7 @@ import numsim
 from hwmodels import SystolicArray, fpga as _fpga, mac_cost, pim as _pim
 from hwmodels.mac import storage_bits
 from hwmodels.memory import get_dram
-from hwmodels.systolic import CYCLE_MODELS, DATAFLOWS
+from hwmodels.systolic import fold_cycles, mapping
 from hwmodels.tech import get_tech
 from numsim.blocks import BlockFormat
 from hwmodels.workloads import Gemv, TransformerSpec, LLAMA_2_7B, LLAMA_2_70B, LLAMA_3_8B
@@ -198,8 +198,9 @@ COSTS = {"mac": mac, "systolic": systolic, "fpga": fpga, "storage": storage, "pi
 VALUE_CHECKS = {
     "tech": get_tech,
     "dram": get_dram,
-    "dataflow": _one_of("dataflow", DATAFLOWS),
-    "cycle_model": _one_of("cycle_model", CYCLE_MODELS),
+    # the systolic model's own checks (case-insensitive, as SystolicArray takes them)
+    "dataflow": lambda value: mapping(value, 1, 1, 1),
+    "cycle_model": lambda value: fold_cycles(1, 1, "ws", 1, value),
     "fpga_device": _fpga.get_device,
     "model": _check_model,
     "mode": _one_of("mode", _pim.MODES),

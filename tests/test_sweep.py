@@ -132,7 +132,9 @@ def test_toml_round_trip(tmp_path):
     ("[axes\nformat = 1\n", r"sweep.toml: not valid TOML"),
     # named-choice parameters of the evaluations are checked before the sweep starts
     ("[axes]\nformat = ['e4m3']\ndataflow = ['ws', 'xs']\n[[evaluate]]\ncost = 'systolic'\n",
-     r"sweep.toml: axes.dataflow = 'xs': dataflow must be one of 'os', 'ws', 'is'"),
+     r"sweep.toml: axes.dataflow = 'xs': dataflow must be one of os, ws, is"),
+    ("[axes]\nformat = ['e4m3']\n[fixed]\ncycle_model = 'exact'\n[[evaluate]]\ncost = 'systolic'\n",
+     r"fixed.cycle_model = 'exact': cycle_model must be one of scalesim, paper, pipelined"),
     ("[axes]\nmode = ['blocked', 'fast']\n[[evaluate]]\ncost = 'npu_pim_decode'\n", r"axes.mode = 'fast': mode must be one of 'npu_only'"),
     ("[axes]\nbatch = [8]\n[fixed]\nmodel = 'gpt4'\n[[evaluate]]\ncost = 'npu_pim_decode'\n", r"fixed.model = 'gpt4': model must be one of gpt3_175b"),
     ("[axes]\nformat = ['e4m3']\n[fixed]\ntech = '3mm'\n[[evaluate]]\ncost = 'mac'\n", r"fixed.tech = '3mm': tech must be"),
@@ -145,6 +147,16 @@ def test_toml_round_trip(tmp_path):
 def test_config_errors_name_the_file_and_key(tmp_path, body, match):
     with pytest.raises(ValueError, match=match):
         SweepSpec.from_toml(_toml(tmp_path, body))
+
+
+def test_value_checks_accept_what_the_models_accept():
+    """The pre-sweep checks are the models' own: SystolicArray takes 'WS' as 'ws', so does the spec."""
+    spec = SweepSpec("case", axes={"format": ["e4m3"], "dataflow": ["WS", "os"]}, evaluate=[Evaluation("cost", "systolic")],
+                     fixed={"workload": "gemm(16, 16, 16)"})
+    df = run_sweep(spec, backend="serial", progress=False)
+    assert df["error"].isna().all() and df.loc[0, "cycles"] == run_sweep(
+        SweepSpec("lower", axes={"format": ["e4m3"], "dataflow": ["ws"]}, evaluate=[Evaluation("cost", "systolic")],
+                  fixed={"workload": "gemm(16, 16, 16)"}), backend="serial", progress=False).loc[0, "cycles"]
 
 
 def test_other_bad_arguments():

@@ -24,6 +24,7 @@ import numbers
 
 import numpy as np
 
+from ._checks import check_bool
 from ._kernels import elementwise as _ew
 from ._kernels.exact import WINDOW_BITS
 from ._kernels.inputs import read_only
@@ -152,8 +153,7 @@ def elementwise(
     mode = Rounding.parse(rounding)
     ov = _check_overflow(out_fmt, overflow)
     _check_flags(ftz, daz, nan_policy)
-    if not isinstance(quantize_inputs, (bool, np.bool_)):
-        raise TypeError(f"quantize_inputs must be True or False, got {quantize_inputs!r}")
+    check_bool("quantize_inputs", quantize_inputs)
     in_fmts = [out_fmt if f is None else _scalar_format(f, name) for f, name in zip(formats, _OPERAND_NAMES)]
     _check_widths(op, in_fmts, out_fmt, mode, sr_bits)
     given = [np.asarray(x) for x in operands]
@@ -209,8 +209,7 @@ def _approximate_mul(
     out_fmt = get_format(fmt)
     if not isinstance(out_fmt, Format):
         raise TypeError(f"fmt must be a scalar format, got {out_fmt.name}")
-    if not isinstance(quantize_inputs, (bool, np.bool_)):
-        raise TypeError(f"quantize_inputs must be True or False, got {quantize_inputs!r}")
+    check_bool("quantize_inputs", quantize_inputs)
     in_fmts = [out_fmt if f is None else _scalar_format(f, name) for f, name in zip(formats, _OPERAND_NAMES)]
     mult.check(*in_fmts)
     given = [np.asarray(x) for x in (a, b)]

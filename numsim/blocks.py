@@ -45,7 +45,8 @@ import math
 from dataclasses import dataclass
 from enum import Enum
 
-from .formats import FixedFormat, FloatFormat, Format, Specials, _check_int, significand_bits
+from ._checks import check_int
+from .formats import FixedFormat, FloatFormat, Format, Specials, significand_bits
 from .rounding import Rounding
 
 
@@ -202,15 +203,15 @@ def _block_shape(block_size, block_shape) -> tuple[int, ...]:
     if block_shape is None:
         if block_size is None:
             raise ValueError("give block_size (1-D blocks) or block_shape (tiles)")
-        return (_check_int("block_size", block_size, 1),)
+        return (check_int("block_size", block_size, 1),)
     try:
         shape = tuple(block_shape)
     except TypeError:
         raise TypeError(f"block_shape must be a tuple of 1 or 2 positive ints, got {block_shape!r}") from None
     if not 1 <= len(shape) <= 2:
         raise ValueError(f"block_shape must have 1 or 2 entries (blocks or 2-D tiles), got {shape}")
-    shape = tuple(_check_int("block_shape entry", n, 1) for n in shape)
-    if block_size is not None and _check_int("block_size", block_size, 1) != math.prod(shape):
+    shape = tuple(check_int("block_shape entry", n, 1) for n in shape)
+    if block_size is not None and check_int("block_size", block_size, 1) != math.prod(shape):
         raise ValueError(f"block_size={block_size} does not match block_shape={shape} ({math.prod(shape)} elements per tile)")
     return shape
 
@@ -227,8 +228,8 @@ def bfp(mantissa_bits: int, block_size: int = 16, exponent_bits: int = 8, *, sig
     >>> bfp(3).name, bfp(7).name
     ('msfp12', 'msfp16')
     """
-    _check_int("mantissa_bits", mantissa_bits, 1, 31)
-    _check_int("exponent_bits", exponent_bits, 2, 11)
+    check_int("mantissa_bits", mantissa_bits, 1, 31)
+    check_int("exponent_bits", exponent_bits, 2, 11)
     element = FixedFormat(mantissa_bits + 1, mantissa_bits - 1, sign_magnitude=sign_magnitude)
     scale = FloatFormat(exponent_bits, 0, specials=Specials.FNU, signed=False, subnormals=False)
     return BlockFormat(element, block_size, scale, scale_rule=ScaleRule.FLOOR)

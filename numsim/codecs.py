@@ -39,6 +39,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from ._checks import check_bool
 from ._kernels import codec as _k
 from ._kernels import nearest_fast as _nf
 from ._kernels.inputs import read_only
@@ -275,9 +276,7 @@ def _checked_args(x, fmt, rounding, overflow, seed, sr_bits, random_bits, ftz, d
 
 def _check_flags(ftz, daz, nan_policy, block: bool = False) -> None:
     for name, flag in (("ftz", ftz), ("daz", daz)):
-        if not isinstance(flag, (bool, np.bool_)):
-            raise TypeError(f"{name} must be True or False, got {flag!r}")
-        if block and flag:
+        if check_bool(name, flag) and block:
             raise ValueError(f"{name}=True is not supported for block formats (their scales already cover tiny values)")
     if nan_policy not in _NAN_POLICIES:
         raise ValueError(f"nan_policy must be one of {', '.join(_NAN_POLICIES)}, got {nan_policy!r}")

@@ -80,7 +80,10 @@ import re
 from dataclasses import dataclass, field
 
 from .blocks import BlockFormat
-from .formats import FixedFormat, FloatFormat, Format, IntFormat, _check_choice, _check_int, significand_bits
+from ._checks import check_bool
+from ._checks import check_choice as _check_choice
+from ._checks import check_int as _check_int
+from .formats import FixedFormat, FloatFormat, Format, IntFormat, significand_bits
 from .multipliers import Exact, Multiplier, get_multiplier
 from .registry import get_format
 from .rounding import Overflow, Rounding
@@ -789,8 +792,7 @@ def tensor_core_datapath(gpu: str, a_format, b_format=None, out_format="float32"
     window = 23 + e
     rounding = Rounding.TOWARD_ZERO if out.name == "float32" else Rounding.NEAREST_EVEN
     acc = FusedMultiTerm(n, window - out.man_bits, out, rounding, None, Rounding.TOWARD_ZERO, "product", amin, placement)
-    if not isinstance(fast_accum, (bool,)):
-        raise TypeError(f"fast_accum must be True or False, got {fast_accum!r}")
+    check_bool("fast_accum", fast_accum)
     order: Order = Sequential()
     if not fast_accum:
         if kind_a != "fp8" or g not in ("h100", "ada"):

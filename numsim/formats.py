@@ -32,11 +32,11 @@ Example
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING
 
+from ._checks import check_bool, check_int
 from .rounding import Overflow
 
 if TYPE_CHECKING:
@@ -61,29 +61,6 @@ class Specials(str, Enum):
 
     def __str__(self) -> str:
         return self.value
-
-
-def _check_int(name: str, value, low: int, high: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {value!r} of type {type(value).__name__}")
-    value = int(value)
-    if value < low or (high is not None and value > high):
-        upper = "" if high is None else f" and <= {high}"
-        raise ValueError(f"{name} must be >= {low}{upper}, got {value}")
-    return value
-
-
-def _check_choice(name: str, value, allowed: tuple[str, ...]) -> str:
-    """``value`` lower-cased and stripped if it is one of ``allowed``, else a ValueError naming them."""
-    if not isinstance(value, str) or value.strip().lower() not in allowed:
-        raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
-    return value.strip().lower()
-
-
-def _check_bool(name: str, value) -> bool:
-    if type(value).__name__ not in ("bool", "bool_"):
-        raise TypeError(f"{name} must be True or False, got {value!r} of type {type(value).__name__}")
-    return bool(value)
 
 
 class Format:
@@ -161,14 +138,14 @@ class FloatFormat(Format):
     signed: bool | None = field(default=None)
 
     def __post_init__(self) -> None:
-        E = _check_int("exp_bits", self.exp_bits, 1)
-        M = _check_int("man_bits", self.man_bits, 0)
+        E = check_int("exp_bits", self.exp_bits, 1)
+        M = check_int("man_bits", self.man_bits, 0)
         try:
             style = Specials(self.specials.strip().lower() if isinstance(self.specials, str) else self.specials)
         except ValueError:
             allowed = ", ".join(s.value for s in Specials)
             raise ValueError(f"specials must be one of {allowed}, got {self.specials!r}") from None
-        signed = style is not Specials.FNU if self.signed is None else _check_bool("signed", self.signed)
+        signed = style is not Specials.FNU if self.signed is None else check_bool("signed", self.signed)
         if style is Specials.FNU and signed:
             raise ValueError("specials='fnu' describes unsigned exponent scales (like E8M0): signed must be False")
         if style is Specials.FNUZ and not signed:
@@ -176,7 +153,7 @@ class FloatFormat(Format):
         if self.subnormals is None:
             subnormals = style is not Specials.FNU
         else:
-            subnormals = _check_bool("subnormals", self.subnormals)
+            subnormals = check_bool("subnormals", self.subnormals)
             if style is Specials.FNU and subnormals:
                 raise ValueError("specials='fnu' has no subnormals (its e = 0 field is a normal binade): use subnormals=False")
         if M == 0 and style is not Specials.FNU:
@@ -188,7 +165,7 @@ class FloatFormat(Format):
             raise ValueError(f"a float format needs at least 2 bits in total, got {bits}")
         default_bias = (1 << (E - 1)) if style in (Specials.FNUZ, Specials.EXTENDED) else (1 << (E - 1)) - 1
         bias = default_bias if self.bias is None else self.bias
-        bias = _check_int("bias", bias, -(1 << 20), 1 << 20)
+        bias = check_int("bias", bias, -(1 << 20), 1 << 20)
         for name, value in (("exp_bits", E), ("man_bits", M), ("bias", bias), ("subnormals", subnormals), ("specials", style), ("signed", signed)):
             object.__setattr__(self, name, value)
         if self._max_mag_code < self._min_normal_code:
@@ -363,10 +340,10 @@ class _FixedPoint(Format):
         raise NotImplementedError
 
     def _validate(self) -> None:
-        _check_int("bits", self.bits, 1, MAX_BITS)
-        _check_bool("signed", self.signed)
-        _check_bool("symmetric", self.symmetric)
-        if _check_bool("sign_magnitude", self.sign_magnitude):
+        check_int("bits", self.bits, 1, MAX_BITS)
+        check_bool("signed", self.signed)
+        check_bool("symmetric", self.symmetric)
+        if check_bool("sign_magnitude", self.sign_magnitude):
             if not self.signed:
                 raise ValueError("sign_magnitude=True needs signed=True")
             object.__setattr__(self, "symmetric", True)  # the range of a sign-magnitude integer is symmetric
@@ -488,7 +465,7 @@ class FixedFormat(_FixedPoint):
 
     def __post_init__(self) -> None:
         self._validate()
-        _check_int("frac_bits", self.frac_bits, -64, 64)
+        check_int("frac_bits", self.frac_bits, -64, 64)
 
     @property
     def _frac(self) -> int:

@@ -16,6 +16,7 @@ import math
 
 import numpy as np
 
+from ._checks import check_bool
 from ._kernels import datapath as _k
 from ._kernels import multipliers as _km
 from ._kernels.inputs import read_only
@@ -71,8 +72,7 @@ def matmul(A, B, datapath: Datapath, C=None, *, quantize_inputs: bool = False, s
     """
     if not isinstance(datapath, Datapath):
         raise TypeError(f"datapath must be a numsim.Datapath, got {type(datapath).__name__}")
-    if not isinstance(quantize_inputs, (bool, np.bool_)):
-        raise TypeError(f"quantize_inputs must be True or False, got {quantize_inputs!r}")
+    check_bool("quantize_inputs", quantize_inputs)
     A = _as_float_array(A, "A")
     B = _as_float_array(B, "B")
     if A.ndim < 2 or B.ndim < 2:

@@ -43,7 +43,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .formats import FixedFormat, FloatFormat, Format, IntFormat, _check_choice, _check_int
+from ._checks import check_choice as _check_choice
+from ._checks import check_int as _check_int
+from .formats import FixedFormat, FloatFormat, Format, IntFormat
 
 _LMUL_SEMANTICS = ("integer", "literal")
 _INPUT_ROUNDINGS = ("truncate", "nearest_even")

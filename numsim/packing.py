@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .formats import _check_int
+from ._checks import check_axis, check_int
 
 
 def _check_codes(codes, bits: int) -> np.ndarray:
@@ -27,18 +27,13 @@ def _check_codes(codes, bits: int) -> np.ndarray:
     return arr
 
 
-def _check_axis(axis, ndim: int) -> int:
-    _check_int("axis", axis, -max(ndim, 1), max(ndim, 1) - 1)
-    return axis % ndim
-
-
 def pack(codes, bits: int, axis: int = -1) -> np.ndarray:
     """Pack ``bits``-bit codes (1..8) along ``axis`` into ``ceil(n * bits / 8)`` bytes (uint8)."""
-    bits = _check_int("bits", bits, 1, 8)
+    bits = check_int("bits", bits, 1, 8)
     arr = _check_codes(codes, bits)
     if arr.ndim == 0:
         raise ValueError("pack needs an array of codes, got a scalar")
-    axis = _check_axis(axis, arr.ndim)
+    axis = check_axis(axis, arr.ndim)
     moved = np.moveaxis(arr.astype(np.uint8), axis, -1)
     stream = np.unpackbits(moved[..., None], axis=-1, bitorder="little")[..., :bits]
     stream = stream.reshape(*moved.shape[:-1], moved.shape[-1] * bits)
@@ -48,16 +43,16 @@ def pack(codes, bits: int, axis: int = -1) -> np.ndarray:
 
 def unpack(packed, bits: int, count: int, axis: int = -1) -> np.ndarray:
     """Inverse of :func:`pack`: the first ``count`` codes of ``bits`` bits along ``axis`` (uint8)."""
-    bits = _check_int("bits", bits, 1, 8)
+    bits = check_int("bits", bits, 1, 8)
     arr = np.asarray(packed)
     if arr.dtype != np.uint8:
         raise TypeError(f"packed must be a uint8 array, got dtype {arr.dtype}")
     if arr.ndim == 0:
         raise ValueError("unpack needs an array of bytes, got a scalar")
-    axis = _check_axis(axis, arr.ndim)
+    axis = check_axis(axis, arr.ndim)
     moved = np.moveaxis(arr, axis, -1)
     capacity = moved.shape[-1] * 8 // bits
-    count = _check_int("count", count, 0, capacity)
+    count = check_int("count", count, 0, capacity)
     stream = np.unpackbits(moved, axis=-1, bitorder="little")[..., : count * bits]
     groups = stream.reshape(*moved.shape[:-1], count, bits)
     codes = np.packbits(groups, axis=-1, bitorder="little")[..., 0]

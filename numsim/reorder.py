@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .formats import _check_int
+from ._checks import check_axis
 
 
 def _axis(axis, ndim: int) -> int:
     if ndim == 0:
         raise ValueError("channel reordering needs an array with at least one axis")
-    _check_int("axis", axis, -ndim, ndim - 1)
-    return axis % ndim
+    return check_axis(axis, ndim)
 
 
 def channel_magnitudes(x, axis: int = -1) -> np.ndarray:

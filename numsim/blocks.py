@@ -45,6 +45,7 @@ import math
 from dataclasses import dataclass
 from enum import Enum
 
+from . import _grammar
 from ._checks import check_int
 from .formats import FixedFormat, FloatFormat, Format, Specials, significand_bits
 from .rounding import Rounding
@@ -107,11 +108,9 @@ class BlockFormat:
     tensor_scale: FloatFormat | str | None = None
 
     def __post_init__(self) -> None:
-        from .registry import get_format
-
-        element = _scalar_format("element", self.element, get_format)
-        scale = _scalar_format("scale", self.scale, get_format)
-        tensor = None if self.tensor_scale is None else _scalar_format("tensor_scale", self.tensor_scale, get_format)
+        element = _scalar_format("element", self.element)
+        scale = _scalar_format("scale", self.scale)
+        tensor = None if self.tensor_scale is None else _scalar_format("tensor_scale", self.tensor_scale)
         if isinstance(element, FloatFormat) and not element.has_zero:
             raise ValueError(f"element format {element.name} has no zero; block elements need one (use an fnu format as the scale instead)")
         for name, fmt in (("scale", scale), ("tensor_scale", tensor)):
@@ -161,9 +160,7 @@ class BlockFormat:
 
     @property
     def name(self) -> str:
-        from .registry import format_name
-
-        return format_name(self)
+        return _grammar.format_name(self)
 
     def __str__(self) -> str:
         return self.name
@@ -187,11 +184,13 @@ def _scale_rule(value) -> ScaleRule | None:
         raise ValueError(f"scale_rule must be one of {', '.join(r.value for r in ScaleRule)}, got {value!r}") from None
 
 
-def _scalar_format(name: str, value, get_format) -> Format:
+def _scalar_format(name: str, value) -> Format:
+    if isinstance(value, Format):
+        return value  # the registry's own block formats are built from format objects, before it installs its parser
     if isinstance(value, BlockFormat):
         raise ValueError(f"{name} must be a scalar format, got the block format {value.name}")
     try:
-        fmt = get_format(value)
+        fmt = _grammar.get_format(value)
     except (TypeError, ValueError) as err:
         raise type(err)(f"{name}: {err}") from None
     if isinstance(fmt, BlockFormat):

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING
 
+from . import _grammar
 from ._checks import check_bool, check_int
 from .rounding import Overflow
 
@@ -73,9 +74,7 @@ class Format:
     @property
     def name(self) -> str:
         """Canonical name; ``numsim.get_format(fmt.name) == fmt``."""
-        from .registry import format_name
-
-        return format_name(self)
+        return _grammar.format_name(self)
 
     @property
     def num_codes(self) -> int:

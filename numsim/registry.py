@@ -32,6 +32,7 @@ import difflib
 import re
 from functools import lru_cache
 
+from . import _grammar
 from .blocks import BlockFormat, ScaleRule, bfp
 from .formats import FixedFormat, FloatFormat, Format, IntFormat, Specials
 
@@ -290,3 +291,5 @@ _BLOCKS: dict[str, BlockFormat] = {
 }
 _BLOCK_ALIASES = {"mxfp4_e2m1": "mxfp4", "mxfp8": "mxfp8_e4m3", "mxfp6": "mxfp6_e3m2"}
 _BLOCK_CANONICAL = {fmt: name for name, fmt in _BLOCKS.items()}
+
+_grammar.install(format_name=format_name, get_format=get_format)

@@ -25,26 +25,23 @@ import numbers
 import numpy as np
 
 from ._checks import check_bool
-from ._kernels import elementwise as _ew
-from ._kernels.exact import WINDOW_BITS
-from ._kernels.inputs import read_only
+from ._lower import elementwise as _lowered
+from ._lower.elementwise import WINDOW_BITS
+from ._lower.multipliers import product_values
+from ._operands import operand_bits
+from ._random_bits import stochastic_args
 from .codecs import (
     _check_flags,
     _check_overflow,
     _output_dtype,
     _scalar_result,
-    _stochastic_args,
-    _table,
-    fixed_spec,
-    float_spec,
     quantize,
 )
-from .multipliers import Exact, get_multiplier, product_values
-from .formats import TABLE_BITS, FloatFormat, Format, significand_bits
+from .multipliers import Exact, get_multiplier
+from .formats import Format, significand_bits
 from .registry import get_format
 from .rounding import Rounding
 
-_EMPTY = np.empty(0, np.uint64)
 _OPERAND_NAMES = ("a", "b", "c")
 
 
@@ -113,9 +110,6 @@ def sqrt(a, fmt, rounding="nearest_even", overflow=None, *, a_format=None, **opt
     return elementwise("sqrt", (a,), fmt, rounding, overflow, (a_format,), **options)
 
 
-_OPS = {"add": _ew.ADD, "sub": _ew.SUB, "mul": _ew.MUL, "div": _ew.DIV, "fma": _ew.FMA, "sqrt": _ew.SQRT}
-
-
 def elementwise(
     op: str,
     operands: tuple,
@@ -145,8 +139,8 @@ def elementwise(
     mean what they mean for :func:`numsim.quantize`. Returns the values, shaped like the
     broadcast operands.
     """
-    if op not in _OPS:
-        raise ValueError(f"op must be one of {', '.join(_OPS)}, got {op!r}")
+    if op not in _lowered.OPS:
+        raise ValueError(f"op must be one of {', '.join(_lowered.OPS)}, got {op!r}")
     out_fmt = get_format(fmt)
     if not isinstance(out_fmt, Format):
         raise TypeError(f"fmt must be a scalar format (elementwise arithmetic does not take block formats), got {out_fmt.name}")
@@ -164,20 +158,13 @@ def elementwise(
         raise ValueError(f"the operands of {op} must broadcast to one shape, got {shapes}") from None
     shape = arrays[0].shape
     bits = [
-        _operand(x, f, name, bool(quantize_inputs), input_rounding, bool(daz))
+        operand_bits(x, f, name, bool(quantize_inputs), input_rounding, bool(daz))
         for x, f, name in zip(arrays, in_fmts, _OPERAND_NAMES)
     ]
-    bits += [_EMPTY] * (3 - len(bits))
     size = int(np.prod(shape))
-    key, nbits, explicit = _stochastic_args(mode, seed, sr_bits, None if random_bits is None else _shaped(random_bits, shape), size)
+    key, nbits, explicit = stochastic_args(mode, seed, sr_bits, None if random_bits is None else _shaped(random_bits, shape), size)
     out_dtype = _output_dtype(dtype, out_fmt)
-    out = np.empty(size, out_dtype)
-    out_bits = out.view(np.int64) if out_dtype == np.float64 else np.empty(0, np.int64)
-    is_float = isinstance(out_fmt, FloatFormat)
-    table = _table(out_fmt, out_dtype) if is_float and out_fmt.bits <= TABLE_BITS else np.empty(0, out_dtype)
-    spec = float_spec(out_fmt) if is_float else fixed_spec(out_fmt)
-    invalid, undecided = _ew.elementwise(_OPS[op], *read_only(*bits), out, out_bits, read_only(table), spec, mode.code, ov.code, key, nbits,
-                                         read_only(explicit), bool(ftz))
+    out, invalid, undecided = _lowered.elementwise(op, bits, out_fmt, out_dtype, mode, ov, key, nbits, explicit, bool(ftz))
     if undecided:
         raise ValueError(
             f"{undecided} result(s) of {op} are so far beyond the range of {out_fmt.name} that wrapping them needs "
@@ -219,7 +206,7 @@ def _approximate_mul(
         raise ValueError(f"the operands of mul must broadcast to one shape, got a {given[0].shape}, b {given[1].shape}") from None
     shape = arrays[0].shape
     values = [
-        _operand(x, f, name, bool(quantize_inputs), input_rounding, bool(daz)).view(np.float64).reshape(shape)
+        operand_bits(x, f, name, bool(quantize_inputs), input_rounding, bool(daz)).view(np.float64).reshape(shape)
         for x, f, name in zip(arrays, in_fmts, _OPERAND_NAMES)
     ]
     products = product_values(mult, values[0], values[1], in_fmts[0], in_fmts[1])
@@ -238,33 +225,12 @@ def _check_widths(op: str, in_fmts: list[Format], out_fmt: Format, mode: Roundin
     widest = max(significand_bits(f) for f in in_fmts)
     if op == "fma" and widest > 31:
         raise ValueError(f"fma takes operand formats of at most 31 significant bits (its exact product must fit 62 bits); got {widest}")
-    integral = isinstance(sr_bits, numbers.Integral) and not isinstance(sr_bits, bool)  # others: refused by _stochastic_args
+    integral = isinstance(sr_bits, numbers.Integral) and not isinstance(sr_bits, bool)  # others: refused by stochastic_args
     if mode.is_stochastic and integral and significand_bits(out_fmt) + int(sr_bits) > WINDOW_BITS - 1:
         raise ValueError(
             f"stochastic rounding into {out_fmt.name} ({significand_bits(out_fmt)} significant bits) with sr_bits={sr_bits} needs "
             f"more than the {WINDOW_BITS - 1} exact bits numsim keeps; use sr_bits <= {WINDOW_BITS - 1 - significand_bits(out_fmt)}"
         )
-
-
-def _operand(x: np.ndarray, fmt: Format, name: str, quantize_inputs: bool, input_rounding, daz: bool) -> np.ndarray:
-    """Float64 bits of operand ``x`` as a value of ``fmt`` (checked, or rounded there)."""
-    if quantize_inputs:
-        values = np.asarray(quantize(x, fmt, input_rounding, nan_policy="zero"), np.float64)
-    else:
-        # a representable value is a fixed point of every rounding; nearest-even has the fast path
-        values = np.asarray(quantize(x, fmt, "nearest_even", nan_policy="zero"), np.float64)
-        with np.errstate(invalid="ignore"):  # signalling NaN patterns
-            given = x.astype(np.float64)
-        bad = ~((values == given) | (np.isnan(values) & np.isnan(given)))
-        if bad.any():
-            first = given[bad].flat[0]
-            raise ValueError(
-                f"{name} holds {int(bad.sum())} value(s) that {fmt.name} cannot represent (first: {first!r}); "
-                f"pass {name}_format= the format the values come from, or quantize_inputs=True to round them into {fmt.name}"
-            )
-    if daz and isinstance(fmt, FloatFormat):
-        values = np.where(np.abs(values) < fmt.min_normal, np.copysign(0.0, values), values)
-    return np.ascontiguousarray(values, np.float64).reshape(-1).view(np.uint64)
 
 
 def _shaped(random_bits, shape) -> np.ndarray:

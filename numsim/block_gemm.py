@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._lower.datapath import run
+from ._operands import initial_values, operand_values
 from .arithmetic import fma
 from .blocks import BlockFormat
 from .codecs import decode, encode
@@ -29,8 +31,6 @@ _FP32 = get_format("float32")
 
 def block_matmul(dp: Datapath, A, B, C, batch, M, K, N, quantize_inputs: bool, seed, sr_bits) -> np.ndarray:
     """``C + A @ B`` through a datapath with block-scaled inputs; shape ``batch + (M, N)``."""
-    from .gemm import _run
-
     kb = dp.block_size
     if K % kb:
         if dp.block_padding == "error":
@@ -50,9 +50,8 @@ def block_matmul(dp: Datapath, A, B, C, batch, M, K, N, quantize_inputs: bool, s
     Be = EB.reshape(batch + (nblk, kb, N))
     X = np.moveaxis(XA, -1, -2)[..., :, :, None] * XB[..., :, None, :]  # exact: <= 31 significant bits
     nan_scale = np.isnan(X)
-    sm, sx = _odd_times_power_of_two(np.where(nan_scale, 1.0, X))
     inner = dp.inner_datapath()
-    T = _run(inner, Ae, Be, None, batch + (nblk,), M, kb, N, None, sr_bits, out_scale=(sm, sx)).reshape(batch + (nblk, M, N))
+    T = run(inner, Ae, Be, None, batch + (nblk,), M, kb, N, None, sr_bits, out_scale=np.where(nan_scale, 1.0, X)).reshape(batch + (nblk, M, N))
     if nan_scale.any():
         if not dp.scale_format.has_nan:
             raise ValueError(f"a block holds NaN (NaN scale), which scale_format={dp.scale_format.name} cannot hold")
@@ -63,8 +62,8 @@ def block_matmul(dp: Datapath, A, B, C, batch, M, K, N, quantize_inputs: bool, s
     two_level = tA is not None or tB is not None
     T = np.moveaxis(T, -3, -1)  # batch + (M, N, nblk)
     ones = np.broadcast_to(1.0, batch + (M, nblk, 1))
-    C_outer = None if (C is None or two_level) else C[..., None]
-    S = _run(outer, T, ones, C_outer, batch + (M,), N, nblk, 1, seed, sr_bits).reshape(batch + (M, N))
+    C_outer = None if (C is None or two_level) else initial_values(outer, C[..., None])
+    S = run(outer, T, ones, C_outer, batch + (M,), N, nblk, 1, seed, sr_bits).reshape(batch + (M, N))
     if not two_level:
         return S
     # step e: alpha = fp32(s_tA * s_tB), d = alpha * S + c rounded once
@@ -79,10 +78,8 @@ def block_matmul(dp: Datapath, A, B, C, batch, M, K, N, quantize_inputs: bool, s
 def _operand(x: np.ndarray, fmt, name: str, axis: int, quantize_inputs: bool, rounding: Rounding):
     """``(element values, scale values per block, tensor scale or None)`` of operand ``x``,
     blocked along ``axis``."""
-    from .gemm import _operand_values
-
     if not isinstance(fmt, BlockFormat):
-        values = _operand_values(x, fmt, name, quantize_inputs, rounding)
+        values = operand_values(x, fmt, name, quantize_inputs, rounding)
         shape = list(x.shape)
         shape[axis] = 1
         return values, np.ones(shape), None
@@ -100,12 +97,3 @@ def _operand(x: np.ndarray, fmt, name: str, axis: int, quantize_inputs: bool, ro
     scales = np.asarray(decode(codes[1], fmt.scale), np.float64)
     tensor = None if fmt.tensor_scale is None else float(decode(codes[2], fmt.tensor_scale))
     return elements, scales, tensor
-
-
-def _odd_times_power_of_two(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(m, e)`` with ``x = m * 2^e`` and ``m`` odd (int64) for positive finite ``x``."""
-    frac, exp = np.frexp(x)
-    m = np.ldexp(frac, 53).astype(np.int64)
-    tz = np.log2(m & -m).astype(np.int64)
-    return np.ascontiguousarray(m >> tz), np.ascontiguousarray(exp.astype(np.int64) - 53 + tz)
-

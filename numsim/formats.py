@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING
 
-from . import _grammar
+from . import _grammar, _lazy
 from ._checks import check_bool, check_int
 from .rounding import Overflow
 
@@ -95,9 +95,7 @@ class Format:
         """
         if self.bits > TABLE_BITS:
             raise ValueError(f"values() enumerates formats of at most {TABLE_BITS} bits; {self.name} has {self.bits}")
-        from .codecs import decode_table
-
-        return decode_table(self).copy()
+        return _lazy.load("codecs", "Format.values()").decode_table(self).copy()
 
     def __str__(self) -> str:
         return self.name

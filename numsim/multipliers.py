@@ -37,15 +37,16 @@ magnitudes are multiplied and the sign applied afterwards):
 
 from __future__ import annotations
 
-import functools
 import hashlib
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import _lazy
 from ._checks import check_choice as _check_choice
 from ._checks import check_int as _check_int
 from .formats import FixedFormat, FloatFormat, Format, IntFormat
+from .registry import get_format
 
 _LMUL_SEMANTICS = ("integer", "literal")
 _INPUT_ROUNDINGS = ("truncate", "nearest_even")
@@ -428,112 +429,22 @@ def get_multiplier(spec) -> Multiplier:
     )
 
 
-# ---- kernel arguments ---------------------------------------------------------------------------
+# ---- products ----------------------------------------------------------------------------------
 
-_EMPTY_TABLE = np.zeros((1, 1), np.int64)
-
-
-def logadd_params(mult: _LogAdder, fmt: FloatFormat) -> np.ndarray:
-    """The int64 parameter array of the float integer-adder kernel for ``mult`` on ``fmt``."""
-    from ._kernels import multipliers as k
-
-    m = fmt.man_bits
-    mag_mask = (1 << (fmt.exp_bits + m)) - 1
-    style = fmt.specials.value
-    if style == "ieee":
-        inf_mag = ((1 << fmt.exp_bits) - 1) << m
-        nan_min = inf_mag + 1
-    else:
-        inf_mag = -1
-        nan_min = mag_mask if style == "fn" else 1 << 62
-    values = {
-        "man_bits": m,
-        "bias": fmt.bias,
-        "sign_bit": (1 << (fmt.exp_bits + m)) if fmt.signed else 0,
-        "mag_mask": mag_mask,
-        "max_mag": fmt._max_mag_code,
-        "nan_min": nan_min,
-        "inf_mag": inf_mag,
-        "nan_code": -1 if not fmt.has_nan else ((inf_mag | (1 << (m - 1))) if style == "ieee" else mag_mask),
-        "neg_zero": int(fmt.has_negative_zero),
-        "subnormals": int(fmt.subnormals),
-        "offset": mult.offset_for(fmt),
-        "literal": int(mult.semantics == "literal"),
-        "drop_bits": m - mult.kept_mantissa_bits(fmt),
-        "nearest": int(mult.input_rounding == "nearest_even"),
-        "zero": _ZERO_POLICIES.index(mult.zero),
-        "subnormal": _SUBNORMAL_POLICIES.index(mult.subnormal),
-        "underflow": _UNDERFLOW_POLICIES.index(mult.underflow),
-        "overflow": _OVERFLOW_POLICIES.index(mult.overflow_policy(fmt)),
-        "raw_specials": int(mult.specials == "raw"),
-    }
-    return np.array([values[name] for name in k.LOGADD_FIELDS], np.int64)
+TABLE_MAX_CODES = 256  # operand formats of at most 8 bits get a product table
 
 
-def kernel_spec(mult: Multiplier, a_format: Format, b_format: Format) -> tuple[int, np.ndarray, np.ndarray]:
-    """``(kind, params, table)`` for the product kernels; ``mult.check`` must have passed."""
-    from ._kernels import multipliers as k
-
-    if isinstance(mult, Exact):
-        return k.EXACT, np.zeros(2, np.int64), _EMPTY_TABLE
-    if isinstance(mult, _LogAdder) and isinstance(a_format, FloatFormat):
-        return k.LOGADD, logadd_params(mult, a_format), _EMPTY_TABLE
-    if isinstance(mult, Mitchell):
-        return k.INT_MITCHELL, np.zeros(2, np.int64), _EMPTY_TABLE
-    if isinstance(mult, DRUM):
-        return k.DRUM, np.array([mult.k, 0], np.int64), _EMPTY_TABLE
-    if isinstance(mult, Truncated):
-        return k.TRUNCATED, np.array([mult.vbl, mult.hbl], np.int64), _EMPTY_TABLE
-    if isinstance(mult, Lookup):
-        return k.LOOKUP, np.zeros(2, np.int64), mult.table
-    raise TypeError(f"unknown multiplier {mult!r}")
-
-
-def operand_words(values: np.ndarray, fmt: Format, kind: int) -> np.ndarray:
-    """What the product kernel of ``kind`` reads for each operand: codes (float multipliers and
-    tables) or raw integers ``value * 2^frac_bits`` (integer multipliers), as int64."""
-    from ._kernels import multipliers as k
-    from .codecs import encode
-
-    if kind == k.EXACT:
-        return np.zeros(values.shape, np.int64)
-    if kind in (k.LOGADD, k.LOOKUP):
-        return np.asarray(encode(values, fmt), np.int64)
-    return np.ldexp(values, fmt._frac).astype(np.int64)
+def _lowered(user: str):
+    return _lazy.load("_lower.multipliers", f"numsim.multipliers.{user}")
 
 
 def product_values(mult: Multiplier, a: np.ndarray, b: np.ndarray, a_format: Format, b_format: Format) -> np.ndarray:
     """Exact values of ``mult``'s products of the representable float64 arrays ``a`` and ``b``
     (same shape); NaN where a float multiplier returns a NaN code."""
-    from ._kernels import multipliers as k
-    from ._kernels.inputs import read_only
-    from .codecs import decode
-
     mult.check(a_format, b_format)
-    kind, params, table = kernel_spec(mult, a_format, b_format)
-    if kind == k.EXACT:
-        return a * b
-    wa, wb, params, table = read_only(operand_words(a, a_format, kind).reshape(-1), operand_words(b, b_format, kind).reshape(-1), params, table)
-    out = np.empty(wa.size, np.int64)
-    if kind == k.LOGADD:
-        half = np.empty(wa.size, np.int64)
-        k.logadd_codes(wa, wb, params, out, half)
-        missing = out < 0  # a NaN result in a format without NaN
-        codes = np.where(missing, 0, out)
-        values = np.asarray(decode(codes, a_format), np.float64)
-        m, bias = a_format.man_bits, a_format.bias
-        field = np.maximum((codes & int(params[k.MAG_MASK])) >> m, 1)
-        with np.errstate(invalid="ignore", over="ignore"):  # specials never carry a half unit
-            values = np.where(half != 0, values + np.copysign(np.ldexp(1.0, field - bias - m - 1), values), values)  # literal formula
-        return np.where(missing, np.nan, values).reshape(a.shape)
-    k.int_products(kind, wa, wb, params[0], params[1], table, out)
-    return np.ldexp(out.astype(np.float64), -(a_format._frac + b_format._frac)).reshape(a.shape)
+    return _lowered("product_values").product_values(mult, a, b, a_format, b_format)
 
 
-TABLE_MAX_CODES = 256  # operand formats of at most 8 bits get a product table
-
-
-@functools.lru_cache(maxsize=32)
 def product_table(mult: Multiplier, a_format: Format, b_format: Format) -> np.ndarray:
     """Every product of ``mult``: entry ``[i, j]`` is the exact value of the product of the
     ``a_format`` value with code ``i`` and the ``b_format`` value with code ``j`` (NaN where the
@@ -546,18 +457,11 @@ def product_table(mult: Multiplier, a_format: Format, b_format: Format) -> np.nd
     >>> float(t[numsim.encode(1.5, e2m1), numsim.encode(1.5, e2m1)])  # t = .5 + .5 + 2^-1: t * 2
     3.0
     """
-    from .codecs import decode
-
     mult.check(a_format, b_format)
     for name, fmt in (("a_format", a_format), ("b_format", b_format)):
         if fmt.num_codes > TABLE_MAX_CODES:
             raise ValueError(f"product tables take formats of at most 8 bits, got {name}={fmt.name} ({fmt.bits} bits)")
-    a = np.asarray(decode(np.arange(a_format.num_codes), a_format), np.float64)
-    b = np.asarray(decode(np.arange(b_format.num_codes), b_format), np.float64)
-    aa, bb = np.meshgrid(a, b, indexing="ij")
-    table = product_values(mult, aa, bb, a_format, b_format)
-    table.flags.writeable = False
-    return table
+    return _lowered("product_table").product_table(mult, a_format, b_format)
 
 
 def multiply_codes(mult: Multiplier, a_codes, b_codes, fmt) -> np.ndarray:
@@ -568,10 +472,6 @@ def multiply_codes(mult: Multiplier, a_codes, b_codes, fmt) -> np.ndarray:
     >>> hex(int(multiply_codes(LMul(), 0x3F800000, 0x3F800000, "float32")))
     '0x3f880000'
     """
-    from ._kernels import multipliers as k
-    from ._kernels.inputs import read_only
-    from .registry import get_format
-
     f = get_format(fmt)
     if not isinstance(mult, _LogAdder):
         raise TypeError(f"multiply_codes takes LMul or Mitchell, got {mult!r}")
@@ -581,7 +481,4 @@ def multiply_codes(mult: Multiplier, a_codes, b_codes, fmt) -> np.ndarray:
     a, b = np.broadcast_arrays(np.asarray(a_codes, np.int64), np.asarray(b_codes, np.int64))
     if a.size and (min(a.min(), b.min()) < 0 or max(a.max(), b.max()) >= f.num_codes):
         raise ValueError(f"codes of {f.name} lie in [0, {f.num_codes}), got values outside")
-    out = np.empty(a.size, np.int64)
-    wa, wb, params = read_only(np.ascontiguousarray(a).reshape(-1), np.ascontiguousarray(b).reshape(-1), logadd_params(mult, f))
-    k.logadd_codes(wa, wb, params, out, np.empty(a.size, np.int64))
-    return out.reshape(a.shape)
+    return _lowered("multiply_codes").multiply_codes(mult, a, b, f)

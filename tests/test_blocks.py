@@ -388,9 +388,10 @@ def tie_tensor(fmt: BlockFormat, dtype, rng: np.random.Generator, blocks: int = 
 
 
 def test_pass_cases_cover_every_row_pass():
-    from numsim.block_codecs import _row_pass, element_overflow
+    from numsim._lower.block_codec import row_pass
+    from numsim.block_codecs import element_overflow
 
-    passes = {type(_row_pass(fmt, element_overflow(fmt, ov), np.dtype(dt), 1.0)[0]).__name__
+    passes = {type(row_pass(fmt, element_overflow(fmt, ov), np.dtype(dt), 1.0)[0]).__name__
               for fmt, ov in PASS_CASES for dt in (np.float32, np.float64)}
     assert passes == {"Pow2Bits", "Thresholds", "NearestSpec", "FixedSpec"}
 

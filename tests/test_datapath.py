@@ -30,7 +30,7 @@ from numsim import (
     Tree,
     Truncated,
 )
-from numsim import gemm
+from numsim._lower import datapath as lowered
 
 
 def random_values(fmt, shape, rng, zero_fraction=0.1, finite=True):
@@ -223,7 +223,7 @@ def test_fast_paths_equal_the_general_path(dp, monkeypatch):
     B = random_values(dp.b_format, (300, 8), rng)
     A[0, :] = np.abs(A[0, :])  # long same-sign runs reach overflow in narrow accumulators
     fast = numsim.matmul(A, B, dp)
-    monkeypatch.setattr(gemm, "_float_path", lambda dp, table: gemm._k.GENERIC)
+    monkeypatch.setattr(lowered, "_float_path", lambda dp, table: lowered._k.GENERIC)
     assert_same(fast, numsim.matmul(A, B, dp), dp.name)
 
 
@@ -245,8 +245,8 @@ def test_float32_tiles_equal_the_general_path(dp, monkeypatch):
     B = random_values(dp.b_format, (2, 40, 300), rng)
     C = numsim.quantize(rng.standard_normal((13, 300)), "float32")
     fast = numsim.matmul(A, B, dp, C)
-    assert gemm._float_path(dp, gemm.product_table(dp.multiplier, dp.a_format, dp.b_format) if gemm._table_route(dp) else None) == gemm._k.NATIVE32
-    monkeypatch.setattr(gemm, "_float_path", lambda dp, table: gemm._k.GENERIC)
+    assert lowered._float_path(dp, lowered.product_table(dp.multiplier, dp.a_format, dp.b_format) if lowered._table_route(dp) else None) == lowered._k.NATIVE32
+    monkeypatch.setattr(lowered, "_float_path", lambda dp, table: lowered._k.GENERIC)
     assert_same(fast, numsim.matmul(A, B, dp, C), dp.name)
 
 
@@ -268,9 +268,9 @@ def test_product_table_equals_the_multiplier_kernels(dp, monkeypatch):
     rng = np.random.default_rng(13)
     A = random_values(dp.a_format, (5, 33), rng)
     B = random_values(dp.b_format, (33, 7), rng)
-    assert gemm._table_route(dp)
+    assert lowered._table_route(dp)
     via_table = numsim.matmul(A, B, dp)
-    monkeypatch.setattr(gemm, "_table_route", lambda dp: False)
+    monkeypatch.setattr(lowered, "_table_route", lambda dp: False)
     assert_same(via_table, numsim.matmul(A, B, dp), dp.name)
 
 
@@ -404,14 +404,14 @@ def test_stochastic_accumulation_matches_the_reference_with_the_same_draws(mode)
     """Addition k into output element e uses draw e * K + k of the seeded SplitMix64 stream; the
     reference gets those draws explicitly."""
     from numsim._kernels.rounding import splitmix64
-    from numsim.codecs import _random_key
+    from numsim._random_bits import random_key
 
     rng = np.random.default_rng(21)
     dp = Datapath("e4m3", accumulator=FloatAccumulator("bfloat16", mode))
     A = random_values("e4m3", (2, 9), rng)
     B = random_values("e4m3", (9, 3), rng)
     ours = numsim.matmul(A, B, dp, seed=1234)
-    key = _random_key(1234)
+    key = random_key(1234)
     for i in range(2):
         for j in range(3):
             e = i * 3 + j

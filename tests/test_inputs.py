@@ -97,7 +97,7 @@ def general_path_codes(x: np.ndarray, fmt, overflow: str, ftz: bool) -> np.ndarr
     """Codes from the element-by-element kernel that every rounding mode uses (white box: the public
     functions route nearest-even binary32/64 inputs to the vectorised kernel instead)."""
     from numsim._kernels import codec
-    from numsim.codecs import float_spec
+    from numsim._lower.specs import float_spec
 
     out = np.empty(x.size, dtype=fmt.code_dtype)
     src = np.ascontiguousarray(x).view(np.uint64 if x.dtype == np.float64 else np.uint32)

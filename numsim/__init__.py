@@ -5,8 +5,7 @@
 [1.125, 288.0]
 """
 
-from . import metrics
-from .arithmetic import add, div, fma, mul, sqrt, sub
+from . import _lazy, metrics
 from .blocks import BlockFormat, ScaleRule, bfp
 from .datapath import (
     Chunked,
@@ -25,8 +24,6 @@ from .datapath import (
     tensor_core_datapath,
     tree,
 )
-from .gemm import dot, matmul
-from .codecs import decode, decode_table, encode, quantize
 from .formats import FixedFormat, FloatFormat, Format, IntFormat, Specials
 from .multipliers import DRUM, Exact, LMul, Lookup, Mitchell, Truncated
 from .packing import pack, unpack
@@ -35,6 +32,20 @@ from .reorder import channel_magnitudes, reorder_channels, restore_channels
 from .rounding import Overflow, Rounding
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    """The kernel-backed names (``quantize``, ``matmul``, ``add``, ...) and modules (``codecs``,
+    ``gemm``, ...) load with their Numba kernels on first use (PEP 562), so that the descriptions
+    import without Numba: see :mod:`numsim._lazy`."""
+    value = _lazy.attribute(name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_lazy.KERNEL_BACKED, *_lazy.KERNEL_MODULES})
+
 
 __all__ = [
     "tensor_core_datapath",

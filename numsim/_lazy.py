@@ -1,9 +1,11 @@
 """The one place where numsim's descriptions reach kernel-backed code, on first use.
 
-The descriptions (formats, blocks, the registry, rounding, datapaths, multiplier specs) do not
-import the Numba kernels. The few of their methods that run kernels, :meth:`numsim.Format.values`
-and the product functions of :mod:`numsim.multipliers`, load the kernel-backed module they need
-through :func:`load` when first called; without Numba it raises an ImportError that says so.
+The descriptions (formats, blocks, the registry, rounding, datapaths, multiplier specs) import
+without Numba, so that ``import numsim`` is quick and ``hwmodels`` prices datapaths where Numba
+is missing. Everything that runs kernels loads through :func:`load` when it is first needed: the
+kernel-backed names of the package (``numsim.quantize``, ``numsim.matmul``, ...; see
+:data:`KERNEL_BACKED`, served by ``numsim.__getattr__``), :meth:`numsim.Format.values` and the
+product functions of :mod:`numsim.multipliers`. Without Numba they raise an ImportError that says so.
 
 >>> load("codecs", "numsim.quantize").quantize([1.1], "e4m3").tolist()
 [1.125]
@@ -13,6 +15,16 @@ from __future__ import annotations
 
 import importlib
 from types import ModuleType
+
+KERNEL_BACKED = {
+    **dict.fromkeys(("add", "sub", "mul", "div", "fma", "sqrt"), "arithmetic"),
+    **dict.fromkeys(("decode", "decode_table", "encode", "quantize"), "codecs"),
+    **dict.fromkeys(("dot", "matmul"), "gemm"),
+}
+"""Kernel-backed names of ``numsim`` -> the module (of ``numsim``) that defines them."""
+
+KERNEL_MODULES = ("arithmetic", "block_gemm", "codecs", "gemm")
+"""Kernel-backed modules that ``numsim`` has as attributes, as an eager import would."""
 
 
 def load(module: str, user: str) -> ModuleType:
@@ -26,3 +38,12 @@ def load(module: str, user: str) -> ModuleType:
             "'pip install numba'. numsim's formats and datapath descriptions work without it."
         ) from err
     return importlib.import_module(f"{__package__}.{module}")
+
+
+def attribute(name: str):
+    """``numsim.<name>`` for a kernel-backed name or module (PEP 562 ``__getattr__`` of the package)."""
+    if name in KERNEL_BACKED:
+        return getattr(load(KERNEL_BACKED[name], f"numsim.{name}"), name)
+    if name in KERNEL_MODULES:
+        return load(name, f"numsim.{name}")
+    raise AttributeError(f"module {__package__!r} has no attribute {name!r}")

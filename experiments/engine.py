@@ -35,6 +35,7 @@ import uuid
 
 import pandas as pd
 
+from . import design
 from .spec import SweepSpec, load_spec, point_id
 
 BACKENDS = ("serial", "processes", "dask")
@@ -44,10 +45,17 @@ SPEC_FILE = "sweep.json"
 
 
 def evaluate_point(spec: SweepSpec, point: dict) -> dict:
-    """One result row: the point's values, ``point_id``, every evaluation's metrics and
-    ``error`` (``None`` when all evaluations succeeded)."""
+    """One result row: the point's values, ``point_id``, the ``datapath`` it describes (its
+    ``.name``, which pastes back into a config or :func:`numsim.get_datapath`), every
+    evaluation's metrics and ``error`` (``None`` when all evaluations succeeded)."""
     row = {**point, "point_id": point_id({k: point[k] for k in spec.axes})}
     errors = []
+    if "datapath" not in point and "format" in point:
+        try:
+            row["datapath"] = design.datapath_from(point).name
+        except (TypeError, ValueError) as exc:
+            row["datapath"] = None
+            errors.append(f"datapath: {type(exc).__name__}: {exc}")
     for evaluation in spec.evaluate:
         try:
             row.update(evaluation(point, spec.seed))

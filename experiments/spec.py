@@ -60,7 +60,6 @@ from functools import lru_cache
 import numpy as np
 
 import numsim
-from numsim.datapath import get_order
 
 from . import design
 
@@ -223,11 +222,12 @@ def _plain(where: str, value):
 
 
 _VALUE_CHECKS = {
+    "datapath": numsim.get_datapath,
     "format": design.format_from,
     "b_format": design.format_from,
-    "multiplier": design.multiplier_from,
-    "accumulator": design.accumulator_from,
-    "order": get_order,
+    "multiplier": numsim.get_multiplier,
+    "accumulator": numsim.get_accumulator,
+    "order": numsim.get_order,
     "product_format": numsim.get_format,
     "out_format": numsim.get_format,
     "workload": design.workload_from,

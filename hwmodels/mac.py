@@ -42,7 +42,6 @@ run once per block or per dot product do not add to it.
 
 from __future__ import annotations
 
-import numbers
 from functools import lru_cache
 
 import numpy as np
@@ -53,6 +52,7 @@ from numsim.multipliers import DRUM, Exact, LMul, Lookup, Mitchell, Truncated
 
 from . import _gates as g
 from . import units as u
+from ._checks import boolean, integer
 from .cost import Cost
 from .tech import Tech, get_tech
 
@@ -146,12 +146,10 @@ def mac_cost(datapath: Datapath, tech=None, *, n_terms: int = 4608, operand_regi
     """
     if not isinstance(datapath, Datapath):
         raise TypeError(f"datapath must be a numsim.Datapath, got {type(datapath).__name__}")
-    if isinstance(n_terms, bool) or not isinstance(n_terms, numbers.Integral) or n_terms < 1:
-        raise ValueError(f"n_terms must be a positive integer (the dot-product length), got {n_terms!r}")
-    if not isinstance(operand_registers, bool):
-        raise TypeError(f"operand_registers must be True or False, got {operand_registers!r}")
+    n_terms = integer("n_terms", n_terms, what="a positive integer (the dot-product length)")
+    boolean("operand_registers", operand_registers)
     t = tech if isinstance(tech, Tech) else get_tech(tech)
-    return _mac_cost(datapath, t, int(n_terms), operand_registers)
+    return _mac_cost(datapath, t, n_terms, operand_registers)
 
 
 @lru_cache(maxsize=1 << 16)

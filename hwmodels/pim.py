@@ -35,13 +35,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import numbers
 from dataclasses import dataclass
 
 import numsim
 from numsim import Datapath
 
 from . import data, workloads
+from ._checks import boolean, choice, integer, real, string
 from .cost import Cost
 from .mac import as_datapath, mac_cost, storage_bits, word_bits
 from .memory import Dram, get_dram
@@ -65,34 +65,6 @@ _STAGES = tuple(data.HBM3_PJ_PER_BIT_STAGES)
 _STAGES_TO = {"bank": 2, "bank_group": 3, "buffer_die": 5, "off_chip": 6}
 
 
-# ---- argument checks ---------------------------------------------------------------------------
-
-
-def _int(name: str, value, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer >= {minimum}, got {value!r} ({type(value).__name__})")
-    if value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _real(name: str, value, *, low: float = 0.0, inclusive: bool = False, high: float = math.inf) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number, got {value!r} ({type(value).__name__})")
-    v = float(value)
-    ok = (v >= low if inclusive else v > low) and v <= high and math.isfinite(v)
-    if not ok:
-        bound = f"{'>=' if inclusive else '>'} {low:g}" + (f" and <= {high:g}" if high < math.inf else "")
-        raise ValueError(f"{name} must be a finite number {bound}, got {value!r}")
-    return v
-
-
-def _choice(name: str, value, allowed: tuple) -> str:
-    if not isinstance(value, str) or value not in allowed:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}, got {value!r}")
-    return value
-
-
 # ---- energy per bit -------------------------------------------------------------------------------
 
 
@@ -106,7 +78,7 @@ def energy_per_bit(location: str) -> float:
     >>> round(energy_per_bit("bank"), 2), round(energy_per_bit("off_chip"), 2)
     (0.55, 3.59)
     """
-    location = _choice("location", location, LOCATIONS)
+    location = choice("location", location, LOCATIONS, quoted=True)
     return sum(data.HBM3_PJ_PER_BIT_STAGES[s] for s in _STAGES[:_STAGES_TO[location]])
 
 
@@ -193,25 +165,22 @@ class PimDevice:
     source: str = ""
 
     def __post_init__(self) -> None:
-        if not isinstance(self.name, str) or not self.name:
-            raise TypeError(f"name must be a non-empty string, got {self.name!r}")
+        string("name", self.name, empty=False)
         for f in ("channels", "banks_per_channel", "bank_groups", "lanes", "column_bits", "row_bits", "dq_per_channel",
                   "tCCD_S", "tCCD_L", "tRCD", "tRP", "tRAS"):
-            _int(f, getattr(self, f))
-        _real("gbps_per_pin", self.gbps_per_pin)
-        _real("tck_ns", self.tck_ns)
-        _choice("placement", self.placement, PLACEMENTS)
-        _choice("lane_reduction", self.lane_reduction, LANE_REDUCTIONS)
-        if not isinstance(self.dual_row_buffer, bool):
-            raise TypeError(f"dual_row_buffer must be True or False, got {self.dual_row_buffer!r}")
-        if not isinstance(self.source, str):
-            raise TypeError(f"source must be a string, got {self.source!r}")
+            integer(f, getattr(self, f))
+        real("gbps_per_pin", self.gbps_per_pin)
+        real("tck_ns", self.tck_ns)
+        choice("placement", self.placement, PLACEMENTS, quoted=True)
+        choice("lane_reduction", self.lane_reduction, LANE_REDUCTIONS, quoted=True)
+        boolean("dual_row_buffer", self.dual_row_buffer)
+        string("source", self.source)
         if self.banks_per_channel % self.bank_groups:
             raise ValueError(f"bank_groups must divide banks_per_channel ({self.banks_per_channel}), got {self.bank_groups}")
         if self.row_bits % self.column_bits:
             raise ValueError(f"column_bits must divide row_bits ({self.row_bits}), got {self.column_bits}")
         default_pus = {"bank": self.banks_per_channel, "bank_group": self.bank_groups, "buffer_die": 1}[self.placement]
-        pus = default_pus if self.pus_per_channel is None else _int("pus_per_channel", self.pus_per_channel)
+        pus = default_pus if self.pus_per_channel is None else integer("pus_per_channel", self.pus_per_channel)
         if self.placement == "bank" and self.banks_per_channel % pus:
             raise ValueError(f"pus_per_channel must divide banks_per_channel ({self.banks_per_channel}) for bank PUs, got {pus}")
         if self.placement != "bank" and pus != default_pus:
@@ -219,7 +188,7 @@ class PimDevice:
                              f"({'one per bank group' if self.placement == 'bank_group' else 'one per channel'}), got {pus}")
         object.__setattr__(self, "pus_per_channel", pus)
         if self.tCCD_PU is not None:
-            _int("tCCD_PU", self.tCCD_PU)
+            integer("tCCD_PU", self.tCCD_PU)
         object.__setattr__(self, "datapath", as_datapath(self.datapath))
         object.__setattr__(self, "tech", self.tech if isinstance(self.tech, Tech) else get_tech(self.tech))
         if self.lanes * self.element_bits > self.column_bits:
@@ -265,7 +234,7 @@ class PimDevice:
     def column_cycles(self, element_bits=None) -> float:
         """Cycles a PU spends on one column of ``element_bits``-bit elements (default the
         datapath's): ``tCCD_PU * ceil(elements per column / lanes)``."""
-        b = self.element_bits if element_bits is None else _real("element_bits", element_bits)
+        b = self.element_bits if element_bits is None else real("element_bits", element_bits)
         if b > self.column_bits:
             raise ValueError(f"element_bits must be <= column_bits ({self.column_bits}), got {element_bits!r}")
         return self.pu_cycles * math.ceil((self.column_bits // b) / self.lanes)
@@ -312,7 +281,7 @@ class PimDevice:
         >>> round(r.attainable_tops, 4), r.bound
         (0.6144, 'memory')
         """
-        ai = _real("arithmetic_intensity", arithmetic_intensity)
+        ai = real("arithmetic_intensity", arithmetic_intensity)
         return Roofline(self.peak_flops() / 1e12, self.internal_bandwidth_gb_s, ai)
 
     # ---- PU cost ------------------------------------------------------------------------------
@@ -331,7 +300,7 @@ class PimDevice:
 
     def with_channels(self, channels) -> PimDevice:
         """The same device with ``channels`` channels (several stacks or devices side by side)."""
-        return dataclasses.replace(self, channels=_int("channels", channels))
+        return dataclasses.replace(self, channels=integer("channels", channels))
 
 
 # ---- GEMV ------------------------------------------------------------------------------------------
@@ -368,10 +337,10 @@ class GemvLatency:
 
 
 def _bits_arg(device: PimDevice, element_bits, acc_bits) -> tuple[float, float]:
-    b = device.element_bits if element_bits is None else _real("element_bits", element_bits)
+    b = device.element_bits if element_bits is None else real("element_bits", element_bits)
     if b > device.column_bits:
         raise ValueError(f"element_bits must be <= the device's column_bits ({device.column_bits}), got {element_bits!r}")
-    a = device.acc_bits if acc_bits is None else _real("acc_bits", acc_bits)
+    a = device.acc_bits if acc_bits is None else real("acc_bits", acc_bits)
     return b, a
 
 
@@ -414,9 +383,9 @@ def gemv_latency(device: PimDevice, rows, cols, element_bits=None, acc_bits=None
     """
     if not isinstance(device, PimDevice):
         raise TypeError(f"device must be a PimDevice, got {device!r}")
-    M = _int("rows", rows)
-    K = _int("cols", cols)
-    n = _int("count", count)
+    M = integer("rows", rows)
+    K = integer("cols", cols)
+    n = integer("count", count)
     b, b_acc = _bits_arg(device, element_bits, acc_bits)
     chans, per_channel = _spread(device, n)
     P = chans * device.pus_per_channel
@@ -526,13 +495,13 @@ def host_gemv_latency(rows, cols, dram, compute_tflops, bw_util=data.ATTACC_SYST
     >>> round(t.total_ns), t.bound
     (38626, 'memory')
     """
-    M, K, B = _int("rows", rows), _int("cols", cols), _int("batch", batch)
+    M, K, B = integer("rows", rows), integer("cols", cols), integer("batch", batch)
     d = get_dram(dram)
-    tf = _real("compute_tflops", compute_tflops)
-    bu = _real("bw_util", bw_util, high=1.0)
-    cu = _real("compute_util", compute_util, high=1.0)
-    b = _real("element_bits", element_bits)
-    ob = _real("out_bits", out_bits)
+    tf = real("compute_tflops", compute_tflops)
+    bu = real("bw_util", bw_util, high=1.0)
+    cu = real("compute_util", compute_util, high=1.0)
+    b = real("element_bits", element_bits)
+    ob = real("out_bits", out_bits)
     bits = M * K * b + B * K * b + B * M * ob
     mem = bits / 8 / (d.bandwidth_gb_s * bu)
     comp = 2 * M * K * B / (tf * 1e3 * cu)
@@ -546,11 +515,11 @@ def host_gemv_energy(rows, cols, dram, mac_pj, element_bits=16, out_bits=16, bat
     >>> round(host_gemv_energy(1024, 1024, "hbm3", mac_pj=0.32) / 1e6, 2)   # uJ: DRAM bits dominate
     60.68
     """
-    M, K, B = _int("rows", rows), _int("cols", cols), _int("batch", batch)
+    M, K, B = integer("rows", rows), integer("cols", cols), integer("batch", batch)
     d = get_dram(dram)
-    m = _real("mac_pj", mac_pj, inclusive=True)
-    b = _real("element_bits", element_bits)
-    ob = _real("out_bits", out_bits)
+    m = real("mac_pj", mac_pj, inclusive=True)
+    b = real("element_bits", element_bits)
+    ob = real("out_bits", out_bits)
     return (M * K * b + B * K * b + B * M * ob) * d.pj_per_bit + M * K * B * m
 
 
@@ -676,21 +645,20 @@ class GpuSpec:
     source: str = ""
 
     def __post_init__(self) -> None:
-        if not isinstance(self.name, str) or not self.name:
-            raise TypeError(f"name must be a non-empty string, got {self.name!r}")
-        _real("peak_tflops", self.peak_tflops)
-        _real("bandwidth_gb_s", self.bandwidth_gb_s)
-        _real("capacity_gb", self.capacity_gb)
-        _real("compute_util", self.compute_util, high=1.0)
-        _real("bandwidth_util", self.bandwidth_util, high=1.0)
-        _real("mac_pj", self.mac_pj, inclusive=True)
-        _real("onchip_pj_per_bit", self.onchip_pj_per_bit, inclusive=True)
+        string("name", self.name, empty=False)
+        real("peak_tflops", self.peak_tflops)
+        real("bandwidth_gb_s", self.bandwidth_gb_s)
+        real("capacity_gb", self.capacity_gb)
+        real("compute_util", self.compute_util, high=1.0)
+        real("bandwidth_util", self.bandwidth_util, high=1.0)
+        real("mac_pj", self.mac_pj, inclusive=True)
+        real("onchip_pj_per_bit", self.onchip_pj_per_bit, inclusive=True)
         object.__setattr__(self, "dram", get_dram(self.dram))
-        _int("element_bits", self.element_bits)
+        integer("element_bits", self.element_bits)
 
     def roofline(self, arithmetic_intensity) -> Roofline:
         """Peak roofline (no utilisation caps) at ``arithmetic_intensity`` FLOPs per DRAM byte."""
-        return Roofline(self.peak_tflops, self.bandwidth_gb_s, _real("arithmetic_intensity", arithmetic_intensity))
+        return Roofline(self.peak_tflops, self.bandwidth_gb_s, real("arithmetic_intensity", arithmetic_intensity))
 
     def run(self, workload) -> GpuResult:
         """Time and energy of one workload or a list (run one after another): each piece takes
@@ -766,7 +734,7 @@ def kv_bytes_per_token(model: TransformerSpec, element_bits=16) -> float:
     """
     if not isinstance(model, TransformerSpec):
         raise TypeError(f"model must be a hwmodels.workloads.TransformerSpec, got {model!r}")
-    return 2 * model.layers * model.kv_heads * model.head_dim * _real("element_bits", element_bits) / 8
+    return 2 * model.layers * model.kv_heads * model.head_dim * real("element_bits", element_bits) / 8
 
 
 def weight_bytes(model: TransformerSpec, element_bits=16) -> float:
@@ -777,7 +745,7 @@ def weight_bytes(model: TransformerSpec, element_bits=16) -> float:
     """
     if not isinstance(model, TransformerSpec):
         raise TypeError(f"model must be a hwmodels.workloads.TransformerSpec, got {model!r}")
-    return model.layers * model.layer_weights * _real("element_bits", element_bits) / 8
+    return model.layers * model.layer_weights * real("element_bits", element_bits) / 8
 
 
 @dataclass(frozen=True)
@@ -831,10 +799,10 @@ def gpu_decode_step(model: TransformerSpec, batch, context, gpu: GpuSpec = A100A
     >>> round(s.seconds * 1e3, 1)           # ms per token, memory-bound FC weights dominate
     23.9
     """
-    B, L, G = _int("batch", batch), _int("context", context), _int("gpus", gpus)
+    B, L, G = integer("batch", batch), integer("context", context), integer("gpus", gpus)
     if not isinstance(gpu, GpuSpec):
         raise TypeError(f"gpu must be a GpuSpec, got {gpu!r}")
-    link = _real("link_gb_s", link_gb_s)
+    link = real("link_gb_s", link_gb_s)
     fc, attn = _gpu_fc(gpu, G, model, B, L)
     comm_s, comm_pj = _comm(G, B, model, link, gpu.element_bits)
     n = model.layers
@@ -859,15 +827,14 @@ def attacc_decode_step(model: TransformerSpec, batch, context, gpu: GpuSpec = A1
     >>> round(s.time_parts["attention"] / s.seconds, 3)      # the attention is a small share
     0.073
     """
-    B, L, G = _int("batch", batch), _int("context", context), _int("gpus", gpus)
-    S, D = _int("stacks", stacks), _int("devices", devices)
+    B, L, G = integer("batch", batch), integer("context", context), integer("gpus", gpus)
+    S, D = integer("stacks", stacks), integer("devices", devices)
     if not isinstance(gpu, GpuSpec):
         raise TypeError(f"gpu must be a GpuSpec, got {gpu!r}")
     if not isinstance(pim, PimDevice):
         raise TypeError(f"pim must be a PimDevice, got {pim!r}")
-    if not isinstance(pipelined, bool):
-        raise TypeError(f"pipelined must be True or False, got {pipelined!r}")
-    link = _real("link_gb_s", link_gb_s)
+    boolean("pipelined", pipelined)
+    link = real("link_gb_s", link_gb_s)
     gemms, _ = decoder_layer(model, B, L, G)
     fc_parts = [gpu.run(g) for g in gemms]
     fc = gpu.run(gemms)
@@ -905,12 +872,12 @@ def max_batch(model: TransformerSpec, context, weight_capacity_gb, kv_capacity_g
     >>> max_batch(GPT3_175B, 2176, 16 * 80), max_batch(GPT3_175B, 2176, 8 * 80, kv_capacity_gb=640)
     (90, 62)
     """
-    L = _int("context", context)
-    w = _real("weight_capacity_gb", weight_capacity_gb) * 1e9
+    L = integer("context", context)
+    w = real("weight_capacity_gb", weight_capacity_gb) * 1e9
     need = weight_bytes(model, element_bits)
     if need > w:
         return 0
-    free = (w - need) if kv_capacity_gb is None else _real("kv_capacity_gb", kv_capacity_gb) * 1e9
+    free = (w - need) if kv_capacity_gb is None else real("kv_capacity_gb", kv_capacity_gb) * 1e9
     return int(free // (kv_bytes_per_token(model, element_bits) * L))
 
 
@@ -1000,8 +967,8 @@ def npu_pim_decode_step(model: TransformerSpec, batch, context, mode="interleave
     >>> s.mode, s.npu_s > 0 and s.pim_s > 0
     ('blocked', True)
     """
-    mode = _choice("mode", mode, MODES)
-    B, L, tp = _int("batch", batch), _int("context", context), _int("tensor_parallel", tensor_parallel)
+    mode = choice("mode", mode, MODES, quoted=True)
+    B, L, tp = integer("batch", batch), integer("context", context), integer("tensor_parallel", tensor_parallel)
     pim = dataclasses.replace(NEWTON, dual_row_buffer=True) if pim is None else pim
     if not isinstance(pim, PimDevice):
         raise TypeError(f"pim must be a PimDevice, got {pim!r}")
@@ -1040,7 +1007,7 @@ def gpu_only_step(model: TransformerSpec, batch, context, gpu: GpuSpec = A100_40
     >>> round(gpu_only_step(GPT3_175B, batch=1, context=256).seconds * 1e3, 2)   # ms
     33.03
     """
-    B, L, tp = _int("batch", batch), _int("context", context), _int("tensor_parallel", tensor_parallel)
+    B, L, tp = integer("batch", batch), integer("context", context), integer("tensor_parallel", tensor_parallel)
     if not isinstance(gpu, GpuSpec):
         raise TypeError(f"gpu must be a GpuSpec, got {gpu!r}")
     gemms, attn = decoder_layer(model, B, L, tp)

@@ -29,37 +29,12 @@ the traffic of any particular dataflow: the machine models work that out.
 
 from __future__ import annotations
 
-import math
-import numbers
 import os
 import re
 from dataclasses import dataclass, replace
 from typing import Iterable, Union
 
-# ---- validation helpers --------------------------------------------------------------------------
-
-
-def _count_arg(owner: str, arg: str, value) -> int:
-    """``value`` as an int >= 1, or a TypeError/ValueError naming ``owner.arg``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{owner}: {arg} must be an integer >= 1, got {value!r} ({type(value).__name__})")
-    v = int(value)
-    if v < 1:
-        raise ValueError(f"{owner}: {arg} must be an integer >= 1, got {v}")
-    return v
-
-
-def _name_arg(owner: str, value, arg: str = "name") -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"{owner}: {arg} must be a string, got {value!r} ({type(value).__name__})")
-    return value
-
-
-def _bool_arg(owner: str, arg: str, value) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"{owner}: {arg} must be True or False, got {value!r} ({type(value).__name__})")
-    return value
-
+from ._checks import boolean, integer, real, string
 
 # ---- the workload types --------------------------------------------------------------------------
 
@@ -87,9 +62,9 @@ class Gemm:
 
     def __post_init__(self) -> None:
         for f in ("M", "N", "K", "count"):
-            object.__setattr__(self, f, _count_arg("Gemm", f, getattr(self, f)))
-        _name_arg("Gemm", self.name)
-        _bool_arg("Gemm", "filter_is_weight", self.filter_is_weight)
+            object.__setattr__(self, f, integer(f"Gemm: {f}", getattr(self, f)))
+        string("Gemm: name", self.name)
+        boolean("Gemm: filter_is_weight", self.filter_is_weight)
 
     @property
     def macs(self) -> int:
@@ -157,11 +132,10 @@ class Conv2d:
     ceil_mode: bool = False
 
     def __post_init__(self) -> None:
-        if not isinstance(self.ceil_mode, bool):
-            raise TypeError(f"Conv2d: ceil_mode must be True or False, got {self.ceil_mode!r}")
+        boolean("Conv2d: ceil_mode", self.ceil_mode)
         for f in ("ifmap_h", "ifmap_w", "filter_h", "filter_w", "channels", "num_filters", "stride", "batch", "count"):
-            object.__setattr__(self, f, _count_arg("Conv2d", f, getattr(self, f)))
-        _name_arg("Conv2d", self.name)
+            object.__setattr__(self, f, integer(f"Conv2d: {f}", getattr(self, f)))
+        string("Conv2d: name", self.name)
         for axis in ("h", "w"):
             fil, ifm = getattr(self, f"filter_{axis}"), getattr(self, f"ifmap_{axis}")
             if fil > ifm:
@@ -254,9 +228,9 @@ class Gemv:
 
     def __post_init__(self) -> None:
         for f in ("rows", "cols", "count", "batch"):
-            object.__setattr__(self, f, _count_arg("Gemv", f, getattr(self, f)))
-        _name_arg("Gemv", self.name)
-        _bool_arg("Gemv", "filter_is_weight", self.filter_is_weight)
+            object.__setattr__(self, f, integer(f"Gemv: {f}", getattr(self, f)))
+        string("Gemv: name", self.name)
+        boolean("Gemv: filter_is_weight", self.filter_is_weight)
 
     def gemm(self) -> Gemm:
         """``Gemm(M=batch, N=rows, K=cols, name, count)``."""
@@ -308,15 +282,10 @@ class Elementwise:
     count: int = 1
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "elements", _count_arg("Elementwise", "elements", self.elements))
-        object.__setattr__(self, "count", _count_arg("Elementwise", "count", self.count))
-        ops = self.ops_per_element
-        if isinstance(ops, bool) or not isinstance(ops, numbers.Real):
-            raise TypeError(f"Elementwise: ops_per_element must be a number > 0, got {ops!r} ({type(ops).__name__})")
-        if not math.isfinite(float(ops)) or float(ops) <= 0:
-            raise ValueError(f"Elementwise: ops_per_element must be a finite number > 0, got {ops!r}")
-        object.__setattr__(self, "ops_per_element", float(ops))
-        _name_arg("Elementwise", self.name)
+        object.__setattr__(self, "elements", integer("Elementwise: elements", self.elements))
+        object.__setattr__(self, "count", integer("Elementwise: count", self.count))
+        object.__setattr__(self, "ops_per_element", real("Elementwise: ops_per_element", self.ops_per_element))
+        string("Elementwise: name", self.name)
 
     @property
     def macs(self) -> int:
@@ -448,10 +417,10 @@ def attention_decode(batch: int, q_heads: int, kv_heads: int, head_dim: int, kv_
     """
     owner = "attention_decode"
     batch, q_heads, kv_heads, head_dim, kv_len = (
-        _count_arg(owner, a, v) for a, v in
+        integer(f"{owner}: {a}", v) for a, v in
         (("batch", batch), ("q_heads", q_heads), ("kv_heads", kv_heads), ("head_dim", head_dim), ("kv_len", kv_len))
     )
-    _name_arg(owner, name)
+    string(f"{owner}: name", name)
     g = _heads(owner, q_heads, kv_heads)
     n = batch * kv_heads
     return [
@@ -484,11 +453,11 @@ def attention_prefill(
     """
     owner = "attention_prefill"
     batch, q_heads, kv_heads, head_dim, seq_len = (
-        _count_arg(owner, a, v) for a, v in
+        integer(f"{owner}: {a}", v) for a, v in
         (("batch", batch), ("q_heads", q_heads), ("kv_heads", kv_heads), ("head_dim", head_dim), ("seq_len", seq_len))
     )
-    _bool_arg(owner, "causal", causal)
-    _name_arg(owner, name)
+    boolean(f"{owner}: causal", causal)
+    string(f"{owner}: name", name)
     _heads(owner, q_heads, kv_heads)
     n = batch * q_heads
     return [
@@ -530,8 +499,8 @@ RESNET50 = ResNetSpec("resnet50", "bottleneck", (3, 4, 6, 3))
 
 def _resnet(spec: ResNetSpec, batch, image_size) -> list[Workload]:
     owner = spec.name
-    batch = _count_arg(owner, "batch", batch)
-    image_size = _count_arg(owner, "image_size", image_size)
+    batch = integer(f"{owner}: batch", batch)
+    image_size = integer(f"{owner}: image_size", image_size)
     if image_size < 32:
         raise ValueError(f"{owner}: image_size must be an integer >= 32 (five halvings), got {image_size}")
     layers: list[Workload] = []
@@ -708,10 +677,10 @@ def decoder_layer(model, batch: int, seq_len: int, phase: str = "decode", tensor
     """
     owner = "decoder_layer"
     spec = _model(owner, model)
-    batch = _count_arg(owner, "batch", batch)
-    seq_len = _count_arg(owner, "seq_len", seq_len)
+    batch = integer(f"{owner}: batch", batch)
+    seq_len = integer(f"{owner}: seq_len", seq_len)
     phase = _phase(owner, phase)
-    tp = _count_arg(owner, "tensor_parallel", tensor_parallel)
+    tp = integer(f"{owner}: tensor_parallel", tensor_parallel)
     if spec.q_heads % tp or spec.kv_heads % tp or spec.ffn % tp:
         raise ValueError(f"{owner}: tensor_parallel must divide the heads ({spec.q_heads}, {spec.kv_heads} KV) and the "
                          f"FFN width ({spec.ffn}) of {spec.name}, got {tp}")
@@ -761,8 +730,8 @@ def llama_model(model, batch: int, seq_len: int, phase: str = "decode") -> list[
     """
     owner = "llama_model"
     spec = _model(owner, model)
-    batch = _count_arg(owner, "batch", batch)
-    seq_len = _count_arg(owner, "seq_len", seq_len)
+    batch = integer(f"{owner}: batch", batch)
+    seq_len = integer(f"{owner}: seq_len", seq_len)
     phase = _phase(owner, phase)
     return _scaled(decoder_layer(spec, batch, seq_len, phase), spec.layers) + [
         Elementwise(batch * spec.d_model, RMSNORM_OPS, "final_norm"),
@@ -785,8 +754,8 @@ def bert_base(batch: int = 1, seq_len: int = 128) -> list[Workload]:
     84934656
     """
     owner = "bert_base"
-    batch = _count_arg(owner, "batch", batch)
-    seq_len = _count_arg(owner, "seq_len", seq_len)
+    batch = integer(f"{owner}: batch", batch)
+    seq_len = integer(f"{owner}: seq_len", seq_len)
     s = BERT_BASE
     d, t = s.d_model, batch * seq_len
     layer: list[Workload] = [

@@ -19,6 +19,7 @@ import dataclasses
 
 import numsim
 from hwmodels import SystolicArray, fpga as _fpga, mac_cost, pim as _pim
+from hwmodels.data import DEFAULT_N_TERMS
 from hwmodels.mac import storage_bits
 from hwmodels.memory import get_dram
 from hwmodels.systolic import fold_cycles, mapping
@@ -35,7 +36,7 @@ def _dp(datapath) -> numsim.Datapath:
     return datapath
 
 
-def mac(datapath, *, tech="45nm", n_terms: int = 4608) -> dict[str, float]:
+def mac(datapath, *, tech="45nm", n_terms: int = DEFAULT_N_TERMS) -> dict[str, float]:
     """One multiply-accumulate of the datapath (:func:`hwmodels.mac_cost`): area (um^2),
     energy (pJ) and delay (ns) at ``tech`` (a node such as ``"7nm"``) for dot products of
     ``n_terms`` terms."""
@@ -68,7 +69,7 @@ def systolic(datapath, *, rows: int = 32, cols: int | None = None, dataflow: str
     }
 
 
-def fpga(datapath, *, fpga_device: str = "ultrascale+", n_terms: int = 4608, use_dsp: bool = False) -> dict[str, float]:
+def fpga(datapath, *, fpga_device: str = "ultrascale+", n_terms: int = DEFAULT_N_TERMS, use_dsp: bool = False) -> dict[str, float]:
     """LUTs, flip-flops, carry primitives and DSP slices of one MAC of the datapath on
     ``fpga_device`` (:func:`hwmodels.fpga.mac_resources`)."""
     r = _fpga.mac_resources(_dp(datapath), fpga_device, n=n_terms, use_dsp=use_dsp)

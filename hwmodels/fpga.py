@@ -42,7 +42,7 @@ from numsim.formats import FixedFormat, FloatFormat, IntFormat
 from numsim.multipliers import Exact, LMul, Mitchell
 
 from ._checks import integer
-from .data import DSP_MULTIPLIER, DSP_PACKING, FINN_LUT_FACTOR, YOSYS_LUT_FIT
+from .data import DEFAULT_N_TERMS, DSP_MULTIPLIER, DSP_PACKING, FINN_LUT_FACTOR, YOSYS_LUT_FIT
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,7 @@ def dsp_per_mac(w: int, a: int, device="ultrascale+") -> float:
     return float(math.ceil(big / pa) * math.ceil(small / pb))
 
 
-def mac_resources(datapath: Datapath, device="ultrascale+", *, n: int = 4608, use_dsp: bool = False) -> Resources:
+def mac_resources(datapath: Datapath, device="ultrascale+", *, n: int = DEFAULT_N_TERMS, use_dsp: bool = False) -> Resources:
     """LUT / FF / CARRY8 / DSP counts of one MAC of ``datapath`` on ``device``.
 
     ``n`` is the dot-product length an exact (Kulisch) accumulator must hold; ``use_dsp`` maps

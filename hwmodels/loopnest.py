@@ -296,7 +296,7 @@ class Accelerator:
     datapath: Datapath | str = "int8"
     tech: Tech | str | float | None = None
     clock_ghz: float = 1.0
-    n_terms: int = 4608
+    n_terms: int = data.DEFAULT_N_TERMS
 
     def __post_init__(self) -> None:
         levels = tuple(self.levels)

@@ -54,6 +54,7 @@ from . import _gates as g
 from . import units as u
 from ._checks import boolean, integer
 from .cost import Cost
+from .data import DEFAULT_N_TERMS
 from .tech import Tech, get_tech
 
 
@@ -104,7 +105,7 @@ def storage_bits(fmt: Format) -> float:
     return float(fmt.bits_per_element if isinstance(fmt, BlockFormat) else fmt.bits)
 
 
-def word_bits(datapath: Datapath, n_terms: int = 4608) -> dict:
+def word_bits(datapath: Datapath, n_terms: int = DEFAULT_N_TERMS) -> dict:
     """Bits one word of each of a datapath's values occupies in memory: ``"a"`` and ``"b"`` (the
     input formats, block formats with their scale share), ``"out"`` (the output format) and
     ``"psum"`` (a partial sum: the accumulator's register, for a fixed-point or Kulisch register the
@@ -123,7 +124,7 @@ def word_bits(datapath: Datapath, n_terms: int = 4608) -> dict:
             "out": storage_bits(datapath.out_format), "psum": float(psum)}
 
 
-def mac_cost(datapath: Datapath, tech=None, *, n_terms: int = 4608, operand_registers: bool = False) -> Cost:
+def mac_cost(datapath: Datapath, tech=None, *, n_terms: int = DEFAULT_N_TERMS, operand_registers: bool = False) -> Cost:
     """Area (um^2), energy (pJ), delay (ns) and leakage (uW) of one MAC of ``datapath``.
 
     Parameters
@@ -134,7 +135,7 @@ def mac_cost(datapath: Datapath, tech=None, *, n_terms: int = 4608, operand_regi
         Technology (default the built-in 45 nm table; ``"7nm"``, ``16``, a Tech or a user table).
     n_terms : int
         Dot-product length: sets the width of an exact (Kulisch) accumulator and amortises the
-        once-per-dot-product output conversion.
+        once-per-dot-product output conversion (default :data:`hwmodels.data.DEFAULT_N_TERMS`).
     operand_registers : bool
         Include the A and B operand registers (a systolic processing element).
 

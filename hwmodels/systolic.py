@@ -83,6 +83,7 @@ from numsim import Datapath
 
 from ._checks import choice, integer, real
 from .cost import Cost
+from .data import DEFAULT_N_TERMS
 from .mac import as_datapath, mac_cost, word_bits
 from .memory import Dram, Sram, get_dram
 from .tech import Tech, get_tech
@@ -472,7 +473,8 @@ class SystolicArray:
     cycle_model : str
         ``"scalesim"``, ``"paper"`` or ``"pipelined"`` (see the module docstring).
     n_terms : int
-        Longest dot product the PE's accumulator is sized for (Kulisch/fixed widths).
+        Longest dot product the PE's accumulator is sized for (Kulisch/fixed widths; default
+        :data:`hwmodels.data.DEFAULT_N_TERMS`).
     """
 
     rows: int = 128
@@ -486,7 +488,7 @@ class SystolicArray:
     n_arrays: int | tuple = 1
     tech: Tech | str | float | None = None
     cycle_model: str = "scalesim"
-    n_terms: int = 4608
+    n_terms: int = DEFAULT_N_TERMS
 
     def __post_init__(self) -> None:
         integer("rows", self.rows)

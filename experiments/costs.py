@@ -18,14 +18,14 @@ from __future__ import annotations
 import dataclasses
 
 import numsim
-from hwmodels import SystolicArray, fpga as _fpga, mac_cost, pim as _pim
+from hwmodels import SystolicArray, decode, fpga as _fpga, mac_cost, pim as _pim
 from hwmodels.data import DEFAULT_N_TERMS
 from hwmodels.mac import storage_bits
 from hwmodels.memory import get_dram
 from hwmodels.systolic import fold_cycles, mapping
 from hwmodels.tech import get_tech
 from numsim.blocks import BlockFormat
-from hwmodels.workloads import Gemv, TransformerSpec, LLAMA_2_7B, LLAMA_2_70B, LLAMA_3_8B
+from hwmodels.workloads import GPT3_175B, Gemv, TransformerSpec, LLAMA_2_7B, LLAMA_2_70B, LLAMA_3_8B
 
 from .design import workload_from
 
@@ -88,13 +88,13 @@ def storage(datapath) -> dict[str, float]:
             "man_bits": float(element.man_bits) if is_float else float("nan")}
 
 
-_MODELS = {"gpt3_175b": _pim.GPT3_175B, "llama3_8b": LLAMA_3_8B, "llama2_7b": LLAMA_2_7B, "llama2_70b": LLAMA_2_70B}
+_MODELS = {"gpt3_175b": GPT3_175B, "llama3_8b": LLAMA_3_8B, "llama2_7b": LLAMA_2_7B, "llama2_70b": LLAMA_2_70B}
 
 
 def npu_pim_decode(*, model: str = "gpt3_175b", batch: int = 64, context: int = 1024, mode: str = "interleaved",
                    tensor_parallel: int = 8) -> dict[str, float]:
     """One decode step of ``model`` on NeuPIMs-style NPU + PIM devices
-    (:func:`hwmodels.pim.npu_pim_decode_step`, ``mode`` one of ``npu_only``, ``blocked``,
+    (:func:`hwmodels.decode.npu_pim_decode_step`, ``mode`` one of ``npu_only``, ``blocked``,
     ``concurrent``, ``interleaved``) and on the GPU-only baseline (one A100 per device): step
     time (s), tokens/s, dynamic energy per token (J, all ``tensor_parallel`` devices, without
     communication) and the ratios to the GPU.
@@ -105,8 +105,8 @@ def npu_pim_decode(*, model: str = "gpt3_175b", batch: int = 64, context: int = 
     """
     _check_model(model)
     spec: TransformerSpec = _MODELS[model]
-    step = _pim.npu_pim_decode_step(spec, batch, context, mode, tensor_parallel=tensor_parallel)
-    gpu = _pim.gpu_only_step(spec, batch, context, tensor_parallel=tensor_parallel)
+    step = decode.npu_pim_decode_step(spec, batch, context, mode, tensor_parallel=tensor_parallel)
+    gpu = decode.gpu_only_step(spec, batch, context, tensor_parallel=tensor_parallel)
     return {"step_s": step.seconds, "tokens_per_s": step.tokens_per_s, "energy_j_per_token": step.pj_per_token * 1e-12,
             "gpu_tokens_per_s": gpu.tokens_per_s, "gpu_energy_j_per_token": gpu.pj_per_token * 1e-12,
             "speedup_vs_gpu": gpu.seconds / step.seconds, "energy_vs_gpu": step.energy_pj / gpu.energy_pj}
@@ -204,7 +204,7 @@ VALUE_CHECKS = {
     "cycle_model": lambda value: fold_cycles(1, 1, "ws", 1, value),
     "fpga_device": _fpga.get_device,
     "model": _check_model,
-    "mode": _one_of("mode", _pim.MODES),
+    "mode": _one_of("mode", decode.MODES),
     "pim": _check_pim,
     "placement": _one_of("placement", _pim.PLACEMENTS),
 }

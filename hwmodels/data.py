@@ -324,7 +324,7 @@ TPU_V1_DDR3_GB_S = 34.0
 JEDEC_LATENCY_NS = {"ddr3-1600": 11 * 1.25 + 11 * 1.25, "lpddr4-3200": 18.0 + 28 / 1.6}
 
 # ---- processing in memory -----------------------------------------------------------------------
-# Figures of hwmodels.pim (hardware reference section 14) and of the DRAM presets hbm2 / gddr6.
+# Figures of hwmodels.pim and hwmodels.decode (hardware reference section 14) and of the DRAM presets hbm2 / gddr6.
 
 _PIMSIM = "SAITPublic/PIMSimulator b464dde: README and ini/HBM2_samsung_2M_16B_x64.ini (hardware reference section 14.2)"
 _AQUABOLT = ("Samsung Aquabolt-XL HBM2-PIM (FIMDRAM), as summarised in the hardware reference section 14.2: one 300 MHz "

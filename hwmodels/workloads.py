@@ -34,6 +34,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Iterable, Union
 
+from . import data
 from ._checks import boolean, integer, real, string
 
 # ---- the workload types --------------------------------------------------------------------------
@@ -616,6 +617,11 @@ LLAMA_3_8B = TransformerSpec("llama-3-8b", 4096, 32, 32, 8, 14336, 128256, "swig
 # NAACL 2019, section 3: BERT-base L=12, H=768, A=12, feed-forward 4H = 3072; WordPiece vocab 30522.
 BERT_BASE = TransformerSpec("bert-base", 768, 12, 12, 12, 3072, 30522, "gelu",
                             "Devlin et al., 'BERT', NAACL 2019")
+# Brown et al., "Language Models are Few-Shot Learners", NeurIPS 2020, Table 2.1 (hwmodels.data.GPT3_175B):
+# d=12288, 96 layers, 96 heads (MHA), FFN 4d = 49152, GELU, vocab 50257.
+GPT3_175B = TransformerSpec("gpt3-175b", data.GPT3_175B["d_model"], data.GPT3_175B["layers"], data.GPT3_175B["heads"],
+                            data.GPT3_175B["heads"], data.GPT3_175B["ffn"], data.GPT3_175B["vocab"], "gelu",
+                            data.GPT3_175B["source"])
 
 #: The decoder models :func:`decoder_layer` and :func:`llama_model` know, by name.
 MODELS: dict[str, TransformerSpec] = {s.name: s for s in (LLAMA_2_7B, LLAMA_2_70B, LLAMA_3_8B)}
@@ -935,7 +941,7 @@ def write_topology(workloads: Iterable[Workload], path, form: str | None = None)
 
 
 __all__ = [
-    "BERT_BASE", "CONV_COLUMNS", "Conv2d", "Elementwise", "GEMM_COLUMNS", "Gemm", "Gemv", "LLAMA_2_70B", "LLAMA_2_7B",
+    "BERT_BASE", "CONV_COLUMNS", "Conv2d", "Elementwise", "GEMM_COLUMNS", "GPT3_175B", "Gemm", "Gemv", "LLAMA_2_70B", "LLAMA_2_7B",
     "LLAMA_3_8B", "MODELS", "RESNET18", "RESNET50", "ResNetSpec", "TransformerSpec", "WORKLOAD_TYPES", "Workload", "as_gemm",
     "attention_decode", "attention_prefill", "bert_base", "llama_decoder_layer", "llama_model", "parameter_count",
     "read_topology", "resnet18", "resnet50", "total_flops", "total_macs", "write_topology",

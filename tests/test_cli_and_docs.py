@@ -65,7 +65,7 @@ def test_readme_examples():
 @pytest.mark.parametrize(
     "module",
     ["numsim", "numsim.formats", "numsim.rounding", "numsim.registry", "numsim.codecs", "numsim.testing", "numsim.blocks",
-     "numsim.block_codecs", "numsim.packing", "numsim.reorder", "numsim.arithmetic", "numsim.metrics", "numsim.multipliers", "numsim.datapath", "numsim.gemm", "numsim.block_gemm", "numsim._kernels.inputs", "hwmodels.cost", "hwmodels.data", "hwmodels.scaling", "hwmodels.fpga", "hwmodels.tech", "hwmodels.units", "hwmodels.mac", "hwmodels.validation", "hwmodels.memory", "hwmodels.workloads", "hwmodels.systolic", "hwmodels.pim", "hwmodels.loopnest", "experiments.cli", "experiments.design", "experiments.costs", "experiments.spec", "experiments.engine", "experiments.plots"],
+     "numsim.block_codecs", "numsim.packing", "numsim.reorder", "numsim.arithmetic", "numsim.metrics", "numsim.multipliers", "numsim.datapath", "numsim.gemm", "numsim.block_gemm", "numsim._kernels.inputs", "hwmodels.cost", "hwmodels.data", "hwmodels.scaling", "hwmodels.fpga", "hwmodels.tech", "hwmodels.units", "hwmodels.mac", "hwmodels.validation", "hwmodels.memory", "hwmodels.workloads", "hwmodels.systolic", "hwmodels.pim", "hwmodels.decode", "hwmodels.loopnest", "experiments.cli", "experiments.design", "experiments.costs", "experiments.spec", "experiments.engine", "experiments.plots"],
 )
 def test_docstring_examples(module):
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.NORMALIZE_WHITESPACE)

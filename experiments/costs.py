@@ -22,7 +22,7 @@ from hwmodels import SystolicArray, decode, fpga as _fpga, mac_cost, pim as _pim
 from hwmodels.data import DEFAULT_N_TERMS
 from hwmodels.mac import storage_bits
 from hwmodels.memory import get_dram
-from hwmodels.systolic import fold_cycles, mapping
+from hwmodels.systolic import parse_cycle_model, parse_dataflow
 from hwmodels.tech import get_tech
 from numsim.blocks import BlockFormat
 from hwmodels.workloads import GPT3_175B, Gemv, TransformerSpec, LLAMA_2_7B, LLAMA_2_70B, LLAMA_3_8B
@@ -112,31 +112,10 @@ def npu_pim_decode(*, model: str = "gpt3_175b", batch: int = 64, context: int = 
             "speedup_vs_gpu": gpu.seconds / step.seconds, "energy_vs_gpu": step.energy_pj / gpu.energy_pj}
 
 
-#: PIM devices of :func:`pim_gemv`: ``"hbm3"`` is AttAcc's HBM3 stack, whose PUs sit at every bank,
-#: bank group or on the buffer die (``placement``); the others are fixed designs with bank PUs.
-PIM_DEVICES = {
-    "hbm3": {"bank": _pim.HBM3_PIM_BANK, "bank_group": _pim.HBM3_PIM_BANK_GROUP, "buffer_die": _pim.HBM3_PIM_BUFFER},
-    "hbm2-pim": {"bank": _pim.HBM2_PIM},
-    "gddr6-aim": {"bank": _pim.GDDR6_AIM},
-    "newton-hbm2": {"bank": _pim.NEWTON},
-}
-_HOST_DRAM = {"hbm3": "hbm3", "hbm2-pim": "hbm2", "gddr6-aim": "gddr6", "newton-hbm2": "hbm2"}
-
-
-def _pim_device(pim: str, placement: str, datapath: numsim.Datapath) -> _pim.PimDevice:
-    """The ``pim`` device with its PUs at ``placement``, computing in ``datapath``."""
-    _check_pim(pim)
-    _one_of("placement", _pim.PLACEMENTS)(placement)
-    if placement not in PIM_DEVICES[pim]:
-        raise ValueError(f"{pim} has PUs only at the {', '.join(PIM_DEVICES[pim])}, got placement={placement!r}; "
-                         "sweep placement with pim='hbm3' (bank, bank_group, buffer_die)")
-    return dataclasses.replace(PIM_DEVICES[pim][placement], datapath=datapath)
-
-
 def pim_gemv(datapath, *, workload: str = "gemv(4096, 4096)", pim: str = "hbm3", placement: str = "bank",
              host_tflops: float = 312.0, host_tech="7nm") -> dict[str, float]:
-    """A GEMV workload (``gemv(rows, cols[, batch])``: ``batch`` vectors against one matrix) in a
-    PIM device whose PUs multiply and accumulate in ``datapath`` (element width: storage bits of
+    """A GEMV workload (``gemv(rows, cols[, batch])``: ``batch`` vectors against one matrix) in the
+    PIM design ``pim`` with its PUs at ``placement`` (:func:`hwmodels.pim.get_pim_device`), whose PUs multiply and accumulate in ``datapath`` (element width: storage bits of
     its A format, block scales included; results: its output format; MAC energy and area:
     :func:`hwmodels.mac_cost` at the device's DRAM logic node), against a host that reads the
     same device over its pins (:func:`hwmodels.pim.host_gemv_latency`: 85% of the external
@@ -153,11 +132,11 @@ def pim_gemv(datapath, *, workload: str = "gemv(4096, 4096)", pim: str = "hbm3",
     """
     dp = _dp(datapath)
     (w,) = _gemv(workload)
-    dev = _pim_device(pim, placement, dp)
+    dev = dataclasses.replace(_pim.get_pim_device(pim, placement), datapath=dp)
     lat = _pim.gemv_latency(dev, w.rows, w.cols, count=w.count)
     energy = _pim.gemv_energy(dev, w.rows, w.cols, count=w.count)
     pim_s, pim_pj = lat.seconds * w.batch, energy.total_pj * w.batch
-    dram = get_dram(_HOST_DRAM[pim]).with_bandwidth(dev.external_bandwidth_gb_s)
+    dram = dev.host_dram()
     bits = {"element_bits": dev.element_bits, "out_bits": dev.acc_bits, "batch": w.batch}
     host_s = _pim.host_gemv_latency(w.rows, w.cols, dram, host_tflops, **bits).total_ns * 1e-9 * w.count
     host_pj = _pim.host_gemv_energy(w.rows, w.cols, dram, mac_cost(dp, host_tech).energy_pj, **bits) * w.count
@@ -174,20 +153,9 @@ def _gemv(workload: str) -> list:
     return layers
 
 
-def _check_pim(pim) -> None:
-    _one_of("pim", tuple(PIM_DEVICES))(pim)
-
-
 def _check_model(model) -> None:
     if model not in _MODELS:
         raise ValueError(f"model must be one of {', '.join(_MODELS)}, got {model!r}")
-
-
-def _one_of(name: str, allowed: tuple):
-    def check(value) -> None:
-        if not isinstance(value, str) or value not in allowed:
-            raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}, got {value!r}")
-    return check
 
 
 #: Cost evaluations by config name.
@@ -199,13 +167,12 @@ COSTS = {"mac": mac, "systolic": systolic, "fpga": fpga, "storage": storage, "pi
 VALUE_CHECKS = {
     "tech": get_tech,
     "dram": get_dram,
-    # the systolic model's own checks (case-insensitive, as SystolicArray takes them)
-    "dataflow": lambda value: mapping(value, 1, 1, 1),
-    "cycle_model": lambda value: fold_cycles(1, 1, "ws", 1, value),
+    "dataflow": parse_dataflow,
+    "cycle_model": parse_cycle_model,
     "fpga_device": _fpga.get_device,
     "model": _check_model,
-    "mode": _one_of("mode", decode.MODES),
-    "pim": _check_pim,
-    "placement": _one_of("placement", _pim.PLACEMENTS),
+    "mode": decode.parse_mode,
+    "pim": _pim.get_pim_device,
+    "placement": _pim.parse_placement,
 }
 

@@ -20,7 +20,8 @@ processing units (PUs) next to the banks (``placement="bank"``), at each bank gr
   (:func:`host_gemv_latency`).
 
 Presets: :data:`HBM2_PIM`, :data:`HBM3_PIM_BANK`, :data:`HBM3_PIM_BANK_GROUP`,
-:data:`HBM3_PIM_BUFFER`, :data:`GDDR6_AIM` and :data:`NEWTON`, by name in :data:`PIM_PRESETS`.
+:data:`HBM3_PIM_BUFFER`, :data:`GDDR6_AIM` and :data:`NEWTON`, by name in :data:`PIM_PRESETS`;
+by design and PU placement in :data:`PIM_DEVICES` (:func:`get_pim_device`).
 Every figure comes from :mod:`hwmodels.data` with its source.
 
 >>> HBM2_PIM.bandwidth_ratio(), round(HBM2_PIM.peak_flops() / 1e12, 4)
@@ -42,7 +43,7 @@ from . import data
 from ._checks import boolean, choice, integer, real, string
 from .cost import Cost
 from .mac import as_datapath, mac_cost, storage_bits, word_bits
-from .memory import get_dram
+from .memory import Dram, get_dram
 from .systolic import Roofline
 from .tech import Tech, get_tech
 
@@ -58,6 +59,15 @@ LANE_REDUCTIONS = ("tree", "host")
 # data.HBM3_PJ_PER_BIT_STAGES, in order).
 _STAGES = tuple(data.HBM3_PJ_PER_BIT_STAGES)
 _STAGES_TO = {"bank": 2, "bank_group": 3, "buffer_die": 5, "off_chip": 6}
+
+
+def parse_placement(text: str) -> str:
+    """``text`` if it is one of :data:`PLACEMENTS` (ValueError listing them otherwise).
+
+    >>> parse_placement("bank_group")
+    'bank_group'
+    """
+    return choice("placement", text, PLACEMENTS, quoted=True)
 
 
 # ---- energy per bit -------------------------------------------------------------------------------
@@ -127,6 +137,9 @@ class PimDevice:
         Logic technology the PUs are priced at (:func:`hwmodels.get_tech`).
     source : str
         Where the figures come from.
+    dram : Dram or str
+        The DRAM the device is built from (a :mod:`hwmodels.memory` preset): a host reading the
+        device pays its energy per bit and first-access latency (:meth:`host_dram`).
 
     >>> d = PimDevice("toy", channels=2, banks_per_channel=4, bank_groups=2, lanes=16, column_bits=256,
     ...               row_bits=8192, dq_per_channel=64, gbps_per_pin=2.0, tck_ns=1.0,
@@ -158,6 +171,7 @@ class PimDevice:
     dual_row_buffer: bool = False
     tech: Tech | str | float | None = None
     source: str = ""
+    dram: Dram | str = "hbm3"
 
     def __post_init__(self) -> None:
         string("name", self.name, empty=False)
@@ -166,7 +180,7 @@ class PimDevice:
             integer(f, getattr(self, f))
         real("gbps_per_pin", self.gbps_per_pin)
         real("tck_ns", self.tck_ns)
-        choice("placement", self.placement, PLACEMENTS, quoted=True)
+        parse_placement(self.placement)
         choice("lane_reduction", self.lane_reduction, LANE_REDUCTIONS, quoted=True)
         boolean("dual_row_buffer", self.dual_row_buffer)
         string("source", self.source)
@@ -186,6 +200,7 @@ class PimDevice:
             integer("tCCD_PU", self.tCCD_PU)
         object.__setattr__(self, "datapath", as_datapath(self.datapath))
         object.__setattr__(self, "tech", self.tech if isinstance(self.tech, Tech) else get_tech(self.tech))
+        object.__setattr__(self, "dram", get_dram(self.dram))
         if self.lanes * self.element_bits > self.column_bits:
             raise ValueError(f"lanes ({self.lanes}) x element bits ({self.element_bits:g}) must not exceed column_bits "
                              f"({self.column_bits}): a column command cannot feed more lanes than it carries elements")
@@ -245,6 +260,14 @@ class PimDevice:
     def external_bandwidth_gb_s(self) -> float:
         """Host-side bandwidth (GB/s): channels x DQ x pin rate / 8."""
         return self.channels * self.dq_per_channel * self.gbps_per_pin / 8
+
+    def host_dram(self) -> Dram:
+        """The device as a host reads it: its :attr:`dram` at its external bandwidth.
+
+        >>> round(HBM2_PIM.host_dram().bandwidth_gb_s, 1), HBM2_PIM.host_dram().pj_per_bit == HBM2_PIM.dram.pj_per_bit
+        (307.2, True)
+        """
+        return self.dram.with_bandwidth(self.external_bandwidth_gb_s)
 
     @property
     def internal_bandwidth_gb_s(self) -> float:
@@ -534,7 +557,7 @@ HBM2_PIM = PimDevice(
     lanes=_H2["lanes"], column_bits=_H2["column_bits"], row_bits=_H2["row_bits"], dq_per_channel=_H2["dq"],
     gbps_per_pin=_H2["gbps_per_pin"], tck_ns=2 / _H2["gbps_per_pin"], tCCD_S=_H2["tCCDS"], tCCD_L=_H2["tCCDL"],
     tRCD=_H2["tRCDRD"], tRP=_H2["tRP"], tRAS=_H2["tRAS"], placement="bank", pus_per_channel=_H2["pcus"],
-    datapath=_fp("fp16", "fp16"), lane_reduction="host", tech=20, source=_H2["source"],
+    datapath=_fp("fp16", "fp16"), lane_reduction="host", tech=20, source=_H2["source"], dram="hbm2",
 )
 
 _H3 = data.HBM3_PIM
@@ -548,7 +571,7 @@ def _hbm3(placement: str, tccd_pu: int | None) -> PimDevice:
         row_bits=_H3["row_bits"], dq_per_channel=_H3["dq"], gbps_per_pin=_H3["gbps_per_pin"], tck_ns=_H3["tck_ns"],
         tCCD_S=_H3["nCCDS"], tCCD_L=_H3["nCCDL"], tRCD=_H3["nRCDRD"], tRP=_H3["nRP"], tRAS=_H3["nRAS"],
         placement=placement, tCCD_PU=tccd_pu, datapath=_fp("fp16", "fp32"), lane_reduction="tree", tech=14,
-        source=_H3["source"],
+        source=_H3["source"], dram="hbm3",
     )
 
 
@@ -578,7 +601,7 @@ GDDR6_AIM = PimDevice(
     gbps_per_pin=_AIM["gbps_per_pin"], tck_ns=_G6_TCK, tCCD_S=2, tCCD_L=_g6_cycles(_G6["nCCDL"]),
     tRCD=_g6_cycles(_G6["nRCDRD"]), tRP=_g6_cycles(_G6["nRP"]), tRAS=_g6_cycles(_G6["nRAS"]), placement="bank",
     tCCD_PU=round(1 / (_AIM["pu_ghz"] * _G6_TCK)), datapath=_fp("bf16", "fp32"), lane_reduction="tree", tech=16,
-    source=f"{_AIM['source']}; timings: {data.GDDR6_TIMINGS['source']}",
+    source=f"{_AIM['source']}; timings: {data.GDDR6_TIMINGS['source']}", dram="gddr6",
 )
 
 _NP = data.NEUPIMS
@@ -591,8 +614,34 @@ NEWTON = PimDevice(
     lanes=_NP["multipliers_per_bank"], column_bits=_NP["bus_bits"] * _NP["burst_length"], row_bits=_NP["row_bits"],
     dq_per_channel=_NP["bus_bits"], gbps_per_pin=2 / _NP["tck_ns"], tck_ns=_NP["tck_ns"], tCCD_S=_NP["tCCD_S"],
     tCCD_L=_NP["tCCD_L"], tRCD=_NP["tRCDRD"], tRP=_NP["tRP"], tRAS=_NP["tRAS"], placement="bank",
-    datapath=_fp("fp16", "fp16"), lane_reduction="tree", tech=20, source=_NP["source"],
+    datapath=_fp("fp16", "fp16"), lane_reduction="tree", tech=20, source=_NP["source"], dram="hbm2",
 )
 
-#: The device presets by name.
-PIM_PRESETS: dict[str, PimDevice] = {d.name: d for d in (HBM2_PIM, HBM3_PIM_BANK, HBM3_PIM_BANK_GROUP, HBM3_PIM_BUFFER, GDDR6_AIM, NEWTON)}
+#: The PIM designs by name, each with its preset per PU placement: AttAcc's HBM3 stack has PUs at
+#: every bank, bank group or on the buffer die; the other designs have bank PUs.
+PIM_DEVICES: dict[str, dict[str, PimDevice]] = {
+    "hbm3": {"bank": HBM3_PIM_BANK, "bank_group": HBM3_PIM_BANK_GROUP, "buffer_die": HBM3_PIM_BUFFER},
+    "hbm2-pim": {"bank": HBM2_PIM},
+    "gddr6-aim": {"bank": GDDR6_AIM},
+    "newton-hbm2": {"bank": NEWTON},
+}
+#: Every preset by its own name.
+PIM_PRESETS: dict[str, PimDevice] = {d.name: d for devices in PIM_DEVICES.values() for d in devices.values()}
+
+
+def get_pim_device(pim: str, placement: str = "bank") -> PimDevice:
+    """The preset of PIM design ``pim`` (a name in :data:`PIM_DEVICES`, any case) with its PUs at
+    ``placement`` (:func:`parse_placement`); ValueError naming the designs, or the placements the
+    design has.
+
+    >>> get_pim_device("hbm3", "bank_group").name, get_pim_device("HBM2-PIM") is HBM2_PIM
+    ('hbm3-pim-bank-group', True)
+    """
+    name = choice("pim", pim, PIM_DEVICES, key=str.lower, quoted=True)
+    placement = parse_placement(placement)
+    devices = PIM_DEVICES[name]
+    if placement not in devices:
+        others = [n for n, d in PIM_DEVICES.items() if placement in d]
+        raise ValueError(f"{name} has PUs only at the {', '.join(devices)}, got placement={placement!r}; "
+                         f"designs with PUs at the {placement}: {', '.join(others)}")
+    return devices[placement]

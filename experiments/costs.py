@@ -16,6 +16,7 @@ can be fixed there or swept as an axis. All listed in :data:`COSTS`.
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import numsim
 from hwmodels import SystolicArray, decode, fpga as _fpga, mac_cost, pim as _pim
@@ -24,10 +25,8 @@ from hwmodels.mac import storage_bits
 from hwmodels.memory import get_dram
 from hwmodels.systolic import parse_cycle_model, parse_dataflow
 from hwmodels.tech import get_tech
+from hwmodels.workloads import Gemv, get_transformer, get_workload
 from numsim.blocks import BlockFormat
-from hwmodels.workloads import GPT3_175B, Gemv, TransformerSpec, LLAMA_2_7B, LLAMA_2_70B, LLAMA_3_8B
-
-from .design import workload_from
 
 
 def _dp(datapath) -> numsim.Datapath:
@@ -48,13 +47,13 @@ def systolic(datapath, *, rows: int = 32, cols: int | None = None, dataflow: str
              tech="45nm", clock_ghz: float = 1.0, sram_kb=(512, 512, 256), dram: str = "hbm3",
              dram_bandwidth_gb_s: float | None = None, cycle_model: str = "scalesim") -> dict[str, float]:
     """A ``rows`` x ``cols`` (default square) systolic array of the datapath's PEs running
-    ``workload`` (a :func:`experiments.design.workload_from` string): cycles, latency (s),
+    ``workload`` (a :func:`hwmodels.workloads.get_workload` string): cycles, latency (s),
     energy (pJ, total and per MAC), utilisation, DRAM traffic (bytes), area (mm^2),
     TOPS/W and TOPS/mm^2 (one MAC = 2 operations)."""
     arr = SystolicArray(rows, rows if cols is None else cols, dataflow, datapath=_dp(datapath), clock_ghz=clock_ghz,
                         sram_kb=tuple(sram_kb), dram=dram, dram_bandwidth_gb_s=dram_bandwidth_gb_s, tech=tech,
                         cycle_model=cycle_model)
-    r = arr.run(list(workload_from(workload)))
+    r = arr.run(list(get_workload(workload)))
     area_mm2 = arr.area().area_um2 * 1e-6
     return {
         "cycles": float(r.cycles),
@@ -88,12 +87,10 @@ def storage(datapath) -> dict[str, float]:
             "man_bits": float(element.man_bits) if is_float else float("nan")}
 
 
-_MODELS = {"gpt3_175b": GPT3_175B, "llama3_8b": LLAMA_3_8B, "llama2_7b": LLAMA_2_7B, "llama2_70b": LLAMA_2_70B}
-
-
 def npu_pim_decode(*, model: str = "gpt3_175b", batch: int = 64, context: int = 1024, mode: str = "interleaved",
                    tensor_parallel: int = 8) -> dict[str, float]:
-    """One decode step of ``model`` on NeuPIMs-style NPU + PIM devices
+    """One decode step of ``model`` (a decoder of :data:`hwmodels.workloads.TRANSFORMERS`, e.g.
+    ``gpt3_175b``, ``llama3_8b``) on NeuPIMs-style NPU + PIM devices
     (:func:`hwmodels.decode.npu_pim_decode_step`, ``mode`` one of ``npu_only``, ``blocked``,
     ``concurrent``, ``interleaved``) and on the GPU-only baseline (one A100 per device): step
     time (s), tokens/s, dynamic energy per token (J, all ``tensor_parallel`` devices, without
@@ -103,8 +100,7 @@ def npu_pim_decode(*, model: str = "gpt3_175b", batch: int = 64, context: int = 
     >>> r["tokens_per_s"] > 0 and r["energy_j_per_token"] > 0
     True
     """
-    _check_model(model)
-    spec: TransformerSpec = _MODELS[model]
+    spec = get_transformer(model, decoders_only=True)
     step = decode.npu_pim_decode_step(spec, batch, context, mode, tensor_parallel=tensor_parallel)
     gpu = decode.gpu_only_step(spec, batch, context, tensor_parallel=tensor_parallel)
     return {"step_s": step.seconds, "tokens_per_s": step.tokens_per_s, "energy_j_per_token": step.pj_per_token * 1e-12,
@@ -147,15 +143,10 @@ def pim_gemv(datapath, *, workload: str = "gemv(4096, 4096)", pim: str = "hbm3",
 
 
 def _gemv(workload: str) -> list:
-    layers = workload_from(workload)
+    layers = get_workload(workload)
     if len(layers) != 1 or not isinstance(layers[0], Gemv):
         raise ValueError(f"pim_gemv takes a workload 'gemv(rows, cols[, batch])', got {workload!r}")
     return layers
-
-
-def _check_model(model) -> None:
-    if model not in _MODELS:
-        raise ValueError(f"model must be one of {', '.join(_MODELS)}, got {model!r}")
 
 
 #: Cost evaluations by config name.
@@ -170,7 +161,7 @@ VALUE_CHECKS = {
     "dataflow": parse_dataflow,
     "cycle_model": parse_cycle_model,
     "fpga_device": _fpga.get_device,
-    "model": _check_model,
+    "model": functools.partial(get_transformer, decoders_only=True),
     "mode": decode.parse_mode,
     "pim": _pim.get_pim_device,
     "placement": _pim.parse_placement,

@@ -1,8 +1,8 @@
-"""Design points in words: the strings a sweep config uses for datapaths and workloads.
+"""Design points in words: the strings a sweep config uses for datapaths.
 
 A design point is a dict of plain values (what a TOML file or a DataFrame row holds). This
-module turns its datapath keys into one :class:`numsim.Datapath` and a workload string into
-:mod:`hwmodels.workloads` pieces, and checks every value before a sweep starts.
+module turns its datapath keys into one :class:`numsim.Datapath`, and checks every value before a
+sweep starts. Workload strings are :func:`hwmodels.workloads.get_workload`'s.
 
 Datapath keys (all optional except ``format``):
 
@@ -23,8 +23,6 @@ Datapath keys (all optional except ``format``):
 
 >>> datapath_from({"format": "e4m3", "multiplier": "lmul(3)", "accumulator": "fp16"}).name
 'e4m3*e4m3 lmul(mantissa_bits=3) -> acc fp16 (sequential) -> fp16'
->>> [w.name for w in workload_from("gemm(64, 128, 256)")], len(workload_from("resnet50"))
-(['gemm'], 54)
 """
 
 from __future__ import annotations
@@ -34,7 +32,6 @@ import re
 from functools import lru_cache
 
 import numsim
-from hwmodels import workloads as wl
 from numsim.blocks import BlockFormat
 
 #: The point keys that describe the datapath.
@@ -158,36 +155,3 @@ def datapath_from(point: dict) -> numsim.Datapath:
     """The :class:`numsim.Datapath` of a design point (its :data:`DATAPATH_KEYS`; other keys
     ignored). Built once per distinct combination in a process."""
     return _datapath(tuple(sorted((k, point[k]) for k in DATAPATH_KEYS if k in point)))
-
-
-_WORKLOADS = {
-    "gemm": (lambda M, N, K: [wl.Gemm(M=M, N=N, K=K)], ("M", "N", "K")),
-    "gemv": (lambda rows, cols, batch=1: [wl.Gemv(rows=rows, cols=cols, batch=batch)], ("rows", "cols", "batch")),
-    "resnet18": (lambda batch=1: wl.resnet18(batch), ("batch",)),
-    "resnet50": (lambda batch=1: wl.resnet50(batch), ("batch",)),
-    "bert_base": (lambda batch=1, seq_len=128: wl.bert_base(batch, seq_len), ("batch", "seq_len")),
-    "llama3_8b_decode": (lambda batch=1, seq_len=2048: wl.decoder_layer(wl.LLAMA_3_8B, batch, seq_len, "decode"), ("batch", "seq_len")),
-    "llama3_8b_prefill": (lambda batch=1, seq_len=2048: wl.decoder_layer(wl.LLAMA_3_8B, batch, seq_len, "prefill"), ("batch", "seq_len")),
-    "llama2_7b_decode": (lambda batch=1, seq_len=2048: wl.decoder_layer(wl.LLAMA_2_7B, batch, seq_len, "decode"), ("batch", "seq_len")),
-    "llama2_70b_decode": (lambda batch=1, seq_len=2048: wl.decoder_layer(wl.LLAMA_2_70B, batch, seq_len, "decode"), ("batch", "seq_len")),
-}
-
-#: Workload names a config may use (``name`` or ``name(arguments)``).
-WORKLOAD_NAMES = tuple(_WORKLOADS)
-
-
-@lru_cache(maxsize=256)
-def workload_from(text: str) -> tuple:
-    """The :mod:`hwmodels.workloads` pieces of a workload string: ``gemm(M, N, K)``,
-    ``gemv(rows, cols[, batch])``, ``resnet18(batch)``, ``resnet50(batch)``, ``bert_base(batch, seq_len)``,
-    ``llama3_8b_decode(batch, seq_len)`` (one decoder layer; also ``_prefill``,
-    ``llama2_7b_decode``, ``llama2_70b_decode``).
-
-    >>> workload_from("gemv(4096, 4096)")[0].macs
-    16777216
-    """
-    name, args, kwargs = parse_call(text, "workload")
-    if name not in _WORKLOADS:
-        raise ValueError(f"workload {text!r} is not one of {', '.join(WORKLOAD_NAMES)}")
-    make, params = _WORKLOADS[name]
-    return tuple(make(**_arity(text, "workload", name, args, kwargs, params)))

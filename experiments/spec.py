@@ -60,6 +60,7 @@ from functools import lru_cache
 import numpy as np
 
 import numsim
+from hwmodels.workloads import get_workload
 from numsim.datapath import get_order
 
 from . import design
@@ -230,7 +231,7 @@ _VALUE_CHECKS = {
     "order": get_order,
     "product_format": numsim.get_format,
     "out_format": numsim.get_format,
-    "workload": design.workload_from,
+    "workload": get_workload,
 }
 
 

@@ -15,7 +15,10 @@ the traffic of any particular dataflow: the machine models work that out.
 - :func:`attention_decode` / :func:`attention_prefill`: the pieces of one attention (GQA aware);
 - :func:`resnet18`, :func:`resnet50`, :func:`bert_base`, :func:`llama_decoder_layer`,
   :func:`llama_model`: layer lists built from the published dimensions held in
-  :data:`RESNET18`, :data:`RESNET50`, :data:`BERT_BASE` and :data:`MODELS`;
+  :data:`RESNET18`, :data:`RESNET50` and the transformers of :data:`TRANSFORMERS`
+  (:func:`get_transformer`: Llama-2/3, GPT-3 175B, BERT-base);
+- :func:`get_workload`: the workload a string names (``"gemm(64, 128, 256)"``, ``"resnet50"``,
+  ``"llama3_8b_decode(8, 1024)"``: every name of :data:`WORKLOADS`), as sweep configs spell them;
 - :func:`read_topology` / :func:`write_topology`: SCALE-Sim topology CSV files (conv and GEMM forms);
 - :func:`total_macs`, :func:`total_flops`, :func:`parameter_count`: sums over a list.
 
@@ -29,13 +32,15 @@ the traffic of any particular dataflow: the machine models work that out.
 
 from __future__ import annotations
 
+import inspect
 import os
 import re
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Iterable, Union
 
 from . import data
-from ._checks import boolean, integer, real, string
+from ._checks import boolean, choice, close_match, integer, real, string
 
 # ---- the workload types --------------------------------------------------------------------------
 
@@ -571,7 +576,9 @@ class TransformerSpec:
     """Dimensions of a transformer: ``layers`` blocks of width ``d_model``, ``q_heads`` query heads
     and ``kv_heads`` key/value heads (fewer under grouped-query attention), a feed-forward
     ``ffn`` wide (``"swiglu"``: gate, up and down matrices; ``"gelu"``: up and down), and a
-    ``vocab``-word embedding (and, for decoders, an untied LM head)."""
+    ``vocab``-word embedding (and, for decoders, an untied LM head). ``decoder``: causal
+    self-attention over a KV cache, one token per step when decoding (False for an encoder such
+    as BERT, whose attention is bidirectional). ``name`` is the model's published name."""
 
     name: str
     d_model: int
@@ -582,6 +589,7 @@ class TransformerSpec:
     vocab: int
     ffn_kind: str
     source: str
+    decoder: bool = True
 
     @property
     def head_dim(self) -> int:
@@ -616,15 +624,41 @@ LLAMA_3_8B = TransformerSpec("llama-3-8b", 4096, 32, 32, 8, 14336, 128256, "swig
 # Devlin et al., "BERT: Pre-training of Deep Bidirectional Transformers for Language Understanding",
 # NAACL 2019, section 3: BERT-base L=12, H=768, A=12, feed-forward 4H = 3072; WordPiece vocab 30522.
 BERT_BASE = TransformerSpec("bert-base", 768, 12, 12, 12, 3072, 30522, "gelu",
-                            "Devlin et al., 'BERT', NAACL 2019")
+                            "Devlin et al., 'BERT', NAACL 2019", decoder=False)
 # Brown et al., "Language Models are Few-Shot Learners", NeurIPS 2020, Table 2.1 (hwmodels.data.GPT3_175B):
 # d=12288, 96 layers, 96 heads (MHA), FFN 4d = 49152, GELU, vocab 50257.
 GPT3_175B = TransformerSpec("gpt3-175b", data.GPT3_175B["d_model"], data.GPT3_175B["layers"], data.GPT3_175B["heads"],
                             data.GPT3_175B["heads"], data.GPT3_175B["ffn"], data.GPT3_175B["vocab"], "gelu",
                             data.GPT3_175B["source"])
 
-#: The decoder models :func:`decoder_layer` and :func:`llama_model` know, by name.
+#: Every transformer by its registry name: the name configs, workload strings
+#: (:func:`get_workload`) and the decode systems (:mod:`hwmodels.decode`) use.
+TRANSFORMERS: dict[str, TransformerSpec] = {
+    "gpt3_175b": GPT3_175B, "llama3_8b": LLAMA_3_8B, "llama2_7b": LLAMA_2_7B, "llama2_70b": LLAMA_2_70B, "bert_base": BERT_BASE,
+}
+#: The Llama models :func:`decoder_layer` and :func:`llama_model` take by name (published or registry name).
 MODELS: dict[str, TransformerSpec] = {s.name: s for s in (LLAMA_2_7B, LLAMA_2_70B, LLAMA_3_8B)}
+
+
+def _name_key(name: str) -> str:
+    """A model name as names are compared: lower case, without ``-`` and ``_`` (``"Llama-3-8B"``
+    and ``"llama3_8b"`` are one name)."""
+    return name.lower().replace("-", "").replace("_", "")
+
+
+def get_transformer(model: str, decoders_only: bool = False) -> TransformerSpec:
+    """The transformer named ``model`` in :data:`TRANSFORMERS`; names compare in any case and with
+    or without ``-`` and ``_``, so a model's published name (``spec.name``) finds it too.
+    ``decoders_only``: only the decoders (the models a decode step runs). ValueError listing the
+    names otherwise, with the closest one.
+
+    >>> get_transformer("llama3_8b") is get_transformer("Llama-3-8B") is LLAMA_3_8B
+    True
+    >>> get_transformer("gpt3_175b").d_model
+    12288
+    """
+    names = [n for n, s in TRANSFORMERS.items() if s.decoder or not decoders_only]
+    return TRANSFORMERS[choice("model", model, names, key=_name_key)]
 
 #: Element-wise operation counts of the non-MAC pieces (per element).
 RMSNORM_OPS = 4     # square, sum, multiply by 1/rms, multiply by the gain (one rsqrt per row ignored)
@@ -644,9 +678,11 @@ def _phase(owner: str, phase) -> str:
 def _model(owner: str, model) -> TransformerSpec:
     if isinstance(model, TransformerSpec):
         return model
-    if not isinstance(model, str) or model.lower() not in MODELS:
-        raise ValueError(f"{owner}: model must be one of {sorted(MODELS)} (or a TransformerSpec), got {model!r}")
-    return MODELS[model.lower()]
+    by_key = {_name_key(name): spec for name, spec in MODELS.items()}
+    if not isinstance(model, str) or _name_key(model) not in by_key:
+        raise ValueError(f"{owner}: model must be one of {sorted(MODELS)} (or a TransformerSpec), got {model!r}"
+                         f"{close_match(model, sorted(MODELS), _name_key)}")
+    return by_key[_name_key(model)]
 
 
 def _scaled(pieces: list[Workload], k: int) -> list[Workload]:
@@ -777,6 +813,85 @@ def bert_base(batch: int = 1, seq_len: int = 128) -> list[Workload]:
         Elementwise(t * d, LAYERNORM_OPS, "ffn_norm"),
     ]
     return _scaled(layer, s.layers)
+
+
+# ---- workloads by name ---------------------------------------------------------------------------
+
+#: The phases a decoder workload is named after (``llama3_8b_decode``, ``llama3_8b_prefill``).
+PHASES = ("decode", "prefill")
+
+
+def _gemm(M: int, N: int, K: int) -> list[Workload]:
+    return [Gemm(M=M, N=N, K=K)]
+
+
+def _gemv(rows: int, cols: int, batch: int = 1) -> list[Workload]:
+    return [Gemv(rows=rows, cols=cols, batch=batch)]
+
+
+def _decoder_step(spec: TransformerSpec, phase: str):
+    """The builder of ``{name}_{phase}``: one decoder layer of ``spec`` (:func:`decoder_layer`)."""
+    def layer(batch: int = 1, seq_len: int = 2048) -> list[Workload]:
+        return decoder_layer(spec, batch, seq_len, phase)
+    return layer
+
+
+#: The builders of the named workloads, by name: ``gemm(M, N, K)``, ``gemv(rows, cols, batch=1)``,
+#: ``resnet18(batch=1, image_size=224)``, ``resnet50(...)``, ``bert_base(batch=1, seq_len=128)`` (all 12
+#: layers) and, for every decoder of :data:`TRANSFORMERS`, ``{name}_decode(batch=1, seq_len=2048)``
+#: and ``{name}_prefill(...)`` (one decoder layer).
+WORKLOADS = {
+    "gemm": _gemm, "gemv": _gemv, "resnet18": resnet18, "resnet50": resnet50, "bert_base": bert_base,
+    **{f"{name}_{phase}": _decoder_step(spec, phase) for name, spec in TRANSFORMERS.items() if spec.decoder for phase in PHASES},
+}
+
+_CALL = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\((.*)\))?\s*$")
+
+
+def get_workload(workload: str) -> tuple[Workload, ...]:
+    """The pieces of the workload ``workload`` names: ``name`` or ``name(arguments)``, a name of
+    :data:`WORKLOADS` in any case and integer arguments by position or keyword, e.g.
+    ``"gemm(64, 128, 256)"``, ``"resnet18(batch=4)"``, ``"bert_base"``, ``"llama3_8b_decode(8, 1024)"``.
+    ValueError naming what is wrong (an unknown name with the closest one).
+
+    >>> [w.name for w in get_workload("gemm(64, 128, 256)")], len(get_workload("resnet50"))
+    (['gemm'], 54)
+    >>> get_workload("gemv(4096, 4096)")[0].macs
+    16777216
+    """
+    if not isinstance(workload, str):
+        raise TypeError(f"workload must be a string such as 'gemm(64, 128, 256)', got {workload!r}")
+    return _parsed(workload)
+
+
+@lru_cache(maxsize=256)
+def _parsed(text: str) -> tuple[Workload, ...]:
+    m = _CALL.match(text)
+    if not m:
+        raise ValueError(f"workload {text!r} is not of the form name or name(arguments), e.g. 'gemm(64, 128, 256)'")
+    name = choice("workload", m.group(1), WORKLOADS, key=str.lower)
+    args, kwargs = [], {}
+    for part in filter(None, (p.strip() for p in (m.group(2) or "").split(","))):
+        key, eq, value = part.rpartition("=")
+        try:
+            number = int(value)
+        except ValueError:
+            raise ValueError(f"workload {text!r}: argument {part!r} is not an integer") from None
+        if eq:
+            kwargs[key.strip()] = number
+        else:
+            args.append(number)
+    build = WORKLOADS[name]
+    params = inspect.signature(build).parameters.values()
+    try:
+        inspect.signature(build).bind(*args, **kwargs)
+    except TypeError as exc:
+        takes = ", ".join(p.name if p.default is p.empty else f"{p.name}={p.default}" for p in params)
+        raise ValueError(f"workload {text!r}: {exc}; {name} takes ({takes})") from None
+    try:
+        return tuple(build(*args, **kwargs))
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"workload {text!r}: {exc}") from None
 
 
 # ---- SCALE-Sim topology files --------------------------------------------------------------------
@@ -942,7 +1057,8 @@ def write_topology(workloads: Iterable[Workload], path, form: str | None = None)
 
 __all__ = [
     "BERT_BASE", "CONV_COLUMNS", "Conv2d", "Elementwise", "GEMM_COLUMNS", "GPT3_175B", "Gemm", "Gemv", "LLAMA_2_70B", "LLAMA_2_7B",
-    "LLAMA_3_8B", "MODELS", "RESNET18", "RESNET50", "ResNetSpec", "TransformerSpec", "WORKLOAD_TYPES", "Workload", "as_gemm",
-    "attention_decode", "attention_prefill", "bert_base", "llama_decoder_layer", "llama_model", "parameter_count",
-    "read_topology", "resnet18", "resnet50", "total_flops", "total_macs", "write_topology",
+    "LLAMA_3_8B", "MODELS", "PHASES", "RESNET18", "RESNET50", "ResNetSpec", "TRANSFORMERS", "TransformerSpec", "WORKLOADS",
+    "WORKLOAD_TYPES", "Workload", "as_gemm", "attention_decode", "attention_prefill", "bert_base", "decoder_layer",
+    "get_transformer", "get_workload", "llama_decoder_layer", "llama_model", "parameter_count", "read_topology", "resnet18",
+    "resnet50", "total_flops", "total_macs", "write_topology",
 ]

@@ -28,18 +28,14 @@ from hwmodels.tech import get_tech
 from hwmodels.workloads import Gemv, get_transformer, get_workload
 from numsim.blocks import BlockFormat
 
-
-def _dp(datapath) -> numsim.Datapath:
-    if not isinstance(datapath, numsim.Datapath):
-        raise TypeError(f"datapath must be a numsim.Datapath, got {type(datapath).__name__}")
-    return datapath
+from . import _checks
 
 
 def mac(datapath, *, tech="45nm", n_terms: int = DEFAULT_N_TERMS) -> dict[str, float]:
     """One multiply-accumulate of the datapath (:func:`hwmodels.mac_cost`): area (um^2),
     energy (pJ) and delay (ns) at ``tech`` (a node such as ``"7nm"``) for dot products of
     ``n_terms`` terms."""
-    c = mac_cost(_dp(datapath), tech, n_terms=n_terms)
+    c = mac_cost(_checks.datapath(datapath), tech, n_terms=n_terms)
     return {"mac_area_um2": c.area_um2, "mac_energy_pj": c.energy_pj, "mac_delay_ns": c.delay_ns}
 
 
@@ -50,7 +46,7 @@ def systolic(datapath, *, rows: int = 32, cols: int | None = None, dataflow: str
     ``workload`` (a :func:`hwmodels.workloads.get_workload` string): cycles, latency (s),
     energy (pJ, total and per MAC), utilisation, DRAM traffic (bytes), area (mm^2),
     TOPS/W and TOPS/mm^2 (one MAC = 2 operations)."""
-    arr = SystolicArray(rows, rows if cols is None else cols, dataflow, datapath=_dp(datapath), clock_ghz=clock_ghz,
+    arr = SystolicArray(rows, rows if cols is None else cols, dataflow, datapath=_checks.datapath(datapath), clock_ghz=clock_ghz,
                         sram_kb=tuple(sram_kb), dram=dram, dram_bandwidth_gb_s=dram_bandwidth_gb_s, tech=tech,
                         cycle_model=cycle_model)
     r = arr.run(list(get_workload(workload)))
@@ -71,7 +67,7 @@ def systolic(datapath, *, rows: int = 32, cols: int | None = None, dataflow: str
 def fpga(datapath, *, fpga_device: str = "ultrascale+", n_terms: int = DEFAULT_N_TERMS, use_dsp: bool = False) -> dict[str, float]:
     """LUTs, flip-flops, carry primitives and DSP slices of one MAC of the datapath on
     ``fpga_device`` (:func:`hwmodels.fpga.mac_resources`)."""
-    r = _fpga.mac_resources(_dp(datapath), fpga_device, n=n_terms, use_dsp=use_dsp)
+    r = _fpga.mac_resources(_checks.datapath(datapath), fpga_device, n=n_terms, use_dsp=use_dsp)
     return {"fpga_luts": float(r.lut), "fpga_ffs": float(r.ff), "fpga_carry8": float(r.carry), "fpga_dsps": float(r.dsp)}
 
 
@@ -79,7 +75,7 @@ def storage(datapath) -> dict[str, float]:
     """Memory footprint of the A operand: bits per element (block scales included, e.g. 4.25
     for MXFP4) and, for float elements, their exponent and mantissa bits (NaN otherwise), the
     coordinates of exponent x mantissa heatmaps."""
-    fmt = _dp(datapath).a_format
+    fmt = _checks.datapath(datapath).a_format
     element = fmt.element if isinstance(fmt, BlockFormat) else fmt
     is_float = isinstance(element, numsim.FloatFormat)
     return {"bits_per_element": storage_bits(fmt),
@@ -126,7 +122,7 @@ def pim_gemv(datapath, *, workload: str = "gemv(4096, 4096)", pim: str = "hbm3",
     >>> r["speedup_vs_host"] > 1 and r["energy_vs_host"] < 1
     True
     """
-    dp = _dp(datapath)
+    dp = _checks.datapath(datapath)
     (w,) = _gemv(workload)
     dev = dataclasses.replace(_pim.get_pim_device(pim, placement), datapath=dp)
     lat = _pim.gemv_latency(dev, w.rows, w.cols, count=w.count)

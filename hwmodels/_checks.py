@@ -58,6 +58,13 @@ def string(name: str, value, *, empty: bool = True) -> str:
     return value
 
 
+def instance(name: str, value, cls: type, label: str | None = None):
+    """``value`` if it is a ``cls`` (named ``label`` in the message, default the class name)."""
+    if not isinstance(value, cls):
+        raise TypeError(f"{name} must be a {label or cls.__name__}, got {value!r} ({type(value).__name__})")
+    return value
+
+
 def choice(name: str, value, allowed: Iterable[str], *, key: Callable[[str], str] | None = None, quoted: bool = False) -> str:
     """The entry of ``allowed`` that ``value`` names: equal to it, or with the same ``key``
     (``str.lower``: any case). Otherwise ValueError ``"{name} must be one of a, b, got 'x'"``

@@ -27,7 +27,7 @@ import math
 from dataclasses import dataclass
 
 from . import data, workloads
-from ._checks import boolean, choice, integer, real, string
+from ._checks import boolean, choice, instance, integer, real, string
 from .memory import Dram, get_dram
 from .pim import HBM3_PIM_BANK, NEWTON, PimDevice, gemv_energy, gemv_latency
 from .systolic import Roofline, SystolicArray
@@ -156,8 +156,7 @@ def decoder_layer(model: TransformerSpec, batch, context, tensor_parallel=1) -> 
     >>> [(w.name, w.count) for w in a]
     [('attn.qk', 48), ('attn.softmax', 48), ('attn.pv', 48)]
     """
-    if not isinstance(model, TransformerSpec):
-        raise TypeError(f"model must be a hwmodels.workloads.TransformerSpec, got {model!r}")
+    instance("model", model, TransformerSpec, "hwmodels.workloads.TransformerSpec")
     pieces = workloads.decoder_layer(model, batch, context, "decode", tensor_parallel)
     gemms = [w for w in pieces if isinstance(w, Gemm) and w.filter_is_weight]
     return gemms, [w for w in pieces if w.name.startswith("attn.")]
@@ -171,8 +170,7 @@ def kv_bytes_per_token(model: TransformerSpec, element_bits=16) -> float:
     >>> kv_bytes_per_token(GPT3_175B) / 2**20    # MiB
     4.5
     """
-    if not isinstance(model, TransformerSpec):
-        raise TypeError(f"model must be a hwmodels.workloads.TransformerSpec, got {model!r}")
+    instance("model", model, TransformerSpec, "hwmodels.workloads.TransformerSpec")
     return 2 * model.layers * model.kv_heads * model.head_dim * real("element_bits", element_bits) / 8
 
 
@@ -183,8 +181,7 @@ def weight_bytes(model: TransformerSpec, element_bits=16) -> float:
     >>> round(weight_bytes(GPT3_175B) / 1e9, 1)
     347.9
     """
-    if not isinstance(model, TransformerSpec):
-        raise TypeError(f"model must be a hwmodels.workloads.TransformerSpec, got {model!r}")
+    instance("model", model, TransformerSpec, "hwmodels.workloads.TransformerSpec")
     return model.layers * model.layer_weights * real("element_bits", element_bits) / 8
 
 
@@ -241,8 +238,7 @@ def gpu_decode_step(model: TransformerSpec, batch, context, gpu: GpuSpec = A100A
     23.9
     """
     B, L, G = integer("batch", batch), integer("context", context), integer("gpus", gpus)
-    if not isinstance(gpu, GpuSpec):
-        raise TypeError(f"gpu must be a GpuSpec, got {gpu!r}")
+    instance("gpu", gpu, GpuSpec)
     link = real("link_gb_s", link_gb_s)
     fc, attn = _gpu_fc(gpu, G, model, B, L)
     comm_s, comm_pj = _comm(G, B, model, link, gpu.element_bits)
@@ -271,10 +267,8 @@ def attacc_decode_step(model: TransformerSpec, batch, context, gpu: GpuSpec = A1
     """
     B, L, G = integer("batch", batch), integer("context", context), integer("gpus", gpus)
     S, D = integer("stacks", stacks), integer("devices", devices)
-    if not isinstance(gpu, GpuSpec):
-        raise TypeError(f"gpu must be a GpuSpec, got {gpu!r}")
-    if not isinstance(pim, PimDevice):
-        raise TypeError(f"pim must be a PimDevice, got {pim!r}")
+    instance("gpu", gpu, GpuSpec)
+    instance("pim", pim, PimDevice)
     boolean("pipelined", pipelined)
     link = real("link_gb_s", link_gb_s)
     gemms, _ = decoder_layer(model, B, L, G)
@@ -337,8 +331,7 @@ def neupims_npu(pim: PimDevice = NEWTON) -> SystolicArray:
     >>> neupims_npu().peak_tops
     262.144
     """
-    if not isinstance(pim, PimDevice):
-        raise TypeError(f"pim must be a PimDevice, got {pim!r}")
+    instance("pim", pim, PimDevice)
     dram = Dram(f"{pim.name} (host side)", data.HBM2_PJ_PER_BIT, pim.external_bandwidth_gb_s,
                 get_dram("hbm2").latency_ns, f"{pim.source}; energy: {data.HBM2_PJ_SOURCE}")
     npu = data.NEUPIMS
@@ -414,11 +407,9 @@ def npu_pim_decode_step(model: TransformerSpec, batch, context, mode="interleave
     mode = parse_mode(mode)
     B, L, tp = integer("batch", batch), integer("context", context), integer("tensor_parallel", tensor_parallel)
     pim = dataclasses.replace(NEWTON, dual_row_buffer=True) if pim is None else pim
-    if not isinstance(pim, PimDevice):
-        raise TypeError(f"pim must be a PimDevice, got {pim!r}")
+    instance("pim", pim, PimDevice)
     npu = neupims_npu(pim) if npu is None else npu
-    if not isinstance(npu, SystolicArray):
-        raise TypeError(f"npu must be a hwmodels.systolic.SystolicArray, got {npu!r}")
+    instance("npu", npu, SystolicArray, "hwmodels.systolic.SystolicArray")
     if mode in ("concurrent", "interleaved") and not pim.dual_row_buffer:
         raise ValueError(f"mode {mode!r} needs a PIM device with dual_row_buffer=True; {pim.name} has one row buffer")
     n = model.layers
@@ -453,8 +444,7 @@ def gpu_only_step(model: TransformerSpec, batch, context, gpu: GpuSpec = A100_40
     33.03
     """
     B, L, tp = integer("batch", batch), integer("context", context), integer("tensor_parallel", tensor_parallel)
-    if not isinstance(gpu, GpuSpec):
-        raise TypeError(f"gpu must be a GpuSpec, got {gpu!r}")
+    instance("gpu", gpu, GpuSpec)
     gemms, attn = decoder_layer(model, B, L, tp)
     fc, rest = gpu.run(gemms), gpu.run(attn)
     t = (fc.seconds + rest.seconds) * model.layers

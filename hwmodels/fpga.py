@@ -41,7 +41,7 @@ from numsim.datapath import Datapath, FixedAccumulator, FloatAccumulator, Kulisc
 from numsim.formats import FixedFormat, FloatFormat, IntFormat
 from numsim.multipliers import Exact, LMul, Mitchell
 
-from ._checks import integer
+from ._checks import close_match, instance, integer
 from .data import DEFAULT_N_TERMS, DSP_MULTIPLIER, DSP_PACKING, FINN_LUT_FACTOR, YOSYS_LUT_FIT
 
 
@@ -66,7 +66,8 @@ def get_device(device) -> Device:
         return device
     if isinstance(device, str) and device.lower() in DEVICES:
         return DEVICES[device.lower()]
-    raise ValueError(f"device must be one of {sorted(DEVICES)} or a hwmodels.fpga.Device, got {device!r}")
+    raise ValueError(f"device must be one of {sorted(DEVICES)} or a hwmodels.fpga.Device, got {device!r}"
+                     f"{close_match(device, sorted(DEVICES), str.lower)}")
 
 
 @dataclass(frozen=True)
@@ -125,8 +126,7 @@ def mac_resources(datapath: Datapath, device="ultrascale+", *, n: int = DEFAULT_
     ``n`` is the dot-product length an exact (Kulisch) accumulator must hold; ``use_dsp`` maps
     integer products to DSP slices (packed) instead of LUTs.
     """
-    if not isinstance(datapath, Datapath):
-        raise TypeError(f"datapath must be a numsim.Datapath, got {type(datapath).__name__}")
+    instance("datapath", datapath, Datapath, "numsim.Datapath")
     dev = get_device(device)
     n = integer("n", n)
     dp = datapath

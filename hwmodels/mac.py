@@ -52,7 +52,7 @@ from numsim.multipliers import DRUM, Exact, LMul, Lookup, Mitchell, Truncated
 
 from . import _gates as g
 from . import units as u
-from ._checks import boolean, integer
+from ._checks import boolean, instance, integer
 from .cost import Cost
 from .data import DEFAULT_N_TERMS
 from .tech import Tech, get_tech
@@ -145,8 +145,7 @@ def mac_cost(datapath: Datapath, tech=None, *, n_terms: int = DEFAULT_N_TERMS, o
     >>> fp8.energy_pj > int8.energy_pj
     True
     """
-    if not isinstance(datapath, Datapath):
-        raise TypeError(f"datapath must be a numsim.Datapath, got {type(datapath).__name__}")
+    instance("datapath", datapath, Datapath, "numsim.Datapath")
     n_terms = integer("n_terms", n_terms, what="a positive integer (the dot-product length)")
     boolean("operand_registers", operand_registers)
     t = tech if isinstance(tech, Tech) else get_tech(tech)

@@ -40,7 +40,7 @@ import numsim
 from numsim import Datapath
 
 from . import data
-from ._checks import boolean, choice, integer, real, string
+from ._checks import boolean, choice, instance, integer, real, string
 from .cost import Cost
 from .mac import as_datapath, mac_cost, storage_bits, word_bits
 from .memory import Dram, get_dram
@@ -399,8 +399,7 @@ def gemv_latency(device: PimDevice, rows, cols, element_bits=None, acc_bits=None
     >>> round(t.mac_ns), round(t.total_ns)
     (6827, 7372)
     """
-    if not isinstance(device, PimDevice):
-        raise TypeError(f"device must be a PimDevice, got {device!r}")
+    instance("device", device, PimDevice)
     M = integer("rows", rows)
     K = integer("cols", cols)
     n = integer("count", count)
@@ -466,8 +465,7 @@ def gemv_energy(device: PimDevice, rows, cols, element_bits=None, acc_bits=None,
     >>> round(e.weights_pj / (4096 * 1024 * 16), 2)     # pJ per weight bit: bank-level 0.55
     0.55
     """
-    if not isinstance(device, PimDevice):
-        raise TypeError(f"device must be a PimDevice, got {device!r}")
+    instance("device", device, PimDevice)
     lat = gemv_latency(device, rows, cols, element_bits, acc_bits, count)
     b, b_acc = _bits_arg(device, element_bits, acc_bits)
     M, K, n = int(rows), int(cols), int(count)

@@ -37,7 +37,7 @@ import os
 import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Iterable, Union
+from typing import Callable, Iterable, Union
 
 from . import data
 from ._checks import boolean, choice, close_match, integer, real, string
@@ -840,7 +840,7 @@ def _decoder_step(spec: TransformerSpec, phase: str):
 #: ``resnet18(batch=1, image_size=224)``, ``resnet50(...)``, ``bert_base(batch=1, seq_len=128)`` (all 12
 #: layers) and, for every decoder of :data:`TRANSFORMERS`, ``{name}_decode(batch=1, seq_len=2048)``
 #: and ``{name}_prefill(...)`` (one decoder layer).
-WORKLOADS = {
+WORKLOADS: dict[str, Callable[..., list[Workload]]] = {
     "gemm": _gemm, "gemv": _gemv, "resnet18": resnet18, "resnet50": resnet50, "bert_base": bert_base,
     **{f"{name}_{phase}": _decoder_step(spec, phase) for name, spec in TRANSFORMERS.items() if spec.decoder for phase in PHASES},
 }
@@ -866,6 +866,7 @@ def get_workload(workload: str) -> tuple[Workload, ...]:
 
 @lru_cache(maxsize=256)
 def _parsed(text: str) -> tuple[Workload, ...]:
+    """:func:`get_workload` of a string, built once per distinct string in a process."""
     m = _CALL.match(text)
     if not m:
         raise ValueError(f"workload {text!r} is not of the form name or name(arguments), e.g. 'gemm(64, 128, 256)'")
@@ -882,11 +883,11 @@ def _parsed(text: str) -> tuple[Workload, ...]:
         else:
             args.append(number)
     build = WORKLOADS[name]
-    params = inspect.signature(build).parameters.values()
+    signature = inspect.signature(build)
     try:
-        inspect.signature(build).bind(*args, **kwargs)
+        signature.bind(*args, **kwargs)
     except TypeError as exc:
-        takes = ", ".join(p.name if p.default is p.empty else f"{p.name}={p.default}" for p in params)
+        takes = ", ".join(p.name if p.default is p.empty else f"{p.name}={p.default}" for p in signature.parameters.values())
         raise ValueError(f"workload {text!r}: {exc}; {name} takes ({takes})") from None
     try:
         return tuple(build(*args, **kwargs))

@@ -147,6 +147,7 @@ def test_pim_devices_keep_the_host_dram_experiments_used(design, host_dram):
     (lambda: parse_dataflow("wss"), r"^dataflow must be one of os, ws, is, got 'wss'; did you mean 'ws'\?$"),
     (lambda: parse_dataflow(3), r"^dataflow must be one of os, ws, is, got 3$"),
     (lambda: parse_cycle_model("ScaleSimm"), r"^cycle_model must be one of scalesim, paper, pipelined, got 'ScaleSimm'; did you mean 'scalesim'\?$"),
+    (lambda: fpga.get_device("versl"), r"^device must be one of \['ultrascale\+', 'versal'\] or a hwmodels.fpga.Device, got 'versl'; did you mean 'versal'\?$"),
     (lambda: get_dram("hbm33"), r"^dram must be one of ddr3, gddr6, hbm2, hbm3, lpddr4, got 'hbm33'; did you mean 'hbm3'\?$"),
 ])
 def test_unknown_names_say_what_is_allowed_and_the_closest(call, match):
@@ -182,6 +183,8 @@ def test_a_misspelt_config_name_stops_the_sweep_with_the_closest_name():
     (lambda: _checks.real("bits", -1, inclusive=True), ValueError, r"^bits must be a finite number >= 0, got -1$"),
     (lambda: _checks.boolean("causal", 1), TypeError, r"^causal must be True or False, got 1$"),
     (lambda: _checks.string("name", "", empty=False), TypeError, r"^name must be a non-empty string, got '' \(str\)$"),
+    (lambda: _checks.instance("gpu", "a100", pim.PimDevice), TypeError, r"^gpu must be a PimDevice, got 'a100' \(str\)$"),
+    (lambda: _checks.instance("datapath", 3, numsim.Datapath, "numsim.Datapath"), TypeError, r"^datapath must be a numsim.Datapath, got 3 \(int\)$"),
     (lambda: ex_checks.count("M", 1.5), ValueError, r"^M must be a positive integer, got 1.5$"),
     (lambda: ex_checks.count("seed", -1, minimum=0), ValueError, r"^seed must be a non-negative integer, got -1$"),
     (lambda: ex_checks.count("workers", 0, or_none=True), ValueError, r"^workers must be a positive integer or None, got 0$"),

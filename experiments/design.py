@@ -1,8 +1,8 @@
-"""Design points in words: the datapath and workload strings of a sweep config.
+"""Design points in words: the datapath strings of a sweep config.
 
 A design point is a dict of plain values (what a TOML file or a DataFrame row holds). This
-module turns its datapath keys into one :class:`numsim.Datapath` and a workload string into
-:mod:`hwmodels.workloads` pieces, and checks every value before a sweep starts. Every datapath
+module turns its datapath keys into one :class:`numsim.Datapath`; workload strings are
+:func:`hwmodels.workloads.get_workload`'s. Every datapath
 value is spelled in numsim's one grammar (:func:`numsim.get_datapath` and the parsers of its
 parts); a row's ``datapath`` column (a datapath's ``.name``) pastes back into a config.
 
@@ -32,58 +32,19 @@ its meaning.
 'e4m3*e4m3 lmul(mantissa_bits=3) -> acc fp16 (sequential) -> fp16'
 >>> datapath_from({"datapath": "e4m3 lmul(3) -> acc fp16"}) == datapath_from({"format": "e4m3", "multiplier": "lmul(3)", "accumulator": "fp16"})
 True
->>> [w.name for w in workload_from("gemm(64, 128, 256)")], len(workload_from("resnet50"))
-(['gemm'], 54)
 """
 
 from __future__ import annotations
 
 import dataclasses
-import re
 from functools import lru_cache
 
 import numsim
-from hwmodels import workloads as wl
 from numsim.blocks import BlockFormat
 
 #: The point keys that describe the datapath.
 DATAPATH_KEYS = ("datapath", "format", "b_format", "multiplier", "accumulator", "order", "product_format", "out_format", "block_size")
 _PART_KEYS = DATAPATH_KEYS[1:]
-
-_CALL = re.compile(r"^\s*([a-z_][a-z0-9_\-\.]*)\s*(?:\((.*)\))?\s*$", re.IGNORECASE)
-
-
-def parse_call(text: str, what: str) -> tuple[str, list[int], dict[str, int]]:
-    """Split ``"name(1, k=2)"`` into ``("name", [1], {"k": 2})`` (integer arguments only).
-
-    >>> parse_call("gemv(6, batch=2)", "workload"), parse_call("resnet50", "workload")
-    (('gemv', [6], {'batch': 2}), ('resnet50', [], {}))
-    """
-    if not isinstance(text, str):
-        raise TypeError(f"{what} must be a string, got {text!r}")
-    m = _CALL.match(text)
-    if not m:
-        raise ValueError(f"{what} {text!r} is not of the form name or name(arguments)")
-    args, kwargs = [], {}
-    for part in filter(None, (p.strip() for p in (m.group(2) or "").split(","))):
-        key, eq, value = part.rpartition("=")
-        try:
-            number = int(value)
-        except ValueError:
-            raise ValueError(f"{what} {text!r}: argument {part!r} is not an integer") from None
-        if eq:
-            kwargs[key.strip()] = number
-        else:
-            args.append(number)
-    return m.group(1).lower(), args, kwargs
-
-
-def _arity(text: str, what: str, name: str, args: list, kwargs: dict, allowed: tuple[str, ...]) -> dict[str, int]:
-    """Map positional and keyword arguments onto ``allowed`` parameter names."""
-    if len(args) > len(allowed) or set(kwargs) - set(allowed):
-        raise ValueError(f"{what} {text!r}: {name} takes at most ({', '.join(allowed) or 'no arguments'})")
-    return {**dict(zip(allowed, args)), **kwargs}
-
 
 def format_from(text: str, block_size: int | None = None):
     """An input format from its spelling (:func:`numsim.get_format`), with its block size
@@ -124,36 +85,3 @@ def datapath_from(point: dict) -> numsim.Datapath:
     """The :class:`numsim.Datapath` of a design point (its :data:`DATAPATH_KEYS`; other keys
     ignored). Built once per distinct combination in a process."""
     return _datapath(tuple(sorted((k, point[k]) for k in DATAPATH_KEYS if k in point)))
-
-
-_WORKLOADS = {
-    "gemm": (lambda M, N, K: [wl.Gemm(M=M, N=N, K=K)], ("M", "N", "K")),
-    "gemv": (lambda rows, cols, batch=1: [wl.Gemv(rows=rows, cols=cols, batch=batch)], ("rows", "cols", "batch")),
-    "resnet18": (lambda batch=1: wl.resnet18(batch), ("batch",)),
-    "resnet50": (lambda batch=1: wl.resnet50(batch), ("batch",)),
-    "bert_base": (lambda batch=1, seq_len=128: wl.bert_base(batch, seq_len), ("batch", "seq_len")),
-    "llama3_8b_decode": (lambda batch=1, seq_len=2048: wl.decoder_layer(wl.LLAMA_3_8B, batch, seq_len, "decode"), ("batch", "seq_len")),
-    "llama3_8b_prefill": (lambda batch=1, seq_len=2048: wl.decoder_layer(wl.LLAMA_3_8B, batch, seq_len, "prefill"), ("batch", "seq_len")),
-    "llama2_7b_decode": (lambda batch=1, seq_len=2048: wl.decoder_layer(wl.LLAMA_2_7B, batch, seq_len, "decode"), ("batch", "seq_len")),
-    "llama2_70b_decode": (lambda batch=1, seq_len=2048: wl.decoder_layer(wl.LLAMA_2_70B, batch, seq_len, "decode"), ("batch", "seq_len")),
-}
-
-#: Workload names a config may use (``name`` or ``name(arguments)``).
-WORKLOAD_NAMES = tuple(_WORKLOADS)
-
-
-@lru_cache(maxsize=256)
-def workload_from(text: str) -> tuple:
-    """The :mod:`hwmodels.workloads` pieces of a workload string: ``gemm(M, N, K)``,
-    ``gemv(rows, cols[, batch])``, ``resnet18(batch)``, ``resnet50(batch)``, ``bert_base(batch, seq_len)``,
-    ``llama3_8b_decode(batch, seq_len)`` (one decoder layer; also ``_prefill``,
-    ``llama2_7b_decode``, ``llama2_70b_decode``).
-
-    >>> workload_from("gemv(4096, 4096)")[0].macs
-    16777216
-    """
-    name, args, kwargs = parse_call(text, "workload")
-    if name not in _WORKLOADS:
-        raise ValueError(f"workload {text!r} is not one of {', '.join(WORKLOAD_NAMES)}")
-    make, params = _WORKLOADS[name]
-    return tuple(make(**_arity(text, "workload", name, args, kwargs, params)))

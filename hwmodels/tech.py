@@ -45,7 +45,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from . import _gates as g
-from ._checks import integer, real
+from ._checks import choice, integer, real
 from .cost import Cost
 from .data import (
     CELL_GATE_DELAYS,
@@ -153,9 +153,7 @@ class Tech:
 
     def cell(self, name: str) -> Cell:
         """The cell ``name`` (one of :data:`CELL_NAMES`) at this node."""
-        if name not in CELL_NAMES:
-            raise ValueError(f"cell must be one of {CELL_NAMES}, got {name!r}")
-        c = self.cells[CELL_NAMES.index(name)]
+        c = self.cells[CELL_NAMES.index(choice("cell", name, CELL_NAMES))]
         return Cell(c.area_um2 * self.area_scale, c.energy_pj * self.energy_scale, c.delay_ns * self.delay_scale)
 
     def price(self, gates: g.Gates, unit_class: str | None = None, name: str = "") -> Cost:

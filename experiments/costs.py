@@ -16,30 +16,26 @@ can be fixed there or swept as an axis. All listed in :data:`COSTS`.
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import numsim
-from hwmodels import SystolicArray, fpga as _fpga, mac_cost, pim as _pim
+from hwmodels import SystolicArray, decode, fpga as _fpga, mac_cost, pim as _pim
+from hwmodels.data import DEFAULT_N_TERMS
 from hwmodels.mac import storage_bits
 from hwmodels.memory import get_dram
-from hwmodels.systolic import fold_cycles, mapping
+from hwmodels.systolic import parse_cycle_model, parse_dataflow
 from hwmodels.tech import get_tech
+from hwmodels.workloads import Gemv, get_transformer, get_workload
 from numsim.blocks import BlockFormat
-from hwmodels.workloads import Gemv, TransformerSpec, LLAMA_2_7B, LLAMA_2_70B, LLAMA_3_8B
 
-from .design import workload_from
-
-
-def _dp(datapath) -> numsim.Datapath:
-    if not isinstance(datapath, numsim.Datapath):
-        raise TypeError(f"datapath must be a numsim.Datapath, got {type(datapath).__name__}")
-    return datapath
+from . import _checks
 
 
-def mac(datapath, *, tech="45nm", n_terms: int = 4608) -> dict[str, float]:
+def mac(datapath, *, tech="45nm", n_terms: int = DEFAULT_N_TERMS) -> dict[str, float]:
     """One multiply-accumulate of the datapath (:func:`hwmodels.mac_cost`): area (um^2),
     energy (pJ) and delay (ns) at ``tech`` (a node such as ``"7nm"``) for dot products of
     ``n_terms`` terms."""
-    c = mac_cost(_dp(datapath), tech, n_terms=n_terms)
+    c = mac_cost(_checks.datapath(datapath), tech, n_terms=n_terms)
     return {"mac_area_um2": c.area_um2, "mac_energy_pj": c.energy_pj, "mac_delay_ns": c.delay_ns}
 
 
@@ -47,13 +43,13 @@ def systolic(datapath, *, rows: int = 32, cols: int | None = None, dataflow: str
              tech="45nm", clock_ghz: float = 1.0, sram_kb=(512, 512, 256), dram: str = "hbm3",
              dram_bandwidth_gb_s: float | None = None, cycle_model: str = "scalesim") -> dict[str, float]:
     """A ``rows`` x ``cols`` (default square) systolic array of the datapath's PEs running
-    ``workload`` (a :func:`experiments.design.workload_from` string): cycles, latency (s),
+    ``workload`` (a :func:`hwmodels.workloads.get_workload` string): cycles, latency (s),
     energy (pJ, total and per MAC), utilisation, DRAM traffic (bytes), area (mm^2),
     TOPS/W and TOPS/mm^2 (one MAC = 2 operations)."""
-    arr = SystolicArray(rows, rows if cols is None else cols, dataflow, datapath=_dp(datapath), clock_ghz=clock_ghz,
+    arr = SystolicArray(rows, rows if cols is None else cols, dataflow, datapath=_checks.datapath(datapath), clock_ghz=clock_ghz,
                         sram_kb=tuple(sram_kb), dram=dram, dram_bandwidth_gb_s=dram_bandwidth_gb_s, tech=tech,
                         cycle_model=cycle_model)
-    r = arr.run(list(workload_from(workload)))
+    r = arr.run(list(get_workload(workload)))
     area_mm2 = arr.area().area_um2 * 1e-6
     return {
         "cycles": float(r.cycles),
@@ -68,10 +64,10 @@ def systolic(datapath, *, rows: int = 32, cols: int | None = None, dataflow: str
     }
 
 
-def fpga(datapath, *, fpga_device: str = "ultrascale+", n_terms: int = 4608, use_dsp: bool = False) -> dict[str, float]:
+def fpga(datapath, *, fpga_device: str = "ultrascale+", n_terms: int = DEFAULT_N_TERMS, use_dsp: bool = False) -> dict[str, float]:
     """LUTs, flip-flops, carry primitives and DSP slices of one MAC of the datapath on
     ``fpga_device`` (:func:`hwmodels.fpga.mac_resources`)."""
-    r = _fpga.mac_resources(_dp(datapath), fpga_device, n=n_terms, use_dsp=use_dsp)
+    r = _fpga.mac_resources(_checks.datapath(datapath), fpga_device, n=n_terms, use_dsp=use_dsp)
     return {"fpga_luts": float(r.lut), "fpga_ffs": float(r.ff), "fpga_carry8": float(r.carry), "fpga_dsps": float(r.dsp)}
 
 
@@ -79,7 +75,7 @@ def storage(datapath) -> dict[str, float]:
     """Memory footprint of the A operand: bits per element (block scales included, e.g. 4.25
     for MXFP4) and, for float elements, their exponent and mantissa bits (NaN otherwise), the
     coordinates of exponent x mantissa heatmaps."""
-    fmt = _dp(datapath).a_format
+    fmt = _checks.datapath(datapath).a_format
     element = fmt.element if isinstance(fmt, BlockFormat) else fmt
     is_float = isinstance(element, numsim.FloatFormat)
     return {"bits_per_element": storage_bits(fmt),
@@ -87,13 +83,11 @@ def storage(datapath) -> dict[str, float]:
             "man_bits": float(element.man_bits) if is_float else float("nan")}
 
 
-_MODELS = {"gpt3_175b": _pim.GPT3_175B, "llama3_8b": LLAMA_3_8B, "llama2_7b": LLAMA_2_7B, "llama2_70b": LLAMA_2_70B}
-
-
 def npu_pim_decode(*, model: str = "gpt3_175b", batch: int = 64, context: int = 1024, mode: str = "interleaved",
                    tensor_parallel: int = 8) -> dict[str, float]:
-    """One decode step of ``model`` on NeuPIMs-style NPU + PIM devices
-    (:func:`hwmodels.pim.npu_pim_decode_step`, ``mode`` one of ``npu_only``, ``blocked``,
+    """One decode step of ``model`` (a decoder of :data:`hwmodels.workloads.TRANSFORMERS`, e.g.
+    ``gpt3_175b``, ``llama3_8b``) on NeuPIMs-style NPU + PIM devices
+    (:func:`hwmodels.decode.npu_pim_decode_step`, ``mode`` one of ``npu_only``, ``blocked``,
     ``concurrent``, ``interleaved``) and on the GPU-only baseline (one A100 per device): step
     time (s), tokens/s, dynamic energy per token (J, all ``tensor_parallel`` devices, without
     communication) and the ratios to the GPU.
@@ -102,40 +96,18 @@ def npu_pim_decode(*, model: str = "gpt3_175b", batch: int = 64, context: int = 
     >>> r["tokens_per_s"] > 0 and r["energy_j_per_token"] > 0
     True
     """
-    _check_model(model)
-    spec: TransformerSpec = _MODELS[model]
-    step = _pim.npu_pim_decode_step(spec, batch, context, mode, tensor_parallel=tensor_parallel)
-    gpu = _pim.gpu_only_step(spec, batch, context, tensor_parallel=tensor_parallel)
+    spec = get_transformer(model, decoders_only=True)
+    step = decode.npu_pim_decode_step(spec, batch, context, mode, tensor_parallel=tensor_parallel)
+    gpu = decode.gpu_only_step(spec, batch, context, tensor_parallel=tensor_parallel)
     return {"step_s": step.seconds, "tokens_per_s": step.tokens_per_s, "energy_j_per_token": step.pj_per_token * 1e-12,
             "gpu_tokens_per_s": gpu.tokens_per_s, "gpu_energy_j_per_token": gpu.pj_per_token * 1e-12,
             "speedup_vs_gpu": gpu.seconds / step.seconds, "energy_vs_gpu": step.energy_pj / gpu.energy_pj}
 
 
-#: PIM devices of :func:`pim_gemv`: ``"hbm3"`` is AttAcc's HBM3 stack, whose PUs sit at every bank,
-#: bank group or on the buffer die (``placement``); the others are fixed designs with bank PUs.
-PIM_DEVICES = {
-    "hbm3": {"bank": _pim.HBM3_PIM_BANK, "bank_group": _pim.HBM3_PIM_BANK_GROUP, "buffer_die": _pim.HBM3_PIM_BUFFER},
-    "hbm2-pim": {"bank": _pim.HBM2_PIM},
-    "gddr6-aim": {"bank": _pim.GDDR6_AIM},
-    "newton-hbm2": {"bank": _pim.NEWTON},
-}
-_HOST_DRAM = {"hbm3": "hbm3", "hbm2-pim": "hbm2", "gddr6-aim": "gddr6", "newton-hbm2": "hbm2"}
-
-
-def _pim_device(pim: str, placement: str, datapath: numsim.Datapath) -> _pim.PimDevice:
-    """The ``pim`` device with its PUs at ``placement``, computing in ``datapath``."""
-    _check_pim(pim)
-    _one_of("placement", _pim.PLACEMENTS)(placement)
-    if placement not in PIM_DEVICES[pim]:
-        raise ValueError(f"{pim} has PUs only at the {', '.join(PIM_DEVICES[pim])}, got placement={placement!r}; "
-                         "sweep placement with pim='hbm3' (bank, bank_group, buffer_die)")
-    return dataclasses.replace(PIM_DEVICES[pim][placement], datapath=datapath)
-
-
 def pim_gemv(datapath, *, workload: str = "gemv(4096, 4096)", pim: str = "hbm3", placement: str = "bank",
              host_tflops: float = 312.0, host_tech="7nm") -> dict[str, float]:
-    """A GEMV workload (``gemv(rows, cols[, batch])``: ``batch`` vectors against one matrix) in a
-    PIM device whose PUs multiply and accumulate in ``datapath`` (element width: storage bits of
+    """A GEMV workload (``gemv(rows, cols[, batch])``: ``batch`` vectors against one matrix) in the
+    PIM design ``pim`` with its PUs at ``placement`` (:func:`hwmodels.pim.get_pim_device`), whose PUs multiply and accumulate in ``datapath`` (element width: storage bits of
     its A format, block scales included; results: its output format; MAC energy and area:
     :func:`hwmodels.mac_cost` at the device's DRAM logic node), against a host that reads the
     same device over its pins (:func:`hwmodels.pim.host_gemv_latency`: 85% of the external
@@ -150,13 +122,13 @@ def pim_gemv(datapath, *, workload: str = "gemv(4096, 4096)", pim: str = "hbm3",
     >>> r["speedup_vs_host"] > 1 and r["energy_vs_host"] < 1
     True
     """
-    dp = _dp(datapath)
+    dp = _checks.datapath(datapath)
     (w,) = _gemv(workload)
-    dev = _pim_device(pim, placement, dp)
+    dev = dataclasses.replace(_pim.get_pim_device(pim, placement), datapath=dp)
     lat = _pim.gemv_latency(dev, w.rows, w.cols, count=w.count)
     energy = _pim.gemv_energy(dev, w.rows, w.cols, count=w.count)
     pim_s, pim_pj = lat.seconds * w.batch, energy.total_pj * w.batch
-    dram = get_dram(_HOST_DRAM[pim]).with_bandwidth(dev.external_bandwidth_gb_s)
+    dram = dev.host_dram()
     bits = {"element_bits": dev.element_bits, "out_bits": dev.acc_bits, "batch": w.batch}
     host_s = _pim.host_gemv_latency(w.rows, w.cols, dram, host_tflops, **bits).total_ns * 1e-9 * w.count
     host_pj = _pim.host_gemv_energy(w.rows, w.cols, dram, mac_cost(dp, host_tech).energy_pj, **bits) * w.count
@@ -167,26 +139,10 @@ def pim_gemv(datapath, *, workload: str = "gemv(4096, 4096)", pim: str = "hbm3",
 
 
 def _gemv(workload: str) -> list:
-    layers = workload_from(workload)
+    layers = get_workload(workload)
     if len(layers) != 1 or not isinstance(layers[0], Gemv):
         raise ValueError(f"pim_gemv takes a workload 'gemv(rows, cols[, batch])', got {workload!r}")
     return layers
-
-
-def _check_pim(pim) -> None:
-    _one_of("pim", tuple(PIM_DEVICES))(pim)
-
-
-def _check_model(model) -> None:
-    if model not in _MODELS:
-        raise ValueError(f"model must be one of {', '.join(_MODELS)}, got {model!r}")
-
-
-def _one_of(name: str, allowed: tuple):
-    def check(value) -> None:
-        if not isinstance(value, str) or value not in allowed:
-            raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}, got {value!r}")
-    return check
 
 
 #: Cost evaluations by config name.
@@ -198,13 +154,12 @@ COSTS = {"mac": mac, "systolic": systolic, "fpga": fpga, "storage": storage, "pi
 VALUE_CHECKS = {
     "tech": get_tech,
     "dram": get_dram,
-    # the systolic model's own checks (case-insensitive, as SystolicArray takes them)
-    "dataflow": lambda value: mapping(value, 1, 1, 1),
-    "cycle_model": lambda value: fold_cycles(1, 1, "ws", 1, value),
+    "dataflow": parse_dataflow,
+    "cycle_model": parse_cycle_model,
     "fpga_device": _fpga.get_device,
-    "model": _check_model,
-    "mode": _one_of("mode", _pim.MODES),
-    "pim": _check_pim,
-    "placement": _one_of("placement", _pim.PLACEMENTS),
+    "model": functools.partial(get_transformer, decoders_only=True),
+    "mode": decode.parse_mode,
+    "pim": _pim.get_pim_device,
+    "placement": _pim.parse_placement,
 }
 

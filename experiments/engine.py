@@ -35,6 +35,7 @@ import uuid
 
 import pandas as pd
 
+from . import _checks, design
 from .spec import SweepSpec, load_spec, point_id
 
 BACKENDS = ("serial", "processes", "dask")
@@ -44,10 +45,17 @@ SPEC_FILE = "sweep.json"
 
 
 def evaluate_point(spec: SweepSpec, point: dict) -> dict:
-    """One result row: the point's values, ``point_id``, every evaluation's metrics and
-    ``error`` (``None`` when all evaluations succeeded)."""
+    """One result row: the point's values, ``point_id``, the ``datapath`` it describes (its
+    ``.name``, which pastes back into a config or :func:`numsim.get_datapath`), every
+    evaluation's metrics and ``error`` (``None`` when all evaluations succeeded)."""
     row = {**point, "point_id": point_id({k: point[k] for k in spec.axes})}
     errors = []
+    if "datapath" not in point and "format" in point:
+        try:
+            row["datapath"] = design.datapath_from(point).name
+        except (TypeError, ValueError) as exc:
+            row["datapath"] = None
+            errors.append(f"datapath: {type(exc).__name__}: {exc}")
     for evaluation in spec.evaluate:
         try:
             row.update(evaluation(point, spec.seed))
@@ -206,12 +214,6 @@ def _dask_progress_widget(futures) -> None:
 _RUNNERS = {"serial": _run_serial, "processes": _run_processes, "dask": _run_dask}
 
 
-def _check_workers(workers):
-    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
-        raise ValueError(f"workers must be a positive integer or None (all cores), got {workers!r}")
-    return workers
-
-
 def run_sweep(spec, *, backend: str = "processes", out=None, workers: int | None = None, scheduler=None,
               chunk_size: int | None = None, progress: bool = True) -> pd.DataFrame:
     """Evaluate every point of ``spec`` (a :class:`SweepSpec`, a built-in config name or a TOML
@@ -233,11 +235,10 @@ def run_sweep(spec, *, backend: str = "processes", out=None, workers: int | None
         Show a tqdm progress bar with ETA; with ``dask`` in Jupyter, Dask's progress widget too.
     """
     spec = load_spec(spec)
-    if backend not in BACKENDS:
-        raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    _checks.choice("backend", backend, BACKENDS)
     if scheduler is not None and backend != "dask":
         raise ValueError(f"scheduler is for backend='dask', got backend={backend!r}")
-    workers = _check_workers(workers)
+    workers = _checks.count("workers", workers, or_none=True)
     points = spec.points()
     store = ResultStore(out, spec) if out is not None else None
     done = store.done() if store else set()
@@ -245,8 +246,8 @@ def run_sweep(spec, *, backend: str = "processes", out=None, workers: int | None
     parallel = 1 if backend == "serial" else (workers or os.cpu_count() or 1)
     if chunk_size is None:
         chunk_size = max(1, min(256, math.ceil(len(todo) / (8 * parallel))))
-    elif isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
-        raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
+    else:
+        chunk_size = _checks.count("chunk_size", chunk_size)
     rows: list[dict] = []
     if todo:
         from tqdm.auto import tqdm

@@ -24,6 +24,7 @@ import pathlib
 import numpy as np
 import pandas as pd
 
+from . import _checks
 from .pareto import pareto_mask
 
 _DECADES_FOR_LOG = 2.0
@@ -129,8 +130,7 @@ def plot_heatmap(df: pd.DataFrame, x: str, y: str, value: str, *, agg: str = "ma
                  annotate: bool = True):
     """A ``value`` over two design axes (``x`` columns, ``y`` rows), several rows per cell
     combined by ``agg`` (``"max"``, ``"min"``, ``"mean"``); empty cells blank. Returns the Axes."""
-    if agg not in ("max", "min", "mean"):
-        raise ValueError(f"agg must be one of max, min, mean, got {agg!r}")
+    _checks.choice("agg", agg, ("max", "min", "mean"))
     for name in (x, y):
         if name not in df.columns:
             raise ValueError(f"column {name!r} is not in the results; columns: {', '.join(map(str, df.columns))}")

@@ -60,9 +60,9 @@ from functools import lru_cache
 import numpy as np
 
 import numsim
-from numsim.datapath import get_order
+from hwmodels.workloads import get_workload
 
-from . import design
+from . import _checks, design
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -79,9 +79,7 @@ _INJECTED = ("datapath", "seed")
 
 def registry(kind: str) -> dict:
     """The evaluation functions of ``kind`` (``"task"`` or ``"cost"``) by name."""
-    if kind not in KINDS:
-        raise ValueError(f"evaluation kind must be one of {', '.join(KINDS)}, got {kind!r}")
-    module, attr = KINDS[kind]
+    module, attr = KINDS[_checks.choice("evaluation kind", kind, KINDS)]
     return getattr(importlib.import_module(module), attr)
 
 
@@ -107,8 +105,7 @@ class Evaluation:
     prefix: str = ""
 
     def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise ValueError(f"evaluation kind must be one of {', '.join(KINDS)}, got {self.kind!r}")
+        _checks.choice("evaluation kind", self.kind, KINDS)
         if not (callable(self.name) or isinstance(self.name, str)):
             raise TypeError(f"evaluation name must be a registered name or a callable, got {self.name!r}")
         if isinstance(self.name, str) and self.name not in registry(self.kind):
@@ -223,14 +220,15 @@ def _plain(where: str, value):
 
 
 _VALUE_CHECKS = {
+    "datapath": numsim.get_datapath,
     "format": design.format_from,
     "b_format": design.format_from,
-    "multiplier": design.multiplier_from,
-    "accumulator": design.accumulator_from,
-    "order": get_order,
+    "multiplier": numsim.get_multiplier,
+    "accumulator": numsim.get_accumulator,
+    "order": numsim.get_order,
     "product_format": numsim.get_format,
     "out_format": numsim.get_format,
-    "workload": design.workload_from,
+    "workload": get_workload,
 }
 
 
@@ -261,8 +259,7 @@ class SweepSpec:
         where = self.source
         if not isinstance(self.name, str) or not self.name:
             raise ValueError(f"{where}: name must be a non-empty string, got {self.name!r}")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, numbers.Integral) or self.seed < 0:
-            raise ValueError(f"{where}: seed must be a non-negative integer, got {self.seed!r}")
+        _checks.count(f"{where}: seed", self.seed, minimum=0)
         evals = tuple(self.evaluate)
         if not evals or not all(isinstance(e, Evaluation) for e in evals):
             raise ValueError(f"{where}: evaluate must list at least one Evaluation, got {self.evaluate!r}")
@@ -345,8 +342,8 @@ class SweepSpec:
         object.__setattr__(self, "zip", groups)
 
     def _check_sampling(self, where: str) -> None:
-        if self.sampler not in SAMPLERS:
-            raise ValueError(f"{where}: sample.method must be one of {', '.join(SAMPLERS[1:])}, got {self.sampler!r}")
+        if self.sampler not in SAMPLERS:  # "grid" is what a config without [sample] means
+            _checks.choice(f"{where}: sample.method", self.sampler, SAMPLERS[1:])
         ranges = [k for k, v in self.axes.items() if isinstance(v, Range)]
         if self.sampler == "grid":
             if ranges:
@@ -356,8 +353,7 @@ class SweepSpec:
             return
         if not ranges:
             raise ValueError(f"{where}: sample.method {self.sampler!r} needs at least one range axis, e.g. rows = {{low = 8, high = 256}}")
-        if isinstance(self.samples, bool) or not isinstance(self.samples, numbers.Integral) or self.samples < 1:
-            raise ValueError(f"{where}: sample.n must be a positive integer, got {self.samples!r}")
+        _checks.count(f"{where}: sample.n", self.samples)
 
     # ---- points ----------------------------------------------------------------------------
 

@@ -60,13 +60,14 @@ from __future__ import annotations
 
 import functools
 import math
-import numbers
 from typing import NamedTuple
 
 import numpy as np
 
 import numsim
 from numsim.metrics import sqnr_db
+
+from . import _checks
 
 SCALINGS = ("tensor", "channel", "none")
 OUTLIER_FRACTION = 0.01  # channels of "channel_outliers" that are outliers
@@ -92,38 +93,18 @@ _SAMPLERS = {
 DISTRIBUTIONS = tuple(_SAMPLERS)
 
 
-# ---- validation ----------------------------------------------------------------------------------
+# ---- helpers -------------------------------------------------------------------------------------
 
 
-def _int_from(name: str, value, low: int, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-        raise ValueError(f"{name} must be a {what} int, got {value!r}")
-    return int(value)
-
-
-def _positive_int(name: str, value) -> int:
-    return _int_from(name, value, 1, "positive")
-
-
-def _seed(seed) -> int:
-    """A seed: an int >= 0 (``None`` would draw fresh entropy and break determinism)."""
-    return _int_from("seed", seed, 0, "non-negative")
-
-
-def _choice(name: str, value, allowed: tuple[str, ...]) -> str:
-    if value not in allowed:
-        raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
-    return value
-
-
-def _check_datapath(datapath) -> None:
-    if not isinstance(datapath, numsim.Datapath):
-        raise TypeError(f"datapath must be a numsim.Datapath, got {type(datapath).__name__}")
+def _rng(seed) -> np.random.Generator:
+    """A generator seeded with ``seed``, an int >= 0 (``None`` would draw fresh entropy and break
+    determinism)."""
+    return np.random.default_rng(_checks.count("seed", seed, minimum=0))
 
 
 def _draw(rng: np.random.Generator, distribution: str, shape: tuple[int, ...]) -> np.ndarray:
     """Samples of ``distribution``, channels along the last axis."""
-    return _SAMPLERS[_choice("distribution", distribution, DISTRIBUTIONS)](rng, shape)
+    return _SAMPLERS[_checks.choice("distribution", distribution, DISTRIBUTIONS)](rng, shape)
 
 
 def _one_blas_thread():
@@ -198,13 +179,13 @@ def tensor_samples(distribution: str = "gaussian", n: int = 65536, seed: int = 0
     >>> x.shape, x.flags.writeable, int((np.abs(x).max(axis=0) > 20).sum())
     ((2, 256), False, 3)
     """
-    n = _positive_int("n", n)
+    n = _checks.count("n", n)
     shape = (n,)
     if distribution == "channel_outliers":
         if n % CHANNELS:
             raise ValueError(f"n must be a multiple of {CHANNELS} (the channels) for distribution='channel_outliers', got {n}")
         shape = (n // CHANNELS, CHANNELS)
-    return _read_only(_draw(np.random.default_rng(_seed(seed)), distribution, shape))[0]
+    return _read_only(_draw(_rng(seed), distribution, shape))[0]
 
 
 @functools.lru_cache(maxsize=_CACHE, typed=True)
@@ -216,8 +197,8 @@ def gemm_reference(distribution: str = "gaussian", M: int = 64, N: int = 64, K: 
     >>> A.shape, B.shape, C.shape, C.flags.writeable
     ((2, 4), (4, 3), (2, 3), False)
     """
-    M, N, K = (_positive_int(name, v) for name, v in (("M", M), ("N", N), ("K", K)))
-    rng = np.random.default_rng(_seed(seed))
+    M, N, K = (_checks.count(name, v) for name, v in (("M", M), ("N", N), ("K", K)))
+    rng = _rng(seed)
     A = _draw(rng, distribution, (M, K))
     B = np.ascontiguousarray(_draw(rng, distribution, (N, K)).T)
     with _one_blas_thread():
@@ -233,8 +214,8 @@ def attention_reference(distribution: str = "gaussian", seq_len: int = 128, head
     >>> O.shape, bool(np.all(np.abs(O) <= np.abs(V).max(axis=0)))
     ((4, 2), True)
     """
-    seq_len, head_dim = _positive_int("seq_len", seq_len), _positive_int("head_dim", head_dim)
-    rng = np.random.default_rng(_seed(seed))
+    seq_len, head_dim = _checks.count("seq_len", seq_len), _checks.count("head_dim", head_dim)
+    rng = _rng(seed)
     Q, K, V = (_draw(rng, distribution, (seq_len, head_dim)) for _ in range(3))
     with _one_blas_thread():
         return _read_only(Q, K, V, _softmax(Q @ K.T / math.sqrt(head_dim)) @ V)
@@ -254,8 +235,8 @@ def tensor_sqnr(
     >>> round(tensor_sqnr(numsim.Datapath("int8"), seed=0, n=4096)["sqnr_db"], 1)
     41.0
     """
-    _check_datapath(datapath)
-    scaling = _choice("scaling", scaling, SCALINGS)
+    _checks.datapath(datapath)
+    scaling = _checks.choice("scaling", scaling, SCALINGS)
     x = tensor_samples(distribution, n, seed)
     with np.errstate(divide="ignore", invalid="ignore"):
         return {"sqnr_db": sqnr_db(x, _dequantized(x, datapath.a_format, scaling))}
@@ -272,8 +253,8 @@ def gemm_error(
     >>> round(r["gemm_sqnr_db"], 1), round(r["gemm_max_rel_err"], 4)
     (28.0, 0.0397)
     """
-    _check_datapath(datapath)
-    scaling = _choice("scaling", scaling, SCALINGS)
+    _checks.datapath(datapath)
+    scaling = _checks.choice("scaling", scaling, SCALINGS)
     A, B, C_ref = gemm_reference(distribution, M, N, K, seed)
     C = _dequantized_matmul(A, B, datapath, scaling)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -291,8 +272,8 @@ def attention_error(
     >>> round(attention_error(numsim.Datapath("e4m3"), seed=0, seq_len=32, head_dim=16)["attention_sqnr_db"], 1)
     27.4
     """
-    _check_datapath(datapath)
-    scaling = _choice("scaling", scaling, SCALINGS)
+    _checks.datapath(datapath)
+    scaling = _checks.choice("scaling", scaling, SCALINGS)
     Q, K, V, O_ref = attention_reference(distribution, seq_len, head_dim, seed)
     S = _dequantized_matmul(Q, K.T, datapath, scaling) / math.sqrt(head_dim)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -391,9 +372,9 @@ def digits_mlp(datapath: numsim.Datapath, *, hidden: int = 32, scaling: str = "t
     >>> r["digits_accuracy_pct"], r["digits_accuracy_drop_pct"]
     (97.6, 0.0)
     """
-    _check_datapath(datapath)
-    scaling = _choice("scaling", scaling, SCALINGS)
-    model = _digits_model(_positive_int("hidden", hidden))
+    _checks.datapath(datapath)
+    scaling = _checks.choice("scaling", scaling, SCALINGS)
+    model = _digits_model(_checks.count("hidden", hidden))
     h = np.maximum(_dequantized_matmul(model.X_test, model.W1, datapath, scaling) + model.b1, 0)
     logits = _dequantized_matmul(h, model.W2, datapath, scaling) + model.b2
     correct = _correct(logits, model.y_test)
@@ -402,8 +383,8 @@ def digits_mlp(datapath: numsim.Datapath, *, hidden: int = 32, scaling: str = "t
 
 #: Checks of the parameters that take a name, run by :class:`experiments.SweepSpec` before a sweep starts.
 VALUE_CHECKS = {
-    "distribution": lambda value: _choice("distribution", value, DISTRIBUTIONS),
-    "scaling": lambda value: _choice("scaling", value, SCALINGS),
+    "distribution": lambda value: _checks.choice("distribution", value, DISTRIBUTIONS),
+    "scaling": lambda value: _checks.choice("scaling", value, SCALINGS),
 }
 
 TASKS = {

@@ -13,16 +13,17 @@
 - :class:`loopnest.Accelerator` (:mod:`hwmodels.loopnest`): Timeloop-style access counts, cycles
   and energy of a mapped convolution on a storage hierarchy (the Eyeriss-like design built in);
 - :mod:`hwmodels.memory`: DRAM presets, banked SRAMs and register files; :mod:`hwmodels.pim`: bank-level PIM
-  devices, the GEMV latency model, AttAcc- and NeuPIMs-style systems;
+  devices and the GEMV latency model; :mod:`hwmodels.decode`: transformer decode steps on GPU,
+  AttAcc- (GPU + PIM) and NeuPIMs-style (NPU + PIM) systems;
 - :mod:`hwmodels.data`: every published figure used, with its source, and
   :mod:`hwmodels.validation` comparing the models with each of them.
 """
 
-from . import data, fpga, loopnest, memory, pim, scaling, units, workloads
+from . import data, decode, fpga, loopnest, memory, pim, scaling, units, workloads
 from .cost import Cost
 from .mac import mac_cost
 from .systolic import SystolicArray
 from .tech import Cell, Tech, get_tech, load_tech
 
-__all__ = ["Cell", "Cost", "SystolicArray", "Tech", "data", "fpga", "get_tech", "load_tech", "loopnest", "mac_cost", "memory", "pim", "scaling",
+__all__ = ["Cell", "Cost", "SystolicArray", "Tech", "data", "decode", "fpga", "get_tech", "load_tech", "loopnest", "mac_cost", "memory", "pim", "scaling",
            "units", "workloads"]

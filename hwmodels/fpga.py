@@ -35,14 +35,14 @@ block-scaled datapaths have no FPGA model here and are refused with a clear erro
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 
 from numsim.datapath import Datapath, FixedAccumulator, FloatAccumulator, Kulisch, kulisch_width
 from numsim.formats import FixedFormat, FloatFormat, IntFormat
 from numsim.multipliers import Exact, LMul, Mitchell
 
-from .data import DSP_MULTIPLIER, DSP_PACKING, FINN_LUT_FACTOR, YOSYS_LUT_FIT
+from ._checks import close_match, instance, integer
+from .data import DEFAULT_N_TERMS, DSP_MULTIPLIER, DSP_PACKING, FINN_LUT_FACTOR, YOSYS_LUT_FIT
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,8 @@ def get_device(device) -> Device:
         return device
     if isinstance(device, str) and device.lower() in DEVICES:
         return DEVICES[device.lower()]
-    raise ValueError(f"device must be one of {sorted(DEVICES)} or a hwmodels.fpga.Device, got {device!r}")
+    raise ValueError(f"device must be one of {sorted(DEVICES)} or a hwmodels.fpga.Device, got {device!r}"
+                     f"{close_match(device, sorted(DEVICES), str.lower)}")
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ def finn_mult_luts(w: int, a: int) -> int:
     >>> finn_mult_luts(4, 4), finn_mult_luts(8, 8)
     (24, 80)
     """
-    w, a = _bits("w", w), _bits("a", a)
+    w, a = integer("w", w), integer("a", a)
     return (2 * math.ceil((w + a) / 6) - 1) * (w + a)
 
 
@@ -97,8 +98,8 @@ def finn_acc_bits(n: int, w: int, a: int, signed_a: bool = True) -> int:
     >>> finn_acc_bits(4608, 8, 8)
     28
     """
-    n = _bits("n", n)
-    alpha = math.log2(n) + _bits("w", w) + _bits("a", a) - 1 - int(bool(signed_a))
+    n = integer("n", n)
+    alpha = math.log2(n) + integer("w", w) + integer("a", a) - 1 - int(bool(signed_a))
     return math.ceil(alpha + math.log2(1 + 2.0**-alpha) + 1)
 
 
@@ -109,7 +110,7 @@ def dsp_per_mac(w: int, a: int, device="ultrascale+") -> float:
     (0.5, 0.25, 0.3333333333333333)
     """
     dev = get_device(device)
-    w, a = _bits("w", w), _bits("a", a)
+    w, a = integer("w", w), integer("a", a)
     widest = max(w, a)
     for bits in (4, 8):
         if widest <= bits and (dev.dsp, bits) in DSP_PACKING:
@@ -119,16 +120,15 @@ def dsp_per_mac(w: int, a: int, device="ultrascale+") -> float:
     return float(math.ceil(big / pa) * math.ceil(small / pb))
 
 
-def mac_resources(datapath: Datapath, device="ultrascale+", *, n: int = 4608, use_dsp: bool = False) -> Resources:
+def mac_resources(datapath: Datapath, device="ultrascale+", *, n: int = DEFAULT_N_TERMS, use_dsp: bool = False) -> Resources:
     """LUT / FF / CARRY8 / DSP counts of one MAC of ``datapath`` on ``device``.
 
     ``n`` is the dot-product length an exact (Kulisch) accumulator must hold; ``use_dsp`` maps
     integer products to DSP slices (packed) instead of LUTs.
     """
-    if not isinstance(datapath, Datapath):
-        raise TypeError(f"datapath must be a numsim.Datapath, got {type(datapath).__name__}")
+    instance("datapath", datapath, Datapath, "numsim.Datapath")
     dev = get_device(device)
-    n = _bits("n", n)
+    n = integer("n", n)
     dp = datapath
     if dp.block_scaled:
         raise ValueError(f"{dp.name}: block-scaled datapaths have no FPGA model yet")
@@ -142,8 +142,7 @@ def mac_resources(datapath: Datapath, device="ultrascale+", *, n: int = 4608, us
         return _float_mac(dp, dev, n, use_dsp)
     if not isinstance(acc, (FixedAccumulator, Kulisch)):
         raise ValueError(f"{dp.name}: the FPGA models cover fixed-point, exact (Kulisch) and float accumulators, got {acc.name}")
-    integer = all(isinstance(f, (IntFormat, FixedFormat)) for f in (a, b))
-    if integer:
+    if all(isinstance(f, (IntFormat, FixedFormat)) for f in (a, b)):
         w, x = a.bits, b.bits
         width = acc.width if isinstance(acc, FixedAccumulator) else finn_acc_bits(n, w, x, _signed(b))
         mult = 0 if use_dsp else finn_mult_luts(w, x)
@@ -170,7 +169,7 @@ def lmul_luts(e: int, m: int) -> int:
     >>> lmul_luts(4, 3)
     19
     """
-    n = _bits("e", e) + _bits("m", m, 0)
+    n = integer("e", e) + integer("m", m, 0)
     return n + n + 1 + 2 * math.ceil(n / 6)
 
 
@@ -183,7 +182,7 @@ def fp_multiplier_luts(e: int, m: int, rounded: bool = True) -> int:
     >>> fp_multiplier_luts(4, 3)
     53
     """
-    e, m = _bits("e", e), _bits("m", m, 0)
+    e, m = integer("e", e), integer("m", m, 0)
     return float_product_luts(e, m, e, m) + (2 * (m + 1) if rounded else 0)
 
 
@@ -196,7 +195,7 @@ def float_product_luts(ea: int, ma: int, eb: int, mb: int) -> int:
     >>> float_product_luts(4, 3, 4, 3)
     45
     """
-    ea, eb, ma, mb = _bits("ea", ea), _bits("eb", eb), _bits("ma", ma, 0), _bits("mb", mb, 0)
+    ea, eb, ma, mb = integer("ea", ea), integer("eb", eb), integer("ma", ma, 0), integer("mb", mb, 0)
     e, w = max(ea, eb), max(ea + ma, eb + mb)
     return finn_mult_luts(ma + 1, mb + 1) + 2 * (e + 1) + 2 * math.ceil(w / 6) + w
 
@@ -210,7 +209,7 @@ def fp_adder_luts(e: int, m: int, addend_sig: int = 0) -> int:
     >>> fp_adder_luts(8, 23)
     285
     """
-    e, m = _bits("e", e), _bits("m", m, 0)
+    e, m = integer("e", e), integer("m", m, 0)
     w = max(m + 1, addend_sig) + 3
     shifter = w * math.ceil(math.ceil(math.log2(w + 1)) / 2)
     return (e + 1) + w + 2 * shifter + w + w + (m + 1) + (e + 1)
@@ -264,12 +263,6 @@ def shifter_size(a: FloatFormat, b: FloatFormat) -> int:
 
 def _signed(fmt) -> bool:
     return bool(getattr(fmt, "signed", True))
-
-
-def _bits(name: str, value, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
 
 
 __all__ = ["DEVICES", "Device", "Resources", "dsp_per_mac", "finn_acc_bits", "finn_mult_luts", "float_product_luts", "fp_adder_luts", "fp_multiplier_luts", "get_device", "lmul_luts", "mac_resources", "shifter_size", "significand_product_bits"]

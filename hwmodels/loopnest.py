@@ -38,7 +38,6 @@ chose for its reference layer.
 from __future__ import annotations
 
 import math
-import numbers
 import re
 from dataclasses import dataclass, field
 
@@ -46,11 +45,12 @@ from numsim import Datapath
 from numsim.datapath import FixedAccumulator
 
 from . import data
+from ._checks import boolean, choice, integer, real, string
 from .cost import Cost
 from .mac import as_datapath, mac_cost, word_bits
 from .memory import Dram, RegisterFile, Sram, get_dram
 from .systolic import _Rates
-from .tech import Tech, _count, get_tech
+from .tech import Tech, get_tech
 from .workloads import Conv2d, Gemm, Gemv
 
 DIMS = ("N", "M", "C", "P", "Q", "R", "S")
@@ -83,9 +83,8 @@ class ConvProblem:
 
     def __post_init__(self) -> None:
         for f in DIMS + ("stride_h", "stride_w"):
-            object.__setattr__(self, f, _count(f"ConvProblem.{f}", getattr(self, f)))
-        if not isinstance(self.name, str):
-            raise TypeError(f"ConvProblem.name must be a string, got {self.name!r}")
+            object.__setattr__(self, f, integer(f"ConvProblem.{f}", getattr(self, f)))
+        string("ConvProblem.name", self.name)
 
     @classmethod
     def from_workload(cls, w) -> ConvProblem:
@@ -137,11 +136,9 @@ class Loop:
     spatial: bool = False
 
     def __post_init__(self) -> None:
-        if self.dim not in DIMS:
-            raise ValueError(f"Loop.dim must be one of {', '.join(DIMS)}, got {self.dim!r}")
-        object.__setattr__(self, "bound", _count(f"Loop {self.dim} bound", self.bound))
-        if not isinstance(self.spatial, bool):
-            raise TypeError(f"Loop.spatial must be True or False, got {self.spatial!r}")
+        choice("Loop.dim", self.dim, DIMS)
+        object.__setattr__(self, "bound", integer(f"Loop {self.dim} bound", self.bound))
+        boolean("Loop.spatial", self.spatial)
 
 
 _LOOP = re.compile(r"^([NMCPQRS])(\d+)$")
@@ -185,8 +182,7 @@ class Level:
     write_bandwidth: float = math.inf
 
     def __post_init__(self) -> None:
-        if not isinstance(self.name, str) or not self.name:
-            raise TypeError(f"Level.name must be a non-empty string, got {self.name!r}")
+        string("Level.name", self.name, empty=False)
         if not isinstance(self.memory, (Dram, Sram, RegisterFile)):
             raise TypeError(f"Level {self.name!r}: memory must be a Dram, Sram or RegisterFile, got {type(self.memory).__name__}")
         keeps = (self.keeps,) if isinstance(self.keeps, str) else tuple(self.keeps)
@@ -194,11 +190,9 @@ class Level:
         if bad or len(set(keeps)) != len(keeps):
             raise ValueError(f"Level {self.name!r}: keeps must be distinct data spaces from {', '.join(DATASPACES)}, got {self.keeps!r}")
         object.__setattr__(self, "keeps", keeps)
-        _count(f"Level {self.name!r} fanout", self.fanout)
+        integer(f"Level {self.name!r} fanout", self.fanout)
         for f in ("read_bandwidth", "write_bandwidth"):
-            v = getattr(self, f)
-            if isinstance(v, bool) or not isinstance(v, numbers.Real) or not v > 0:
-                raise ValueError(f"Level {self.name!r}: {f} must be a number > 0 (words per cycle), got {v!r}")
+            real(f"Level {self.name!r}: {f} (words per cycle)", getattr(self, f), allow_inf=True)
 
     @property
     def capacity_bits(self) -> float:
@@ -302,7 +296,7 @@ class Accelerator:
     datapath: Datapath | str = "int8"
     tech: Tech | str | float | None = None
     clock_ghz: float = 1.0
-    n_terms: int = 4608
+    n_terms: int = data.DEFAULT_N_TERMS
 
     def __post_init__(self) -> None:
         levels = tuple(self.levels)
@@ -316,9 +310,8 @@ class Accelerator:
         object.__setattr__(self, "levels", levels)
         object.__setattr__(self, "datapath", as_datapath(self.datapath))
         object.__setattr__(self, "tech", self.tech if isinstance(self.tech, Tech) else get_tech(self.tech))
-        if isinstance(self.clock_ghz, bool) or not isinstance(self.clock_ghz, numbers.Real) or not 0 < self.clock_ghz < math.inf:
-            raise ValueError(f"clock_ghz must be a finite number > 0, got {self.clock_ghz!r}")
-        _count("n_terms", self.n_terms)
+        real("clock_ghz", self.clock_ghz)
+        integer("n_terms", self.n_terms)
 
     @property
     def pes(self) -> int:

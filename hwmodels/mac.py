@@ -42,7 +42,6 @@ run once per block or per dot product do not add to it.
 
 from __future__ import annotations
 
-import numbers
 from functools import lru_cache
 
 import numpy as np
@@ -53,7 +52,9 @@ from numsim.multipliers import DRUM, Exact, LMul, Lookup, Mitchell, Truncated
 
 from . import _gates as g
 from . import units as u
+from ._checks import boolean, instance, integer
 from .cost import Cost
+from .data import DEFAULT_N_TERMS
 from .tech import Tech, get_tech
 
 
@@ -104,7 +105,7 @@ def storage_bits(fmt: Format) -> float:
     return float(fmt.bits_per_element if isinstance(fmt, BlockFormat) else fmt.bits)
 
 
-def word_bits(datapath: Datapath, n_terms: int = 4608) -> dict:
+def word_bits(datapath: Datapath, n_terms: int = DEFAULT_N_TERMS) -> dict:
     """Bits one word of each of a datapath's values occupies in memory: ``"a"`` and ``"b"`` (the
     input formats, block formats with their scale share), ``"out"`` (the output format) and
     ``"psum"`` (a partial sum: the accumulator's register, for a fixed-point or Kulisch register the
@@ -123,7 +124,7 @@ def word_bits(datapath: Datapath, n_terms: int = 4608) -> dict:
             "out": storage_bits(datapath.out_format), "psum": float(psum)}
 
 
-def mac_cost(datapath: Datapath, tech=None, *, n_terms: int = 4608, operand_registers: bool = False) -> Cost:
+def mac_cost(datapath: Datapath, tech=None, *, n_terms: int = DEFAULT_N_TERMS, operand_registers: bool = False) -> Cost:
     """Area (um^2), energy (pJ), delay (ns) and leakage (uW) of one MAC of ``datapath``.
 
     Parameters
@@ -134,7 +135,7 @@ def mac_cost(datapath: Datapath, tech=None, *, n_terms: int = 4608, operand_regi
         Technology (default the built-in 45 nm table; ``"7nm"``, ``16``, a Tech or a user table).
     n_terms : int
         Dot-product length: sets the width of an exact (Kulisch) accumulator and amortises the
-        once-per-dot-product output conversion.
+        once-per-dot-product output conversion (default :data:`hwmodels.data.DEFAULT_N_TERMS`).
     operand_registers : bool
         Include the A and B operand registers (a systolic processing element).
 
@@ -144,14 +145,11 @@ def mac_cost(datapath: Datapath, tech=None, *, n_terms: int = 4608, operand_regi
     >>> fp8.energy_pj > int8.energy_pj
     True
     """
-    if not isinstance(datapath, Datapath):
-        raise TypeError(f"datapath must be a numsim.Datapath, got {type(datapath).__name__}")
-    if isinstance(n_terms, bool) or not isinstance(n_terms, numbers.Integral) or n_terms < 1:
-        raise ValueError(f"n_terms must be a positive integer (the dot-product length), got {n_terms!r}")
-    if not isinstance(operand_registers, bool):
-        raise TypeError(f"operand_registers must be True or False, got {operand_registers!r}")
+    instance("datapath", datapath, Datapath, "numsim.Datapath")
+    n_terms = integer("n_terms", n_terms, what="a positive integer (the dot-product length)")
+    boolean("operand_registers", operand_registers)
     t = tech if isinstance(tech, Tech) else get_tech(tech)
-    return _mac_cost(datapath, t, int(n_terms), operand_registers)
+    return _mac_cost(datapath, t, n_terms, operand_registers)
 
 
 @lru_cache(maxsize=1 << 16)

@@ -15,13 +15,12 @@ with the technology's SRAM model (energy grows with the square root of the bank'
 from __future__ import annotations
 
 import dataclasses
-import math
-import numbers
 from dataclasses import dataclass
 
 from . import data
+from ._checks import choice, integer, real, string
 from .cost import Cost
-from .tech import Tech, _count, _positive, get_tech
+from .tech import Tech, get_tech
 
 
 @dataclass(frozen=True)
@@ -41,24 +40,18 @@ class Dram:
     source: str = ""
 
     def __post_init__(self) -> None:
-        if not isinstance(self.name, str) or not self.name:
-            raise TypeError(f"name must be a non-empty string, got {self.name!r}")
-        _positive("pj_per_bit", self.pj_per_bit)
-        _positive("bandwidth_gb_s", self.bandwidth_gb_s)
-        if isinstance(self.latency_ns, bool) or not isinstance(self.latency_ns, numbers.Real) or not 0 <= self.latency_ns < math.inf:
-            raise ValueError(f"latency_ns must be a finite number >= 0, got {self.latency_ns!r}")
+        string("name", self.name, empty=False)
+        real("pj_per_bit", self.pj_per_bit)
+        real("bandwidth_gb_s", self.bandwidth_gb_s)
+        real("latency_ns", self.latency_ns, inclusive=True)
 
     def energy_pj(self, bits) -> float:
         """Energy (pJ) of moving ``bits`` bits."""
-        if isinstance(bits, bool) or not isinstance(bits, numbers.Real) or not 0 <= bits < math.inf:
-            raise ValueError(f"bits must be a finite number >= 0, got {bits!r}")
-        return float(bits) * self.pj_per_bit
+        return real("bits", bits, inclusive=True) * self.pj_per_bit
 
     def transfer_ns(self, n_bytes) -> float:
         """Time (ns) to move ``n_bytes`` bytes in one stream: latency plus bytes over bandwidth."""
-        if isinstance(n_bytes, bool) or not isinstance(n_bytes, numbers.Real) or not 0 <= n_bytes < math.inf:
-            raise ValueError(f"n_bytes must be a finite number >= 0, got {n_bytes!r}")
-        return self.latency_ns + float(n_bytes) / self.bandwidth_gb_s
+        return self.latency_ns + real("n_bytes", n_bytes, inclusive=True) / self.bandwidth_gb_s
 
     def with_bandwidth(self, bandwidth_gb_s) -> Dram:
         """The same memory with another bandwidth (more channels or stacks, a slower bin)."""
@@ -93,10 +86,7 @@ def get_dram(spec="hbm3") -> Dram:
         return spec
     if not isinstance(spec, str):
         raise TypeError(f"dram must be a preset name or a Dram, got {spec!r}")
-    key = spec.strip().lower()
-    if key not in DRAM_PRESETS:
-        raise ValueError(f"dram {spec!r} is not a preset; known: {', '.join(sorted(DRAM_PRESETS))}")
-    return DRAM_PRESETS[key]
+    return DRAM_PRESETS[choice("dram", spec, sorted(DRAM_PRESETS), key=lambda s: s.strip().lower())]
 
 
 #: Write energy over read energy of an SRAM access: the Eyeriss-like global buffer's ERT ratio.
@@ -118,9 +108,9 @@ class Sram:
     banks: int = 1
 
     def __post_init__(self) -> None:
-        _count("capacity_bytes", self.capacity_bytes)
-        _count("width_bits", self.width_bits)
-        _count("banks", self.banks)
+        integer("capacity_bytes", self.capacity_bytes)
+        integer("width_bits", self.width_bits)
+        integer("banks", self.banks)
         if self.banks > self.capacity_bytes:
             raise ValueError(f"banks must be <= capacity_bytes ({self.capacity_bytes}), got {self.banks}")
 
@@ -160,8 +150,8 @@ class RegisterFile:
     width_bits: int = 16
 
     def __post_init__(self) -> None:
-        _count("words", self.words)
-        _count("width_bits", self.width_bits)
+        integer("words", self.words)
+        integer("width_bits", self.width_bits)
 
     @property
     def capacity_bytes(self) -> float:

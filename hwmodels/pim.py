@@ -1,6 +1,6 @@
-"""DRAM processing in memory (PIM): bank-level PIM devices, their GEMV latency and energy, GPU and
-NPU baselines, and two published systems built from them (AttAcc: GPU + attention PIM; NeuPIMs:
-NPU + PIM).
+"""DRAM processing in memory (PIM): bank-level PIM devices and their GEMV latency and energy,
+against a host reading the same device. The systems built from them (AttAcc: GPU + attention PIM;
+NeuPIMs: NPU + PIM) are in :mod:`hwmodels.decode`.
 
 A :class:`PimDevice` is a DRAM device (a stack, a chip) whose channels (or pseudo-channels) hold
 processing units (PUs) next to the banks (``placement="bank"``), at each bank group
@@ -19,11 +19,10 @@ processing units (PUs) next to the banks (``placement="bank"``), at each bank gr
   (:func:`gemv_latency`), and its energy (:func:`gemv_energy`); the host's roofline GEMV
   (:func:`host_gemv_latency`).
 
-Systems: :class:`GpuSpec` (roofline GPU with utilisation caps), :func:`gpu_decode_step` and
-:func:`attacc_decode_step` (a transformer decode step on GPUs alone or with the attention on
-AttAcc PIM stacks), :func:`npu_pim_decode_step` (NeuPIMs: GEMMs on a
-:class:`hwmodels.systolic.SystolicArray`, attention GEMVs on PIM, blocked / concurrent /
-sub-batch-interleaved). Every figure comes from :mod:`hwmodels.data` with its source.
+Presets: :data:`HBM2_PIM`, :data:`HBM3_PIM_BANK`, :data:`HBM3_PIM_BANK_GROUP`,
+:data:`HBM3_PIM_BUFFER`, :data:`GDDR6_AIM` and :data:`NEWTON`, by name in :data:`PIM_PRESETS`;
+by design and PU placement in :data:`PIM_DEVICES` (:func:`get_pim_device`).
+Every figure comes from :mod:`hwmodels.data` with its source.
 
 >>> HBM2_PIM.bandwidth_ratio(), round(HBM2_PIM.peak_flops() / 1e12, 4)
 (4.0, 1.2288)
@@ -35,19 +34,18 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import numbers
 from dataclasses import dataclass
 
 import numsim
 from numsim import Datapath
 
-from . import data, workloads
+from . import data
+from ._checks import boolean, choice, instance, integer, real, string
 from .cost import Cost
 from .mac import as_datapath, mac_cost, storage_bits, word_bits
 from .memory import Dram, get_dram
-from .systolic import Roofline, SystolicArray
+from .systolic import Roofline
 from .tech import Tech, get_tech
-from .workloads import Elementwise, Gemm, Gemv, TransformerSpec, as_gemm
 
 #: Where a PU can sit, nearest the cells first.
 PLACEMENTS = ("bank", "bank_group", "buffer_die")
@@ -56,8 +54,6 @@ LOCATIONS = PLACEMENTS + ("off_chip",)
 #: How a PU's lane partial sums are reduced: an adder tree in the PU (one result per row), or read
 #: out lane by lane and reduced by the host.
 LANE_REDUCTIONS = ("tree", "host")
-#: Execution modes of an NPU + PIM system (see :func:`npu_pim_decode_step`).
-MODES = ("npu_only", "blocked", "concurrent", "interleaved")
 
 # The stages a bit crosses on its way from the cell to each location (names of
 # data.HBM3_PJ_PER_BIT_STAGES, in order).
@@ -65,32 +61,13 @@ _STAGES = tuple(data.HBM3_PJ_PER_BIT_STAGES)
 _STAGES_TO = {"bank": 2, "bank_group": 3, "buffer_die": 5, "off_chip": 6}
 
 
-# ---- argument checks ---------------------------------------------------------------------------
+def parse_placement(text: str) -> str:
+    """``text`` if it is one of :data:`PLACEMENTS` (ValueError listing them otherwise).
 
-
-def _int(name: str, value, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer >= {minimum}, got {value!r} ({type(value).__name__})")
-    if value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _real(name: str, value, *, low: float = 0.0, inclusive: bool = False, high: float = math.inf) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number, got {value!r} ({type(value).__name__})")
-    v = float(value)
-    ok = (v >= low if inclusive else v > low) and v <= high and math.isfinite(v)
-    if not ok:
-        bound = f"{'>=' if inclusive else '>'} {low:g}" + (f" and <= {high:g}" if high < math.inf else "")
-        raise ValueError(f"{name} must be a finite number {bound}, got {value!r}")
-    return v
-
-
-def _choice(name: str, value, allowed: tuple) -> str:
-    if not isinstance(value, str) or value not in allowed:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}, got {value!r}")
-    return value
+    >>> parse_placement("bank_group")
+    'bank_group'
+    """
+    return choice("placement", text, PLACEMENTS, quoted=True)
 
 
 # ---- energy per bit -------------------------------------------------------------------------------
@@ -106,7 +83,7 @@ def energy_per_bit(location: str) -> float:
     >>> round(energy_per_bit("bank"), 2), round(energy_per_bit("off_chip"), 2)
     (0.55, 3.59)
     """
-    location = _choice("location", location, LOCATIONS)
+    location = choice("location", location, LOCATIONS, quoted=True)
     return sum(data.HBM3_PJ_PER_BIT_STAGES[s] for s in _STAGES[:_STAGES_TO[location]])
 
 
@@ -160,6 +137,9 @@ class PimDevice:
         Logic technology the PUs are priced at (:func:`hwmodels.get_tech`).
     source : str
         Where the figures come from.
+    dram : Dram or str
+        The DRAM the device is built from (a :mod:`hwmodels.memory` preset): a host reading the
+        device pays its energy per bit and first-access latency (:meth:`host_dram`).
 
     >>> d = PimDevice("toy", channels=2, banks_per_channel=4, bank_groups=2, lanes=16, column_bits=256,
     ...               row_bits=8192, dq_per_channel=64, gbps_per_pin=2.0, tck_ns=1.0,
@@ -191,27 +171,25 @@ class PimDevice:
     dual_row_buffer: bool = False
     tech: Tech | str | float | None = None
     source: str = ""
+    dram: Dram | str = "hbm3"
 
     def __post_init__(self) -> None:
-        if not isinstance(self.name, str) or not self.name:
-            raise TypeError(f"name must be a non-empty string, got {self.name!r}")
+        string("name", self.name, empty=False)
         for f in ("channels", "banks_per_channel", "bank_groups", "lanes", "column_bits", "row_bits", "dq_per_channel",
                   "tCCD_S", "tCCD_L", "tRCD", "tRP", "tRAS"):
-            _int(f, getattr(self, f))
-        _real("gbps_per_pin", self.gbps_per_pin)
-        _real("tck_ns", self.tck_ns)
-        _choice("placement", self.placement, PLACEMENTS)
-        _choice("lane_reduction", self.lane_reduction, LANE_REDUCTIONS)
-        if not isinstance(self.dual_row_buffer, bool):
-            raise TypeError(f"dual_row_buffer must be True or False, got {self.dual_row_buffer!r}")
-        if not isinstance(self.source, str):
-            raise TypeError(f"source must be a string, got {self.source!r}")
+            integer(f, getattr(self, f))
+        real("gbps_per_pin", self.gbps_per_pin)
+        real("tck_ns", self.tck_ns)
+        parse_placement(self.placement)
+        choice("lane_reduction", self.lane_reduction, LANE_REDUCTIONS, quoted=True)
+        boolean("dual_row_buffer", self.dual_row_buffer)
+        string("source", self.source)
         if self.banks_per_channel % self.bank_groups:
             raise ValueError(f"bank_groups must divide banks_per_channel ({self.banks_per_channel}), got {self.bank_groups}")
         if self.row_bits % self.column_bits:
             raise ValueError(f"column_bits must divide row_bits ({self.row_bits}), got {self.column_bits}")
         default_pus = {"bank": self.banks_per_channel, "bank_group": self.bank_groups, "buffer_die": 1}[self.placement]
-        pus = default_pus if self.pus_per_channel is None else _int("pus_per_channel", self.pus_per_channel)
+        pus = default_pus if self.pus_per_channel is None else integer("pus_per_channel", self.pus_per_channel)
         if self.placement == "bank" and self.banks_per_channel % pus:
             raise ValueError(f"pus_per_channel must divide banks_per_channel ({self.banks_per_channel}) for bank PUs, got {pus}")
         if self.placement != "bank" and pus != default_pus:
@@ -219,9 +197,10 @@ class PimDevice:
                              f"({'one per bank group' if self.placement == 'bank_group' else 'one per channel'}), got {pus}")
         object.__setattr__(self, "pus_per_channel", pus)
         if self.tCCD_PU is not None:
-            _int("tCCD_PU", self.tCCD_PU)
+            integer("tCCD_PU", self.tCCD_PU)
         object.__setattr__(self, "datapath", as_datapath(self.datapath))
         object.__setattr__(self, "tech", self.tech if isinstance(self.tech, Tech) else get_tech(self.tech))
+        object.__setattr__(self, "dram", get_dram(self.dram))
         if self.lanes * self.element_bits > self.column_bits:
             raise ValueError(f"lanes ({self.lanes}) x element bits ({self.element_bits:g}) must not exceed column_bits "
                              f"({self.column_bits}): a column command cannot feed more lanes than it carries elements")
@@ -265,7 +244,7 @@ class PimDevice:
     def column_cycles(self, element_bits=None) -> float:
         """Cycles a PU spends on one column of ``element_bits``-bit elements (default the
         datapath's): ``tCCD_PU * ceil(elements per column / lanes)``."""
-        b = self.element_bits if element_bits is None else _real("element_bits", element_bits)
+        b = self.element_bits if element_bits is None else real("element_bits", element_bits)
         if b > self.column_bits:
             raise ValueError(f"element_bits must be <= column_bits ({self.column_bits}), got {element_bits!r}")
         return self.pu_cycles * math.ceil((self.column_bits // b) / self.lanes)
@@ -281,6 +260,14 @@ class PimDevice:
     def external_bandwidth_gb_s(self) -> float:
         """Host-side bandwidth (GB/s): channels x DQ x pin rate / 8."""
         return self.channels * self.dq_per_channel * self.gbps_per_pin / 8
+
+    def host_dram(self) -> Dram:
+        """The device as a host reads it: its :attr:`dram` at its external bandwidth.
+
+        >>> round(HBM2_PIM.host_dram().bandwidth_gb_s, 1), HBM2_PIM.host_dram().pj_per_bit == HBM2_PIM.dram.pj_per_bit
+        (307.2, True)
+        """
+        return self.dram.with_bandwidth(self.external_bandwidth_gb_s)
 
     @property
     def internal_bandwidth_gb_s(self) -> float:
@@ -312,7 +299,7 @@ class PimDevice:
         >>> round(r.attainable_tops, 4), r.bound
         (0.6144, 'memory')
         """
-        ai = _real("arithmetic_intensity", arithmetic_intensity)
+        ai = real("arithmetic_intensity", arithmetic_intensity)
         return Roofline(self.peak_flops() / 1e12, self.internal_bandwidth_gb_s, ai)
 
     # ---- PU cost ------------------------------------------------------------------------------
@@ -331,7 +318,7 @@ class PimDevice:
 
     def with_channels(self, channels) -> PimDevice:
         """The same device with ``channels`` channels (several stacks or devices side by side)."""
-        return dataclasses.replace(self, channels=_int("channels", channels))
+        return dataclasses.replace(self, channels=integer("channels", channels))
 
 
 # ---- GEMV ------------------------------------------------------------------------------------------
@@ -368,10 +355,10 @@ class GemvLatency:
 
 
 def _bits_arg(device: PimDevice, element_bits, acc_bits) -> tuple[float, float]:
-    b = device.element_bits if element_bits is None else _real("element_bits", element_bits)
+    b = device.element_bits if element_bits is None else real("element_bits", element_bits)
     if b > device.column_bits:
         raise ValueError(f"element_bits must be <= the device's column_bits ({device.column_bits}), got {element_bits!r}")
-    a = device.acc_bits if acc_bits is None else _real("acc_bits", acc_bits)
+    a = device.acc_bits if acc_bits is None else real("acc_bits", acc_bits)
     return b, a
 
 
@@ -412,11 +399,10 @@ def gemv_latency(device: PimDevice, rows, cols, element_bits=None, acc_bits=None
     >>> round(t.mac_ns), round(t.total_ns)
     (6827, 7372)
     """
-    if not isinstance(device, PimDevice):
-        raise TypeError(f"device must be a PimDevice, got {device!r}")
-    M = _int("rows", rows)
-    K = _int("cols", cols)
-    n = _int("count", count)
+    instance("device", device, PimDevice)
+    M = integer("rows", rows)
+    K = integer("cols", cols)
+    n = integer("count", count)
     b, b_acc = _bits_arg(device, element_bits, acc_bits)
     chans, per_channel = _spread(device, n)
     P = chans * device.pus_per_channel
@@ -479,8 +465,7 @@ def gemv_energy(device: PimDevice, rows, cols, element_bits=None, acc_bits=None,
     >>> round(e.weights_pj / (4096 * 1024 * 16), 2)     # pJ per weight bit: bank-level 0.55
     0.55
     """
-    if not isinstance(device, PimDevice):
-        raise TypeError(f"device must be a PimDevice, got {device!r}")
+    instance("device", device, PimDevice)
     lat = gemv_latency(device, rows, cols, element_bits, acc_bits, count)
     b, b_acc = _bits_arg(device, element_bits, acc_bits)
     M, K, n = int(rows), int(cols), int(count)
@@ -526,13 +511,13 @@ def host_gemv_latency(rows, cols, dram, compute_tflops, bw_util=data.ATTACC_SYST
     >>> round(t.total_ns), t.bound
     (38626, 'memory')
     """
-    M, K, B = _int("rows", rows), _int("cols", cols), _int("batch", batch)
+    M, K, B = integer("rows", rows), integer("cols", cols), integer("batch", batch)
     d = get_dram(dram)
-    tf = _real("compute_tflops", compute_tflops)
-    bu = _real("bw_util", bw_util, high=1.0)
-    cu = _real("compute_util", compute_util, high=1.0)
-    b = _real("element_bits", element_bits)
-    ob = _real("out_bits", out_bits)
+    tf = real("compute_tflops", compute_tflops)
+    bu = real("bw_util", bw_util, high=1.0)
+    cu = real("compute_util", compute_util, high=1.0)
+    b = real("element_bits", element_bits)
+    ob = real("out_bits", out_bits)
     bits = M * K * b + B * K * b + B * M * ob
     mem = bits / 8 / (d.bandwidth_gb_s * bu)
     comp = 2 * M * K * B / (tf * 1e3 * cu)
@@ -546,11 +531,11 @@ def host_gemv_energy(rows, cols, dram, mac_pj, element_bits=16, out_bits=16, bat
     >>> round(host_gemv_energy(1024, 1024, "hbm3", mac_pj=0.32) / 1e6, 2)   # uJ: DRAM bits dominate
     60.68
     """
-    M, K, B = _int("rows", rows), _int("cols", cols), _int("batch", batch)
+    M, K, B = integer("rows", rows), integer("cols", cols), integer("batch", batch)
     d = get_dram(dram)
-    m = _real("mac_pj", mac_pj, inclusive=True)
-    b = _real("element_bits", element_bits)
-    ob = _real("out_bits", out_bits)
+    m = real("mac_pj", mac_pj, inclusive=True)
+    b = real("element_bits", element_bits)
+    ob = real("out_bits", out_bits)
     return (M * K * b + B * K * b + B * M * ob) * d.pj_per_bit + M * K * B * m
 
 
@@ -570,7 +555,7 @@ HBM2_PIM = PimDevice(
     lanes=_H2["lanes"], column_bits=_H2["column_bits"], row_bits=_H2["row_bits"], dq_per_channel=_H2["dq"],
     gbps_per_pin=_H2["gbps_per_pin"], tck_ns=2 / _H2["gbps_per_pin"], tCCD_S=_H2["tCCDS"], tCCD_L=_H2["tCCDL"],
     tRCD=_H2["tRCDRD"], tRP=_H2["tRP"], tRAS=_H2["tRAS"], placement="bank", pus_per_channel=_H2["pcus"],
-    datapath=_fp("fp16", "fp16"), lane_reduction="host", tech=20, source=_H2["source"],
+    datapath=_fp("fp16", "fp16"), lane_reduction="host", tech=20, source=_H2["source"], dram="hbm2",
 )
 
 _H3 = data.HBM3_PIM
@@ -584,7 +569,7 @@ def _hbm3(placement: str, tccd_pu: int | None) -> PimDevice:
         row_bits=_H3["row_bits"], dq_per_channel=_H3["dq"], gbps_per_pin=_H3["gbps_per_pin"], tck_ns=_H3["tck_ns"],
         tCCD_S=_H3["nCCDS"], tCCD_L=_H3["nCCDL"], tRCD=_H3["nRCDRD"], tRP=_H3["nRP"], tRAS=_H3["nRAS"],
         placement=placement, tCCD_PU=tccd_pu, datapath=_fp("fp16", "fp32"), lane_reduction="tree", tech=14,
-        source=_H3["source"],
+        source=_H3["source"], dram="hbm3",
     )
 
 
@@ -614,7 +599,7 @@ GDDR6_AIM = PimDevice(
     gbps_per_pin=_AIM["gbps_per_pin"], tck_ns=_G6_TCK, tCCD_S=2, tCCD_L=_g6_cycles(_G6["nCCDL"]),
     tRCD=_g6_cycles(_G6["nRCDRD"]), tRP=_g6_cycles(_G6["nRP"]), tRAS=_g6_cycles(_G6["nRAS"]), placement="bank",
     tCCD_PU=round(1 / (_AIM["pu_ghz"] * _G6_TCK)), datapath=_fp("bf16", "fp32"), lane_reduction="tree", tech=16,
-    source=f"{_AIM['source']}; timings: {data.GDDR6_TIMINGS['source']}",
+    source=f"{_AIM['source']}; timings: {data.GDDR6_TIMINGS['source']}", dram="gddr6",
 )
 
 _NP = data.NEUPIMS
@@ -627,423 +612,34 @@ NEWTON = PimDevice(
     lanes=_NP["multipliers_per_bank"], column_bits=_NP["bus_bits"] * _NP["burst_length"], row_bits=_NP["row_bits"],
     dq_per_channel=_NP["bus_bits"], gbps_per_pin=2 / _NP["tck_ns"], tck_ns=_NP["tck_ns"], tCCD_S=_NP["tCCD_S"],
     tCCD_L=_NP["tCCD_L"], tRCD=_NP["tRCDRD"], tRP=_NP["tRP"], tRAS=_NP["tRAS"], placement="bank",
-    datapath=_fp("fp16", "fp16"), lane_reduction="tree", tech=20, source=_NP["source"],
+    datapath=_fp("fp16", "fp16"), lane_reduction="tree", tech=20, source=_NP["source"], dram="hbm2",
 )
 
-#: The device presets by name.
-PIM_PRESETS: dict[str, PimDevice] = {d.name: d for d in (HBM2_PIM, HBM3_PIM_BANK, HBM3_PIM_BANK_GROUP, HBM3_PIM_BUFFER, GDDR6_AIM, NEWTON)}
+#: The PIM designs by name, each with its preset per PU placement: AttAcc's HBM3 stack has PUs at
+#: every bank, bank group or on the buffer die; the other designs have bank PUs.
+PIM_DEVICES: dict[str, dict[str, PimDevice]] = {
+    "hbm3": {"bank": HBM3_PIM_BANK, "bank_group": HBM3_PIM_BANK_GROUP, "buffer_die": HBM3_PIM_BUFFER},
+    "hbm2-pim": {"bank": HBM2_PIM},
+    "gddr6-aim": {"bank": GDDR6_AIM},
+    "newton-hbm2": {"bank": NEWTON},
+}
+#: Every preset by its own name.
+PIM_PRESETS: dict[str, PimDevice] = {d.name: d for devices in PIM_DEVICES.values() for d in devices.values()}
 
 
-# ---- GPU baseline ----------------------------------------------------------------------------------
+def get_pim_device(pim: str, placement: str = "bank") -> PimDevice:
+    """The preset of PIM design ``pim`` (a name in :data:`PIM_DEVICES`, any case) with its PUs at
+    ``placement`` (:func:`parse_placement`); ValueError naming the designs, or the placements the
+    design has.
 
-
-@dataclass(frozen=True)
-class GpuResult:
-    """Time (s), FLOPs, DRAM bytes and energy (pJ) of work on a :class:`GpuSpec`; ``bound`` is
-    ``"compute"`` or ``"memory"`` (of the longest piece for a list)."""
-
-    seconds: float
-    flops: float
-    dram_bytes: float
-    energy_pj: float
-    bound: str
-
-
-@dataclass(frozen=True)
-class GpuSpec:
-    """A GPU as a roofline: peak FLOPS and DRAM bandwidth capped at ``compute_util`` and
-    ``bandwidth_util`` (AttAcc's GPU model: 0.8 and 0.85), memory ``capacity_gb``; energy per DRAM
-    bit (``dram``'s pJ/bit plus ``onchip_pj_per_bit`` for one pass through L2 and L1) and per MAC
-    (``mac_pj``).
-
-    Work (:mod:`hwmodels.workloads` pieces) moves its unique words once (perfect on-chip reuse)
-    in ``element_bits``-bit elements.
-
-    >>> A100A.roofline(10).bound, round(A100A.roofline(1).attainable_tops, 3), A100A.roofline(200).bound
-    ('memory', 3.352, 'compute')
+    >>> get_pim_device("hbm3", "bank_group").name, get_pim_device("HBM2-PIM") is HBM2_PIM
+    ('hbm3-pim-bank-group', True)
     """
-
-    name: str
-    peak_tflops: float
-    bandwidth_gb_s: float
-    capacity_gb: float
-    compute_util: float = data.ATTACC_SYSTEM["max_compute_util"]
-    bandwidth_util: float = data.ATTACC_SYSTEM["max_mem_bw_util"]
-    mac_pj: float = data.ATTACC_GPU_ENERGY["mac_pj"]
-    onchip_pj_per_bit: float = data.ATTACC_GPU_ENERGY["l1_pj_per_bit"] + data.ATTACC_GPU_ENERGY["l2_pj_per_bit"]
-    dram: Dram | str = "hbm3"
-    element_bits: int = 16
-    source: str = ""
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.name, str) or not self.name:
-            raise TypeError(f"name must be a non-empty string, got {self.name!r}")
-        _real("peak_tflops", self.peak_tflops)
-        _real("bandwidth_gb_s", self.bandwidth_gb_s)
-        _real("capacity_gb", self.capacity_gb)
-        _real("compute_util", self.compute_util, high=1.0)
-        _real("bandwidth_util", self.bandwidth_util, high=1.0)
-        _real("mac_pj", self.mac_pj, inclusive=True)
-        _real("onchip_pj_per_bit", self.onchip_pj_per_bit, inclusive=True)
-        object.__setattr__(self, "dram", get_dram(self.dram))
-        _int("element_bits", self.element_bits)
-
-    def roofline(self, arithmetic_intensity) -> Roofline:
-        """Peak roofline (no utilisation caps) at ``arithmetic_intensity`` FLOPs per DRAM byte."""
-        return Roofline(self.peak_tflops, self.bandwidth_gb_s, _real("arithmetic_intensity", arithmetic_intensity))
-
-    def run(self, workload) -> GpuResult:
-        """Time and energy of one workload or a list (run one after another): each piece takes
-        ``max(FLOPs / (peak * compute_util), bytes / (bandwidth * bandwidth_util))``.
-
-        >>> r = A100A.run(Gemm(M=1, N=12288, K=12288))
-        >>> r.bound, round(r.seconds * 1e6, 1)
-        ('memory', 106.0)
-        """
-        if isinstance(workload, (list, tuple)):
-            if not workload:
-                raise ValueError("workload list is empty")
-            parts = [self.run(w) for w in workload]
-            slowest = max(parts, key=lambda p: p.seconds)
-            return GpuResult(sum(p.seconds for p in parts), sum(p.flops for p in parts), sum(p.dram_bytes for p in parts),
-                             sum(p.energy_pj for p in parts), slowest.bound)
-        if isinstance(workload, Elementwise):
-            words, macs, flops = workload.ifmap_words + workload.ofmap_words, 0, workload.flops
-        elif isinstance(workload, (Gemm, Gemv)) or hasattr(workload, "gemm"):
-            g = as_gemm(workload)
-            words, macs, flops = workload.ifmap_words + workload.filter_words + workload.ofmap_words, g.macs, g.flops
-        else:
-            raise TypeError(f"workload must be a hwmodels.workloads piece or a list of them, got {workload!r}")
-        nbytes = words * self.element_bits / 8
-        t_mem = nbytes / (self.bandwidth_gb_s * 1e9 * self.bandwidth_util)
-        t_comp = flops / (self.peak_tflops * 1e12 * self.compute_util)
-        energy = nbytes * 8 * (self.dram.pj_per_bit + self.onchip_pj_per_bit) + macs * self.mac_pj
-        return GpuResult(max(t_mem, t_comp), float(flops), nbytes, energy, "compute" if t_comp > t_mem else "memory")
-
-
-_AS = data.ATTACC_SYSTEM
-#: A100 with HBM3 as AttAcc models it ("A100a"): 312 TFLOPS FP16, 3,352 GB/s, 80 GB.
-A100A = GpuSpec("a100a", _AS["a100a_tflops"], _AS["a100a_gb_s"], _AS["a100a_gb"], dram="hbm3", source=_AS["source"])
-#: NVIDIA A100 40 GB SXM: 312 TFLOPS FP16, 1,555 GB/s HBM2 (HBM2 energy per bit).
-A100_40GB = GpuSpec("a100-40gb", data.A100_40GB["tflops"], data.A100_40GB["gb_s"], data.A100_40GB["gb"], dram="hbm2",
-                    source=data.A100_40GB["source"])
-
-
-# ---- transformer decode steps --------------------------------------------------------------------
-
-_G3 = data.GPT3_175B
-#: GPT-3 175B (Brown et al. 2020): 96 layers, d_model 12288, 96 heads of 128, FFN 4 d, GELU.
-GPT3_175B = TransformerSpec("gpt3-175b", _G3["d_model"], _G3["layers"], _G3["heads"], _G3["heads"], _G3["ffn"],
-                            _G3["vocab"], "gelu", _G3["source"])
-
-
-def decoder_layer(model: TransformerSpec, batch, context, tensor_parallel=1) -> tuple[list, list]:
-    """One decoder layer's decode-step work on one of ``tensor_parallel`` devices, split as the
-    systems here place it: ``(gemms, attention)``, the weight GEMMs of
-    :func:`hwmodels.workloads.decoder_layer` (``qkv``, ``o_proj``, the FFN up projection(s),
-    ``down``) and its attention pieces over ``kv_len = context`` (element-wise norms, residuals
-    and activations are not charged).
-
-    >>> g, a = decoder_layer(GPT3_175B, batch=4, context=2048, tensor_parallel=8)
-    >>> [(w.name, w.N, w.K) for w in g]
-    [('qkv', 4608, 12288), ('o_proj', 12288, 1536), ('ffn_up', 6144, 12288), ('down', 12288, 6144)]
-    >>> [(w.name, w.count) for w in a]
-    [('attn.qk', 48), ('attn.softmax', 48), ('attn.pv', 48)]
-    """
-    if not isinstance(model, TransformerSpec):
-        raise TypeError(f"model must be a hwmodels.workloads.TransformerSpec, got {model!r}")
-    pieces = workloads.decoder_layer(model, batch, context, "decode", tensor_parallel)
-    gemms = [w for w in pieces if isinstance(w, Gemm) and w.filter_is_weight]
-    return gemms, [w for w in pieces if w.name.startswith("attn.")]
-
-
-def kv_bytes_per_token(model: TransformerSpec, element_bits=16) -> float:
-    """Bytes of K and V cache one token adds over all layers: ``2 * layers * kv_heads * head_dim *
-    element_bits / 8``.
-
-    >>> kv_bytes_per_token(GPT3_175B) / 2**20    # MiB
-    4.5
-    """
-    if not isinstance(model, TransformerSpec):
-        raise TypeError(f"model must be a hwmodels.workloads.TransformerSpec, got {model!r}")
-    return 2 * model.layers * model.kv_heads * model.head_dim * _real("element_bits", element_bits) / 8
-
-
-def weight_bytes(model: TransformerSpec, element_bits=16) -> float:
-    """Bytes of the decoder layers' matrices (embeddings and LM head excluded).
-
-    >>> round(weight_bytes(GPT3_175B) / 1e9, 1)
-    347.9
-    """
-    if not isinstance(model, TransformerSpec):
-        raise TypeError(f"model must be a hwmodels.workloads.TransformerSpec, got {model!r}")
-    return model.layers * model.layer_weights * _real("element_bits", element_bits) / 8
-
-
-@dataclass(frozen=True)
-class DecodeStep:
-    """One decode step (every layer, one new token for each of ``batch`` requests): time (s) and
-    energy (pJ) in total and by part (``"fc"``, ``"attention"``, ``"communication"``)."""
-
-    batch: int
-    seconds: float
-    energy_pj: float
-    time_parts: dict
-    energy_parts: dict
-
-    @property
-    def tokens_per_s(self) -> float:
-        return self.batch / self.seconds
-
-    @property
-    def tokens_per_joule(self) -> float:
-        return self.batch / (self.energy_pj * 1e-12)
-
-
-def _allreduce_s(gpus: int, nbytes: float, link_gb_s: float) -> float:
-    """AttAcc's all-reduce fit: (GPUs - 1) steps of 6060 ns + 0.009 ns/byte at 600 GB/s."""
-    if gpus == 1:
-        return 0.0
-    fit = data.ATTACC_ALLREDUCE_NS
-    step = fit["per_step_ns"] + fit["ns_per_byte"] * nbytes / gpus * (data.ATTACC_SYSTEM["nvlink_gb_s"] / link_gb_s)
-    return (gpus - 1) * step * 1e-9
-
-
-def _gpu_fc(gpu: GpuSpec, gpus: int, model: TransformerSpec, batch: int, context: int):
-    gemms, attn = decoder_layer(model, batch, context, gpus)
-    return gpu.run(gemms), gpu.run(attn)
-
-
-def _comm(gpus: int, batch: int, model: TransformerSpec, link_gb_s: float, element_bits: int) -> tuple[float, float]:
-    """Two all-reduces of the layer output per layer: (seconds, pJ)."""
-    nbytes = batch * model.d_model * element_bits / 8
-    pj = 2 * gpus * nbytes * 8 * data.ATTACC_GPU_ENERGY["nvlink_pj_per_bit"] if gpus > 1 else 0.0
-    return 2 * _allreduce_s(gpus, nbytes, link_gb_s), pj
-
-
-def gpu_decode_step(model: TransformerSpec, batch, context, gpu: GpuSpec = A100A, gpus=8,
-                    link_gb_s=data.ATTACC_SYSTEM["nvlink_gb_s"]) -> DecodeStep:
-    """A decode step of ``model`` on ``gpus`` tensor-parallel GPUs: per layer the FC GEMMs and the
-    attention (reading the whole KV cache) on :meth:`GpuSpec.run`, and two all-reduces of the
-    layer output timed with AttAcc's NVLink fit (energy 1.3 pJ/bit).
-
-    >>> s = gpu_decode_step(GPT3_175B, batch=1, context=2048)
-    >>> round(s.seconds * 1e3, 1)           # ms per token, memory-bound FC weights dominate
-    23.9
-    """
-    B, L, G = _int("batch", batch), _int("context", context), _int("gpus", gpus)
-    if not isinstance(gpu, GpuSpec):
-        raise TypeError(f"gpu must be a GpuSpec, got {gpu!r}")
-    link = _real("link_gb_s", link_gb_s)
-    fc, attn = _gpu_fc(gpu, G, model, B, L)
-    comm_s, comm_pj = _comm(G, B, model, link, gpu.element_bits)
-    n = model.layers
-    times = {"fc": fc.seconds * n, "attention": attn.seconds * n, "communication": comm_s * n}
-    energy = {"fc": fc.energy_pj * G * n, "attention": attn.energy_pj * G * n, "communication": comm_pj * n}
-    return DecodeStep(B, sum(times.values()), sum(energy.values()), times, energy)
-
-
-def attacc_decode_step(model: TransformerSpec, batch, context, gpu: GpuSpec = A100A, gpus=8,
-                       pim: PimDevice = HBM3_PIM_BANK, stacks=data.ATTACC_SYSTEM["attacc_devices"] * data.ATTACC_SYSTEM["stacks_per_device"],
-                       devices=data.ATTACC_SYSTEM["attacc_devices"], link_gb_s=data.ATTACC_SYSTEM["nvlink_gb_s"],
-                       pipelined=False) -> DecodeStep:
-    """A decode step on the AttAcc system: FC layers on ``gpus`` GPUs (as :func:`gpu_decode_step`),
-    the attention GEMVs (``q K^T`` and ``p V`` for every request and head) on ``stacks`` PIM stacks
-    ``pim`` spread over ``devices`` AttAcc boards, and per layer the query, new K and V sent to
-    AttAcc and the attention output returned over each board's link (half of ``link_gb_s`` each
-    way, 1.3 pJ/bit). The softmax between the two GEMVs (on AttAcc's buffer-die units) is not
-    timed. ``pipelined``: the attention of one half batch overlaps the QKV and O projections of
-    the other (AttAcc's pipelining), so a layer takes ``max(qkv + o, attention + transfers) + FFN``.
-
-    >>> s = attacc_decode_step(GPT3_175B, batch=32, context=2048)
-    >>> round(s.time_parts["attention"] / s.seconds, 3)      # the attention is a small share
-    0.073
-    """
-    B, L, G = _int("batch", batch), _int("context", context), _int("gpus", gpus)
-    S, D = _int("stacks", stacks), _int("devices", devices)
-    if not isinstance(gpu, GpuSpec):
-        raise TypeError(f"gpu must be a GpuSpec, got {gpu!r}")
-    if not isinstance(pim, PimDevice):
-        raise TypeError(f"pim must be a PimDevice, got {pim!r}")
-    if not isinstance(pipelined, bool):
-        raise TypeError(f"pipelined must be True or False, got {pipelined!r}")
-    link = _real("link_gb_s", link_gb_s)
-    gemms, _ = decoder_layer(model, B, L, G)
-    fc_parts = [gpu.run(g) for g in gemms]
-    fc = gpu.run(gemms)
-    system = pim.with_channels(pim.channels * S)
-    eb = pim.element_bits
-    n_gemv = B * model.kv_heads
-    g_rows = model.q_heads // model.kv_heads        # query rows sharing a KV head: one GEMV each
-    score = gemv_latency(system, L, model.head_dim, count=n_gemv * g_rows)
-    context_ = gemv_latency(system, model.head_dim, L, count=n_gemv * g_rows)
-    attn_s = score.seconds + context_.seconds
-    e_score = gemv_energy(system, L, model.head_dim, count=n_gemv * g_rows)
-    e_ctx = gemv_energy(system, model.head_dim, L, count=n_gemv * g_rows)
-    xfer_bytes = B * (model.q_heads + 3 * model.kv_heads) * model.head_dim * eb / 8   # q, k, v in; output back
-    xfer_s = xfer_bytes / (D * link / 2 * 1e9)
-    xfer_pj = xfer_bytes * 8 * data.ATTACC_GPU_ENERGY["nvlink_pj_per_bit"]
-    comm_s, comm_pj = _comm(G, B, model, link, gpu.element_bits)
-    n = model.layers
-    if pipelined:
-        proj = fc_parts[0].seconds + fc_parts[1].seconds
-        ffn = fc_parts[2].seconds + fc_parts[3].seconds
-        overlapped = max(proj, attn_s + xfer_s)
-        times = {"fc": (proj + ffn) * n, "attention": (overlapped - proj) * n, "communication": comm_s * n}
-    else:
-        times = {"fc": fc.seconds * n, "attention": (attn_s + xfer_s) * n, "communication": comm_s * n}
-    energy = {"fc": fc.energy_pj * G * n, "attention": (e_score.total_pj + e_ctx.total_pj + xfer_pj) * n,
-              "communication": comm_pj * n}
-    return DecodeStep(B, sum(times.values()), sum(energy.values()), times, energy)
-
-
-def max_batch(model: TransformerSpec, context, weight_capacity_gb, kv_capacity_gb=None, element_bits=16) -> int:
-    """Most requests of ``context`` tokens whose KV cache fits: in ``kv_capacity_gb`` (GB, 1e9
-    bytes) if given (a separate KV memory such as AttAcc's), else in what the weights leave of
-    ``weight_capacity_gb``; 0 when nothing fits.
-
-    >>> max_batch(GPT3_175B, 2176, 16 * 80), max_batch(GPT3_175B, 2176, 8 * 80, kv_capacity_gb=640)
-    (90, 62)
-    """
-    L = _int("context", context)
-    w = _real("weight_capacity_gb", weight_capacity_gb) * 1e9
-    need = weight_bytes(model, element_bits)
-    if need > w:
-        return 0
-    free = (w - need) if kv_capacity_gb is None else _real("kv_capacity_gb", kv_capacity_gb) * 1e9
-    return int(free // (kv_bytes_per_token(model, element_bits) * L))
-
-
-# ---- NPU + PIM (NeuPIMs) -----------------------------------------------------------------------
-
-
-def neupims_npu(pim: PimDevice = NEWTON) -> SystolicArray:
-    """NeuPIMs' NPU: 8 weight-stationary 128 x 128 FP16 arrays at 1 GHz sharing the PIM device's
-    external bandwidth (HBM2 energy per bit), with buffers large enough to hold a shard's
-    operands once. Its cycle model is ``"pipelined"``: NeuPIMs' systolic core hides a weight
-    preload behind the previous tile (``NeuPIMSystolicWS::issue_ex_inst``: the next tile starts
-    ``core_height`` cycles after the previous one) and accumulates partial sums on chip.
-
-    >>> neupims_npu().peak_tops
-    262.144
-    """
-    if not isinstance(pim, PimDevice):
-        raise TypeError(f"pim must be a PimDevice, got {pim!r}")
-    dram = Dram(f"{pim.name} (host side)", data.HBM2_PJ_PER_BIT, pim.external_bandwidth_gb_s,
-                get_dram("hbm2").latency_ns, f"{pim.source}; energy: {data.HBM2_PJ_SOURCE}")
-    return SystolicArray(_NP["array_rows"], _NP["array_cols"], _NP["dataflow"], datapath=_fp("fp16", "fp32"),
-                         clock_ghz=_NP["clock_ghz"], sram_kb=(65536, 65536, 4096), dram=dram, n_arrays=_NP["arrays"],
-                         cycle_model="pipelined")
-
-
-@dataclass(frozen=True)
-class NpuPimStep:
-    """One decode step of an NPU + PIM system (or a baseline): time (s) and its parts, per
-    ``mode``; ``npu_s`` and ``pim_s`` are the busy times of each side; ``energy_pj`` the energy
-    of the step on every device of the tensor-parallel group (communication not counted, as in
-    the time)."""
-
-    mode: str
-    batch: int
-    seconds: float
-    npu_s: float
-    pim_s: float
-    energy_pj: float
-
-    @property
-    def tokens_per_s(self) -> float:
-        return self.batch / self.seconds
-
-    @property
-    def pj_per_token(self) -> float:
-        return self.energy_pj / self.batch
-
-
-def _npu_pim_work(npu: SystolicArray, pim: PimDevice, model: TransformerSpec, batch: int, context: int, tp: int,
-                  attention_on_pim: bool) -> tuple[float, float, float]:
-    """(NPU seconds, PIM seconds, energy pJ of both) of one layer on one device for ``batch``
-    requests: the NPU's :meth:`SystolicArray.run` energy (MACs, SRAM, DRAM, leakage while busy)
-    and the PIM's :func:`gemv_energy` of the attention GEMVs."""
-    gemms, attn = decoder_layer(model, batch, context, tp)
-    fc = npu.run(gemms)
-    if not attention_on_pim:
-        rest = npu.run(attn)
-        return fc.seconds + rest.seconds, 0.0, fc.energy_pj + rest.energy_pj
-    softmax = npu.run([w for w in attn if isinstance(w, Elementwise)])
-    g_rows = model.q_heads // model.kv_heads
-    count = batch * (model.kv_heads // tp) * g_rows
-    shapes = ((context, model.head_dim), (model.head_dim, context))  # scores q K^T, then p V
-    pim_s = sum(gemv_latency(pim, r, c, count=count).seconds for r, c in shapes)
-    pim_pj = sum(gemv_energy(pim, r, c, count=count).total_pj for r, c in shapes)
-    return fc.seconds + softmax.seconds, pim_s, fc.energy_pj + softmax.energy_pj + pim_pj
-
-
-def npu_pim_decode_step(model: TransformerSpec, batch, context, mode="interleaved", npu: SystolicArray | None = None,
-                        pim: PimDevice | None = None, tensor_parallel=data.NEUPIMS["tensor_parallel"]) -> NpuPimStep:
-    """A decode step of ``model`` on one tensor-parallel shard per NPU + PIM device (every layer):
-    the GEMMs (QKV, O, FFN) and the softmax run on ``npu`` (:meth:`SystolicArray.run`), the
-    attention GEMVs on ``pim`` (:func:`gemv_latency`, one GEMV per request and head). Per layer,
-    with g(b) the NPU time and a(b) the PIM time of b requests:
-
-    - ``"npu_only"``: the attention GEMMs run on the array too: ``g + attention on the NPU``;
-    - ``"blocked"`` (naive NPU + PIM, one row buffer: PIM blocks the NPU's memory): ``g(B) + a(B)``;
-    - ``"concurrent"`` (dual row buffers, idealised): ``max(g(B), a(B))``, as if independent work
-      were always there to overlap;
-    - ``"interleaved"`` (dual row buffers + two sub-batches pipelined, NeuPIMs): with B1 =
-      ceil(B/2), B2 = B - B1, ``max(g(B1), a(B2)) + max(g(B2), a(B1))`` (pipeline fill ignored).
-
-    ``"concurrent"`` and ``"interleaved"`` need ``pim.dual_row_buffer``. Defaults: NeuPIMs'
-    NPU (:func:`neupims_npu`) and :data:`NEWTON` with dual row buffers (blocked and NPU-only use
-    it as one).
-
-    >>> s = npu_pim_decode_step(GPT3_175B, batch=16, context=256, mode="blocked")
-    >>> s.mode, s.npu_s > 0 and s.pim_s > 0
-    ('blocked', True)
-    """
-    mode = _choice("mode", mode, MODES)
-    B, L, tp = _int("batch", batch), _int("context", context), _int("tensor_parallel", tensor_parallel)
-    pim = dataclasses.replace(NEWTON, dual_row_buffer=True) if pim is None else pim
-    if not isinstance(pim, PimDevice):
-        raise TypeError(f"pim must be a PimDevice, got {pim!r}")
-    npu = neupims_npu(pim) if npu is None else npu
-    if not isinstance(npu, SystolicArray):
-        raise TypeError(f"npu must be a hwmodels.systolic.SystolicArray, got {npu!r}")
-    if mode in ("concurrent", "interleaved") and not pim.dual_row_buffer:
-        raise ValueError(f"mode {mode!r} needs a PIM device with dual_row_buffer=True; {pim.name} has one row buffer")
-    n = model.layers
-    if mode == "npu_only":
-        g, _, e = _npu_pim_work(npu, pim, model, B, L, tp, attention_on_pim=False)
-        return NpuPimStep(mode, B, g * n, g * n, 0.0, e * n * tp)
-    g, a, e = _npu_pim_work(npu, pim, model, B, L, tp, attention_on_pim=True)
-    if mode == "blocked":
-        t = g + a
-    elif mode == "concurrent":
-        t = max(g, a)
-    else:  # two sub-batches: every weight is streamed twice, so the energy is that of both halves
-        b1 = math.ceil(B / 2)
-        b2 = B - b1
-        g1, a1, e = _npu_pim_work(npu, pim, model, b1, L, tp, attention_on_pim=True)
-        if b2:
-            g2, a2, e2 = _npu_pim_work(npu, pim, model, b2, L, tp, attention_on_pim=True)
-            t = max(g1, a2) + max(g2, a1)
-            e += e2
-        else:
-            t = g1 + a1
-    return NpuPimStep(mode, B, t * n, g * n, a * n, e * n * tp)
-
-
-def gpu_only_step(model: TransformerSpec, batch, context, gpu: GpuSpec = A100_40GB,
-                  tensor_parallel=data.NEUPIMS["tensor_parallel"]) -> NpuPimStep:
-    """The GPU-only baseline of :func:`npu_pim_decode_step`: the same shard of every layer on one
-    GPU per device (:meth:`GpuSpec.run`, FC and attention), communication not counted on either side.
-
-    >>> round(gpu_only_step(GPT3_175B, batch=1, context=256).seconds * 1e3, 2)   # ms
-    33.03
-    """
-    B, L, tp = _int("batch", batch), _int("context", context), _int("tensor_parallel", tensor_parallel)
-    if not isinstance(gpu, GpuSpec):
-        raise TypeError(f"gpu must be a GpuSpec, got {gpu!r}")
-    gemms, attn = decoder_layer(model, B, L, tp)
-    fc, rest = gpu.run(gemms), gpu.run(attn)
-    t = (fc.seconds + rest.seconds) * model.layers
-    return NpuPimStep("gpu_only", B, t, t, 0.0, (fc.energy_pj + rest.energy_pj) * model.layers * tp)
+    name = choice("pim", pim, PIM_DEVICES, key=str.lower, quoted=True)
+    placement = parse_placement(placement)
+    devices = PIM_DEVICES[name]
+    if placement not in devices:
+        others = [n for n, d in PIM_DEVICES.items() if placement in d]
+        raise ValueError(f"{name} has PUs only at the {', '.join(devices)}, got placement={placement!r}; "
+                         f"designs with PUs at the {placement}: {', '.join(others)}")
+    return devices[placement]

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import numbers
 
+from ._checks import real
 from .data import AREA_SCALING, ENERGY_POLYNOMIALS, SCALING_NODES_NM
 
 DEFAULT_VOLTAGE = 0.8  # V, the voltage at which the energy factors are usually quoted
@@ -106,9 +107,8 @@ def latency_factor(from_nm, to_nm) -> float:
 
 
 def check_voltage(voltage) -> float:
-    if isinstance(voltage, bool) or not isinstance(voltage, numbers.Real) or not 0.3 <= float(voltage) <= 1.5:
-        raise ValueError(f"voltage must be a supply voltage in volts between 0.3 and 1.5, got {voltage!r}")
-    return float(voltage)
+    """``voltage`` as a float supply voltage between 0.3 and 1.5 V (ValueError / TypeError otherwise)."""
+    return real("voltage (V)", voltage, low=0.3, inclusive=True, high=1.5)
 
 
 def voltage_factor(from_v, to_v) -> float:

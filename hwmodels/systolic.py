@@ -75,17 +75,18 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import numbers
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 from numsim import Datapath
 
+from ._checks import choice, integer, real
 from .cost import Cost
+from .data import DEFAULT_N_TERMS
 from .mac import as_datapath, mac_cost, word_bits
 from .memory import Dram, Sram, get_dram
-from .tech import Tech, _count, get_tech
+from .tech import Tech, get_tech
 from .workloads import Elementwise, as_gemm
 
 DATAFLOWS = ("os", "ws", "is")
@@ -93,19 +94,24 @@ CYCLE_MODELS = ("scalesim", "paper", "pipelined")
 OPERANDS = ("ifmap", "filter", "ofmap")
 
 
-def _positive(name: str, value, allow_inf: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number, got {value!r}")
-    v = float(value)
-    if not v > 0 or (math.isinf(v) and not allow_inf) or math.isnan(v):
-        raise ValueError(f"{name} must be a {'' if allow_inf else 'finite '}number > 0, got {value!r}")
-    return v
+def parse_dataflow(text: str) -> str:
+    """The dataflow ``text`` names, in any case: ``"os"``, ``"ws"`` or ``"is"`` (ValueError
+    listing them otherwise).
+
+    >>> parse_dataflow("WS")
+    'ws'
+    """
+    return choice("dataflow", text, DATAFLOWS, key=str.lower)
 
 
-def _choice(name: str, value, allowed: tuple) -> str:
-    if not isinstance(value, str) or value.lower() not in allowed:
-        raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
-    return value.lower()
+def parse_cycle_model(text: str) -> str:
+    """The cycle model ``text`` names, in any case: ``"scalesim"``, ``"paper"`` or
+    ``"pipelined"`` (ValueError listing them otherwise).
+
+    >>> parse_cycle_model("Paper")
+    'paper'
+    """
+    return choice("cycle_model", text, CYCLE_MODELS, key=str.lower)
 
 
 def mapping(dataflow: str, M: int, N: int, K: int) -> tuple[int, int, int]:
@@ -114,7 +120,7 @@ def mapping(dataflow: str, M: int, N: int, K: int) -> tuple[int, int, int]:
     >>> mapping("ws", M=32, N=8, K=20)
     (20, 8, 32)
     """
-    df = _choice("dataflow", dataflow, DATAFLOWS)
+    df = parse_dataflow(dataflow)
     return {"os": (M, N, K), "ws": (K, N, M), "is": (K, M, N)}[df]
 
 
@@ -126,8 +132,8 @@ def fold_cycles(rows: int, cols: int, dataflow: str, T: int, cycle_model: str = 
     >>> fold_cycles(4, 4, "ws", 16), fold_cycles(4, 4, "os", 16), fold_cycles(4, 4, "os", 16, "paper")
     (26, 22, 26)
     """
-    df = _choice("dataflow", dataflow, DATAFLOWS)
-    model = _choice("cycle_model", cycle_model, CYCLE_MODELS)
+    df = parse_dataflow(dataflow)
+    model = parse_cycle_model(cycle_model)
     load = rows if (df != "os" or model != "scalesim") else 0
     return load + rows + cols + T - 2
 
@@ -432,8 +438,8 @@ def _grid(n_arrays) -> tuple[int, int]:
     if isinstance(n_arrays, tuple):
         if len(n_arrays) != 2:
             raise ValueError(f"n_arrays must be an int or a (rows, cols) pair of arrays, got {n_arrays!r}")
-        return _count("n_arrays[0]", n_arrays[0]), _count("n_arrays[1]", n_arrays[1])
-    return 1, _count("n_arrays", n_arrays)
+        return integer("n_arrays[0]", n_arrays[0]), integer("n_arrays[1]", n_arrays[1])
+    return 1, integer("n_arrays", n_arrays)
 
 
 @dataclass(frozen=True)
@@ -467,7 +473,8 @@ class SystolicArray:
     cycle_model : str
         ``"scalesim"``, ``"paper"`` or ``"pipelined"`` (see the module docstring).
     n_terms : int
-        Longest dot product the PE's accumulator is sized for (Kulisch/fixed widths).
+        Longest dot product the PE's accumulator is sized for (Kulisch/fixed widths; default
+        :data:`hwmodels.data.DEFAULT_N_TERMS`).
     """
 
     rows: int = 128
@@ -481,24 +488,24 @@ class SystolicArray:
     n_arrays: int | tuple = 1
     tech: Tech | str | float | None = None
     cycle_model: str = "scalesim"
-    n_terms: int = 4608
+    n_terms: int = DEFAULT_N_TERMS
 
     def __post_init__(self) -> None:
-        _count("rows", self.rows)
-        _count("cols", self.cols)
-        object.__setattr__(self, "dataflow", _choice("dataflow", self.dataflow, DATAFLOWS))
-        object.__setattr__(self, "cycle_model", _choice("cycle_model", self.cycle_model, CYCLE_MODELS))
+        integer("rows", self.rows)
+        integer("cols", self.cols)
+        object.__setattr__(self, "dataflow", parse_dataflow(self.dataflow))
+        object.__setattr__(self, "cycle_model", parse_cycle_model(self.cycle_model))
         object.__setattr__(self, "datapath", as_datapath(self.datapath))
-        _positive("clock_ghz", self.clock_ghz)
+        real("clock_ghz", self.clock_ghz)
         if not isinstance(self.sram_kb, (tuple, list)) or len(self.sram_kb) != 3:
             raise ValueError(f"sram_kb must be (ifmap, filter, ofmap) capacities in KB, got {self.sram_kb!r}")
-        object.__setattr__(self, "sram_kb", tuple(_positive(f"sram_kb[{op}]", v) for op, v in zip(OPERANDS, self.sram_kb)))
+        object.__setattr__(self, "sram_kb", tuple(real(f"sram_kb[{op}]", v) for op, v in zip(OPERANDS, self.sram_kb)))
         object.__setattr__(self, "dram", get_dram(self.dram))
         if self.dram_bandwidth_gb_s is not None:
-            _positive("dram_bandwidth_gb_s", self.dram_bandwidth_gb_s, allow_inf=True)
+            real("dram_bandwidth_gb_s", self.dram_bandwidth_gb_s, allow_inf=True)
         _grid(self.n_arrays)
         object.__setattr__(self, "tech", self.tech if isinstance(self.tech, Tech) else get_tech(self.tech))
-        _count("n_terms", self.n_terms)
+        integer("n_terms", self.n_terms)
         bits = self._element_bits()
         for op, words, need in zip(OPERANDS, self._buffer_words(), self._min_tile()):
             if words // 2 < need:
@@ -561,7 +568,7 @@ class SystolicArray:
 
     def roofline(self, arithmetic_intensity) -> Roofline:
         """Roofline of this machine at ``arithmetic_intensity`` operations per DRAM byte."""
-        return Roofline(self.peak_tops, self.bandwidth_gb_s, _positive("arithmetic_intensity", arithmetic_intensity, allow_inf=True))
+        return Roofline(self.peak_tops, self.bandwidth_gb_s, real("arithmetic_intensity", arithmetic_intensity, allow_inf=True))
 
     # ---- evaluation -------------------------------------------------------------------------
 

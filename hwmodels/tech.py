@@ -45,6 +45,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from . import _gates as g
+from ._checks import choice, integer, real
 from .cost import Cost
 from .data import (
     CELL_GATE_DELAYS,
@@ -63,15 +64,6 @@ CELL_NAMES = g.CELLS
 UNIT_CLASSES = ("int_adder", "int_multiplier", "fp_adder", "fp_multiplier")
 
 
-def _positive(name: str, value, allow_zero: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number, got {value!r}")
-    v = float(value)
-    if not math.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
-        raise ValueError(f"{name} must be a finite number {'>= 0' if allow_zero else '> 0'}, got {value!r}")
-    return v
-
-
 @dataclass(frozen=True)
 class Cell:
     """Area (um^2), energy per operation (pJ) and delay (ns) of one primitive cell."""
@@ -82,7 +74,7 @@ class Cell:
 
     def __post_init__(self) -> None:
         for f in ("area_um2", "energy_pj", "delay_ns"):
-            object.__setattr__(self, f, _positive(f, getattr(self, f)))
+            object.__setattr__(self, f, real(f, getattr(self, f)))
 
 
 @dataclass(frozen=True)
@@ -143,8 +135,8 @@ class Tech:
         if len(self.cells) != len(CELL_NAMES) or not all(isinstance(c, Cell) for c in self.cells):
             raise ValueError(f"cells must be {len(CELL_NAMES)} Cell objects in the order {CELL_NAMES}")
         for f in ("sram_bitcell_um2", "sram_read_64b_pj", "sram_efficiency", "dram_pj_per_bit"):
-            object.__setattr__(self, f, _positive(f, getattr(self, f)))
-        object.__setattr__(self, "leakage_uw_per_um2", _positive("leakage_uw_per_um2", self.leakage_uw_per_um2, allow_zero=True))
+            object.__setattr__(self, f, real(f, getattr(self, f)))
+        object.__setattr__(self, "leakage_uw_per_um2", real("leakage_uw_per_um2", self.leakage_uw_per_um2, inclusive=True))
         if self.sram_efficiency > 1:
             raise ValueError(f"sram_efficiency is a fraction of the macro area in (0, 1], got {self.sram_efficiency}")
         if self.table_node_nm is None:
@@ -161,9 +153,7 @@ class Tech:
 
     def cell(self, name: str) -> Cell:
         """The cell ``name`` (one of :data:`CELL_NAMES`) at this node."""
-        if name not in CELL_NAMES:
-            raise ValueError(f"cell must be one of {CELL_NAMES}, got {name!r}")
-        c = self.cells[CELL_NAMES.index(name)]
+        c = self.cells[CELL_NAMES.index(choice("cell", name, CELL_NAMES))]
         return Cell(c.area_um2 * self.area_scale, c.energy_pj * self.energy_scale, c.delay_ns * self.delay_scale)
 
     def price(self, gates: g.Gates, unit_class: str | None = None, name: str = "") -> Cost:
@@ -210,19 +200,19 @@ class Tech:
         >>> [round(get_tech().sram_read_pj(kb * 1024), 1) for kb in (8, 32, 1024)]
         [10.0, 20.0, 113.1]
         """
-        c = _positive("capacity_bytes", capacity_bytes)
-        b = _positive("bits", bits)
+        c = real("capacity_bytes", capacity_bytes)
+        b = real("bits", bits)
         return self.sram_read_64b_pj * math.sqrt(c / self.sram_ref_bytes) * b / 64 * self.energy_scale
 
     def sram_area_um2(self, capacity_bytes) -> float:
         """Macro area (um^2) of an SRAM of ``capacity_bytes``: bit cells over the array efficiency."""
-        c = _positive("capacity_bytes", capacity_bytes)
+        c = real("capacity_bytes", capacity_bytes)
         return c * 8 * self.sram_bitcell_um2 / self.sram_efficiency * self.area_scale
 
     def register_file(self, words: int, bits: int) -> Cost:
         """A flip-flop register file of ``words`` x ``bits``: the storage, a read multiplexer tree
         per bit and a write-enable AND per word; energy and delay of one read."""
-        w, b = _count("words", words), _count("bits", bits)
+        w, b = (integer(n, v, what="a positive integer") for n, v in (("words", words), ("bits", bits)))
         read = g.Gates((0, 0, w, 0, 0, b * (w - 1), 0, 0), (0, 0, 0, 0, 0, g.clog2(w), 0, 0))
         store = self.price(g.register(w * b))
         port = self.price(read, name="read port")
@@ -230,13 +220,7 @@ class Tech:
 
     def dram_pj(self, bits) -> float:
         """Energy (pJ) of moving ``bits`` bits from DRAM (not scaled with the logic node)."""
-        return _positive("bits", bits, allow_zero=True) * self.dram_pj_per_bit
-
-
-def _count(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
+        return real("bits", bits, inclusive=True) * self.dram_pj_per_bit
 
 
 def _node_name(node: float, voltage: float) -> str:
@@ -366,7 +350,7 @@ def _quantity(where: str, entries: dict, kind: str, required: bool = True):
             value = float(value)
         except ValueError:
             raise ValueError(f"{where}: {key} must be a number, got {value!r}") from None
-    return _positive(f"{where}: {key}", value) * _UNITS[kind][unit]
+    return real(f"{where}: {key}", value) * _UNITS[kind][unit]
 
 
 def _cells_from(where: str, table: dict) -> tuple:
@@ -443,7 +427,7 @@ def load_tech(path, *, node_nm=None, voltage=None, name: str | None = None) -> T
         name=label or f"{where} ({node:g}nm)", node_nm=node, voltage=v, cells=cells,
         sram_bitcell_um2=sram.get("bitcell_um2", ref.sram_bitcell_um2 * ref.area_scale),
         sram_read_64b_pj=sram.get("read_64b_pj", ref.sram_read_64b_pj * ref.energy_scale),
-        sram_ref_bytes=int(_positive(f"{where}: sram.ref_bytes", sram.get("ref_bytes", ref.sram_ref_bytes))),
+        sram_ref_bytes=int(real(f"{where}: sram.ref_bytes", sram.get("ref_bytes", ref.sram_ref_bytes))),
         sram_efficiency=sram.get("efficiency", ref.sram_efficiency),
         dram_pj_per_bit=dram.get("pj_per_bit", ref.dram_pj_per_bit),
         leakage_uw_per_um2=leak.get("uw_per_um2", ref.leakage_uw_per_um2 * ref.energy_scale / ref.area_scale),

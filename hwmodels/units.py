@@ -21,6 +21,7 @@ import numbers
 from functools import lru_cache
 
 from . import _gates as g
+from ._checks import choice
 from .cost import Cost
 from .tech import Tech, get_tech
 
@@ -40,9 +41,7 @@ def _t(tech) -> Tech:
 
 
 def _arch(arch: str) -> str:
-    if arch not in g.MULTIPLIER_ARCHS:
-        raise ValueError(f"arch must be one of {sorted(g.MULTIPLIER_ARCHS)}, got {arch!r}")
-    return arch
+    return choice("arch", arch, sorted(g.MULTIPLIER_ARCHS))
 
 
 # ---- integer building blocks -------------------------------------------------------------------
@@ -65,8 +64,7 @@ def _ripple(n: int, t: Tech) -> Cost:
 def prefix_adder(n: int, kind: str = "kogge_stone", tech=None) -> Cost:
     """n-bit parallel-prefix adder (Kogge-Stone, Brent-Kung or Sklansky): more cells than a ripple
     adder, log-depth carry (integer-adder class)."""
-    if kind not in PREFIX_KINDS:
-        raise ValueError(f"kind must be one of {PREFIX_KINDS}, got {kind!r}")
+    kind = choice("kind", kind, PREFIX_KINDS)
     return _t(tech).price(g.prefix_adder(_w("n", n), kind), "int_adder", f"{kind} adder{n}")
 
 

@@ -168,8 +168,9 @@ def _tpe() -> list[Check]:
 
 def _accumulators() -> list[Check]:
     src = "Aggarwal et al., FPL 2024 (hwmodels.data.KULISCH_WIDTHS_4608)"
+    n = data.DEFAULT_N_TERMS
     return [
-        Check("accumulator width", f"Kulisch width {fmt}, n = 4608", kulisch_width(numsim.get_format(fmt), numsim.get_format(fmt), 4608), w, "exact", "bits", src)
+        Check("accumulator width", f"Kulisch width {fmt}, n = {n}", kulisch_width(numsim.get_format(fmt), numsim.get_format(fmt), n), w, "exact", "bits", src)
         for fmt, w in data.KULISCH_WIDTHS_4608.items()
     ]
 

@@ -15,7 +15,10 @@ the traffic of any particular dataflow: the machine models work that out.
 - :func:`attention_decode` / :func:`attention_prefill`: the pieces of one attention (GQA aware);
 - :func:`resnet18`, :func:`resnet50`, :func:`bert_base`, :func:`llama_decoder_layer`,
   :func:`llama_model`: layer lists built from the published dimensions held in
-  :data:`RESNET18`, :data:`RESNET50`, :data:`BERT_BASE` and :data:`MODELS`;
+  :data:`RESNET18`, :data:`RESNET50` and the transformers of :data:`TRANSFORMERS`
+  (:func:`get_transformer`: Llama-2/3, GPT-3 175B, BERT-base);
+- :func:`get_workload`: the workload a string names (``"gemm(64, 128, 256)"``, ``"resnet50"``,
+  ``"llama3_8b_decode(8, 1024)"``: every name of :data:`WORKLOADS`), as sweep configs spell them;
 - :func:`read_topology` / :func:`write_topology`: SCALE-Sim topology CSV files (conv and GEMM forms);
 - :func:`total_macs`, :func:`total_flops`, :func:`parameter_count`: sums over a list.
 
@@ -29,37 +32,15 @@ the traffic of any particular dataflow: the machine models work that out.
 
 from __future__ import annotations
 
-import math
-import numbers
+import inspect
 import os
 import re
 from dataclasses import dataclass, replace
-from typing import Iterable, Union
+from functools import lru_cache
+from typing import Callable, Iterable, Union
 
-# ---- validation helpers --------------------------------------------------------------------------
-
-
-def _count_arg(owner: str, arg: str, value) -> int:
-    """``value`` as an int >= 1, or a TypeError/ValueError naming ``owner.arg``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{owner}: {arg} must be an integer >= 1, got {value!r} ({type(value).__name__})")
-    v = int(value)
-    if v < 1:
-        raise ValueError(f"{owner}: {arg} must be an integer >= 1, got {v}")
-    return v
-
-
-def _name_arg(owner: str, value, arg: str = "name") -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"{owner}: {arg} must be a string, got {value!r} ({type(value).__name__})")
-    return value
-
-
-def _bool_arg(owner: str, arg: str, value) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"{owner}: {arg} must be True or False, got {value!r} ({type(value).__name__})")
-    return value
-
+from . import data
+from ._checks import boolean, choice, close_match, integer, real, string
 
 # ---- the workload types --------------------------------------------------------------------------
 
@@ -87,9 +68,9 @@ class Gemm:
 
     def __post_init__(self) -> None:
         for f in ("M", "N", "K", "count"):
-            object.__setattr__(self, f, _count_arg("Gemm", f, getattr(self, f)))
-        _name_arg("Gemm", self.name)
-        _bool_arg("Gemm", "filter_is_weight", self.filter_is_weight)
+            object.__setattr__(self, f, integer(f"Gemm: {f}", getattr(self, f)))
+        string("Gemm: name", self.name)
+        boolean("Gemm: filter_is_weight", self.filter_is_weight)
 
     @property
     def macs(self) -> int:
@@ -157,11 +138,10 @@ class Conv2d:
     ceil_mode: bool = False
 
     def __post_init__(self) -> None:
-        if not isinstance(self.ceil_mode, bool):
-            raise TypeError(f"Conv2d: ceil_mode must be True or False, got {self.ceil_mode!r}")
+        boolean("Conv2d: ceil_mode", self.ceil_mode)
         for f in ("ifmap_h", "ifmap_w", "filter_h", "filter_w", "channels", "num_filters", "stride", "batch", "count"):
-            object.__setattr__(self, f, _count_arg("Conv2d", f, getattr(self, f)))
-        _name_arg("Conv2d", self.name)
+            object.__setattr__(self, f, integer(f"Conv2d: {f}", getattr(self, f)))
+        string("Conv2d: name", self.name)
         for axis in ("h", "w"):
             fil, ifm = getattr(self, f"filter_{axis}"), getattr(self, f"ifmap_{axis}")
             if fil > ifm:
@@ -254,9 +234,9 @@ class Gemv:
 
     def __post_init__(self) -> None:
         for f in ("rows", "cols", "count", "batch"):
-            object.__setattr__(self, f, _count_arg("Gemv", f, getattr(self, f)))
-        _name_arg("Gemv", self.name)
-        _bool_arg("Gemv", "filter_is_weight", self.filter_is_weight)
+            object.__setattr__(self, f, integer(f"Gemv: {f}", getattr(self, f)))
+        string("Gemv: name", self.name)
+        boolean("Gemv: filter_is_weight", self.filter_is_weight)
 
     def gemm(self) -> Gemm:
         """``Gemm(M=batch, N=rows, K=cols, name, count)``."""
@@ -308,15 +288,10 @@ class Elementwise:
     count: int = 1
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "elements", _count_arg("Elementwise", "elements", self.elements))
-        object.__setattr__(self, "count", _count_arg("Elementwise", "count", self.count))
-        ops = self.ops_per_element
-        if isinstance(ops, bool) or not isinstance(ops, numbers.Real):
-            raise TypeError(f"Elementwise: ops_per_element must be a number > 0, got {ops!r} ({type(ops).__name__})")
-        if not math.isfinite(float(ops)) or float(ops) <= 0:
-            raise ValueError(f"Elementwise: ops_per_element must be a finite number > 0, got {ops!r}")
-        object.__setattr__(self, "ops_per_element", float(ops))
-        _name_arg("Elementwise", self.name)
+        object.__setattr__(self, "elements", integer("Elementwise: elements", self.elements))
+        object.__setattr__(self, "count", integer("Elementwise: count", self.count))
+        object.__setattr__(self, "ops_per_element", real("Elementwise: ops_per_element", self.ops_per_element))
+        string("Elementwise: name", self.name)
 
     @property
     def macs(self) -> int:
@@ -448,10 +423,10 @@ def attention_decode(batch: int, q_heads: int, kv_heads: int, head_dim: int, kv_
     """
     owner = "attention_decode"
     batch, q_heads, kv_heads, head_dim, kv_len = (
-        _count_arg(owner, a, v) for a, v in
+        integer(f"{owner}: {a}", v) for a, v in
         (("batch", batch), ("q_heads", q_heads), ("kv_heads", kv_heads), ("head_dim", head_dim), ("kv_len", kv_len))
     )
-    _name_arg(owner, name)
+    string(f"{owner}: name", name)
     g = _heads(owner, q_heads, kv_heads)
     n = batch * kv_heads
     return [
@@ -484,11 +459,11 @@ def attention_prefill(
     """
     owner = "attention_prefill"
     batch, q_heads, kv_heads, head_dim, seq_len = (
-        _count_arg(owner, a, v) for a, v in
+        integer(f"{owner}: {a}", v) for a, v in
         (("batch", batch), ("q_heads", q_heads), ("kv_heads", kv_heads), ("head_dim", head_dim), ("seq_len", seq_len))
     )
-    _bool_arg(owner, "causal", causal)
-    _name_arg(owner, name)
+    boolean(f"{owner}: causal", causal)
+    string(f"{owner}: name", name)
     _heads(owner, q_heads, kv_heads)
     n = batch * q_heads
     return [
@@ -530,8 +505,8 @@ RESNET50 = ResNetSpec("resnet50", "bottleneck", (3, 4, 6, 3))
 
 def _resnet(spec: ResNetSpec, batch, image_size) -> list[Workload]:
     owner = spec.name
-    batch = _count_arg(owner, "batch", batch)
-    image_size = _count_arg(owner, "image_size", image_size)
+    batch = integer(f"{owner}: batch", batch)
+    image_size = integer(f"{owner}: image_size", image_size)
     if image_size < 32:
         raise ValueError(f"{owner}: image_size must be an integer >= 32 (five halvings), got {image_size}")
     layers: list[Workload] = []
@@ -601,7 +576,9 @@ class TransformerSpec:
     """Dimensions of a transformer: ``layers`` blocks of width ``d_model``, ``q_heads`` query heads
     and ``kv_heads`` key/value heads (fewer under grouped-query attention), a feed-forward
     ``ffn`` wide (``"swiglu"``: gate, up and down matrices; ``"gelu"``: up and down), and a
-    ``vocab``-word embedding (and, for decoders, an untied LM head)."""
+    ``vocab``-word embedding (and, for decoders, an untied LM head). ``decoder``: causal
+    self-attention over a KV cache, one token per step when decoding (False for an encoder such
+    as BERT, whose attention is bidirectional). ``name`` is the model's published name."""
 
     name: str
     d_model: int
@@ -612,6 +589,7 @@ class TransformerSpec:
     vocab: int
     ffn_kind: str
     source: str
+    decoder: bool = True
 
     @property
     def head_dim(self) -> int:
@@ -646,10 +624,41 @@ LLAMA_3_8B = TransformerSpec("llama-3-8b", 4096, 32, 32, 8, 14336, 128256, "swig
 # Devlin et al., "BERT: Pre-training of Deep Bidirectional Transformers for Language Understanding",
 # NAACL 2019, section 3: BERT-base L=12, H=768, A=12, feed-forward 4H = 3072; WordPiece vocab 30522.
 BERT_BASE = TransformerSpec("bert-base", 768, 12, 12, 12, 3072, 30522, "gelu",
-                            "Devlin et al., 'BERT', NAACL 2019")
+                            "Devlin et al., 'BERT', NAACL 2019", decoder=False)
+# Brown et al., "Language Models are Few-Shot Learners", NeurIPS 2020, Table 2.1 (hwmodels.data.GPT3_175B):
+# d=12288, 96 layers, 96 heads (MHA), FFN 4d = 49152, GELU, vocab 50257.
+GPT3_175B = TransformerSpec("gpt3-175b", data.GPT3_175B["d_model"], data.GPT3_175B["layers"], data.GPT3_175B["heads"],
+                            data.GPT3_175B["heads"], data.GPT3_175B["ffn"], data.GPT3_175B["vocab"], "gelu",
+                            data.GPT3_175B["source"])
 
-#: The decoder models :func:`decoder_layer` and :func:`llama_model` know, by name.
+#: Every transformer by its registry name: the name configs, workload strings
+#: (:func:`get_workload`) and the decode systems (:mod:`hwmodels.decode`) use.
+TRANSFORMERS: dict[str, TransformerSpec] = {
+    "gpt3_175b": GPT3_175B, "llama3_8b": LLAMA_3_8B, "llama2_7b": LLAMA_2_7B, "llama2_70b": LLAMA_2_70B, "bert_base": BERT_BASE,
+}
+#: The Llama models :func:`decoder_layer` and :func:`llama_model` take by name (published or registry name).
 MODELS: dict[str, TransformerSpec] = {s.name: s for s in (LLAMA_2_7B, LLAMA_2_70B, LLAMA_3_8B)}
+
+
+def _name_key(name: str) -> str:
+    """A model name as names are compared: lower case, without ``-`` and ``_`` (``"Llama-3-8B"``
+    and ``"llama3_8b"`` are one name)."""
+    return name.lower().replace("-", "").replace("_", "")
+
+
+def get_transformer(model: str, decoders_only: bool = False) -> TransformerSpec:
+    """The transformer named ``model`` in :data:`TRANSFORMERS`; names compare in any case and with
+    or without ``-`` and ``_``, so a model's published name (``spec.name``) finds it too.
+    ``decoders_only``: only the decoders (the models a decode step runs). ValueError listing the
+    names otherwise, with the closest one.
+
+    >>> get_transformer("llama3_8b") is get_transformer("Llama-3-8B") is LLAMA_3_8B
+    True
+    >>> get_transformer("gpt3_175b").d_model
+    12288
+    """
+    names = [n for n, s in TRANSFORMERS.items() if s.decoder or not decoders_only]
+    return TRANSFORMERS[choice("model", model, names, key=_name_key)]
 
 #: Element-wise operation counts of the non-MAC pieces (per element).
 RMSNORM_OPS = 4     # square, sum, multiply by 1/rms, multiply by the gain (one rsqrt per row ignored)
@@ -669,9 +678,11 @@ def _phase(owner: str, phase) -> str:
 def _model(owner: str, model) -> TransformerSpec:
     if isinstance(model, TransformerSpec):
         return model
-    if not isinstance(model, str) or model.lower() not in MODELS:
-        raise ValueError(f"{owner}: model must be one of {sorted(MODELS)} (or a TransformerSpec), got {model!r}")
-    return MODELS[model.lower()]
+    by_key = {_name_key(name): spec for name, spec in MODELS.items()}
+    if not isinstance(model, str) or _name_key(model) not in by_key:
+        raise ValueError(f"{owner}: model must be one of {sorted(MODELS)} (or a TransformerSpec), got {model!r}"
+                         f"{close_match(model, sorted(MODELS), _name_key)}")
+    return by_key[_name_key(model)]
 
 
 def _scaled(pieces: list[Workload], k: int) -> list[Workload]:
@@ -708,10 +719,10 @@ def decoder_layer(model, batch: int, seq_len: int, phase: str = "decode", tensor
     """
     owner = "decoder_layer"
     spec = _model(owner, model)
-    batch = _count_arg(owner, "batch", batch)
-    seq_len = _count_arg(owner, "seq_len", seq_len)
+    batch = integer(f"{owner}: batch", batch)
+    seq_len = integer(f"{owner}: seq_len", seq_len)
     phase = _phase(owner, phase)
-    tp = _count_arg(owner, "tensor_parallel", tensor_parallel)
+    tp = integer(f"{owner}: tensor_parallel", tensor_parallel)
     if spec.q_heads % tp or spec.kv_heads % tp or spec.ffn % tp:
         raise ValueError(f"{owner}: tensor_parallel must divide the heads ({spec.q_heads}, {spec.kv_heads} KV) and the "
                          f"FFN width ({spec.ffn}) of {spec.name}, got {tp}")
@@ -761,8 +772,8 @@ def llama_model(model, batch: int, seq_len: int, phase: str = "decode") -> list[
     """
     owner = "llama_model"
     spec = _model(owner, model)
-    batch = _count_arg(owner, "batch", batch)
-    seq_len = _count_arg(owner, "seq_len", seq_len)
+    batch = integer(f"{owner}: batch", batch)
+    seq_len = integer(f"{owner}: seq_len", seq_len)
     phase = _phase(owner, phase)
     return _scaled(decoder_layer(spec, batch, seq_len, phase), spec.layers) + [
         Elementwise(batch * spec.d_model, RMSNORM_OPS, "final_norm"),
@@ -785,8 +796,8 @@ def bert_base(batch: int = 1, seq_len: int = 128) -> list[Workload]:
     84934656
     """
     owner = "bert_base"
-    batch = _count_arg(owner, "batch", batch)
-    seq_len = _count_arg(owner, "seq_len", seq_len)
+    batch = integer(f"{owner}: batch", batch)
+    seq_len = integer(f"{owner}: seq_len", seq_len)
     s = BERT_BASE
     d, t = s.d_model, batch * seq_len
     layer: list[Workload] = [
@@ -802,6 +813,86 @@ def bert_base(batch: int = 1, seq_len: int = 128) -> list[Workload]:
         Elementwise(t * d, LAYERNORM_OPS, "ffn_norm"),
     ]
     return _scaled(layer, s.layers)
+
+
+# ---- workloads by name ---------------------------------------------------------------------------
+
+#: The phases a decoder workload is named after (``llama3_8b_decode``, ``llama3_8b_prefill``).
+PHASES = ("decode", "prefill")
+
+
+def _gemm(M: int, N: int, K: int) -> list[Workload]:
+    return [Gemm(M=M, N=N, K=K)]
+
+
+def _gemv(rows: int, cols: int, batch: int = 1) -> list[Workload]:
+    return [Gemv(rows=rows, cols=cols, batch=batch)]
+
+
+def _decoder_step(spec: TransformerSpec, phase: str):
+    """The builder of ``{name}_{phase}``: one decoder layer of ``spec`` (:func:`decoder_layer`)."""
+    def layer(batch: int = 1, seq_len: int = 2048) -> list[Workload]:
+        return decoder_layer(spec, batch, seq_len, phase)
+    return layer
+
+
+#: The builders of the named workloads, by name: ``gemm(M, N, K)``, ``gemv(rows, cols, batch=1)``,
+#: ``resnet18(batch=1, image_size=224)``, ``resnet50(...)``, ``bert_base(batch=1, seq_len=128)`` (all 12
+#: layers) and, for every decoder of :data:`TRANSFORMERS`, ``{name}_decode(batch=1, seq_len=2048)``
+#: and ``{name}_prefill(...)`` (one decoder layer).
+WORKLOADS: dict[str, Callable[..., list[Workload]]] = {
+    "gemm": _gemm, "gemv": _gemv, "resnet18": resnet18, "resnet50": resnet50, "bert_base": bert_base,
+    **{f"{name}_{phase}": _decoder_step(spec, phase) for name, spec in TRANSFORMERS.items() if spec.decoder for phase in PHASES},
+}
+
+_CALL = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\((.*)\))?\s*$")
+
+
+def get_workload(workload: str) -> tuple[Workload, ...]:
+    """The pieces of the workload ``workload`` names: ``name`` or ``name(arguments)``, a name of
+    :data:`WORKLOADS` in any case and integer arguments by position or keyword, e.g.
+    ``"gemm(64, 128, 256)"``, ``"resnet18(batch=4)"``, ``"bert_base"``, ``"llama3_8b_decode(8, 1024)"``.
+    ValueError naming what is wrong (an unknown name with the closest one).
+
+    >>> [w.name for w in get_workload("gemm(64, 128, 256)")], len(get_workload("resnet50"))
+    (['gemm'], 54)
+    >>> get_workload("gemv(4096, 4096)")[0].macs
+    16777216
+    """
+    if not isinstance(workload, str):
+        raise TypeError(f"workload must be a string such as 'gemm(64, 128, 256)', got {workload!r}")
+    return _parsed(workload)
+
+
+@lru_cache(maxsize=256)
+def _parsed(text: str) -> tuple[Workload, ...]:
+    """:func:`get_workload` of a string, built once per distinct string in a process."""
+    m = _CALL.match(text)
+    if not m:
+        raise ValueError(f"workload {text!r} is not of the form name or name(arguments), e.g. 'gemm(64, 128, 256)'")
+    name = choice("workload", m.group(1), WORKLOADS, key=str.lower)
+    args, kwargs = [], {}
+    for part in filter(None, (p.strip() for p in (m.group(2) or "").split(","))):
+        key, eq, value = part.rpartition("=")
+        try:
+            number = int(value)
+        except ValueError:
+            raise ValueError(f"workload {text!r}: argument {part!r} is not an integer") from None
+        if eq:
+            kwargs[key.strip()] = number
+        else:
+            args.append(number)
+    build = WORKLOADS[name]
+    signature = inspect.signature(build)
+    try:
+        signature.bind(*args, **kwargs)
+    except TypeError as exc:
+        takes = ", ".join(p.name if p.default is p.empty else f"{p.name}={p.default}" for p in signature.parameters.values())
+        raise ValueError(f"workload {text!r}: {exc}; {name} takes ({takes})") from None
+    try:
+        return tuple(build(*args, **kwargs))
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"workload {text!r}: {exc}") from None
 
 
 # ---- SCALE-Sim topology files --------------------------------------------------------------------
@@ -966,8 +1057,9 @@ def write_topology(workloads: Iterable[Workload], path, form: str | None = None)
 
 
 __all__ = [
-    "BERT_BASE", "CONV_COLUMNS", "Conv2d", "Elementwise", "GEMM_COLUMNS", "Gemm", "Gemv", "LLAMA_2_70B", "LLAMA_2_7B",
-    "LLAMA_3_8B", "MODELS", "RESNET18", "RESNET50", "ResNetSpec", "TransformerSpec", "WORKLOAD_TYPES", "Workload", "as_gemm",
-    "attention_decode", "attention_prefill", "bert_base", "llama_decoder_layer", "llama_model", "parameter_count",
-    "read_topology", "resnet18", "resnet50", "total_flops", "total_macs", "write_topology",
+    "BERT_BASE", "CONV_COLUMNS", "Conv2d", "Elementwise", "GEMM_COLUMNS", "GPT3_175B", "Gemm", "Gemv", "LLAMA_2_70B", "LLAMA_2_7B",
+    "LLAMA_3_8B", "MODELS", "PHASES", "RESNET18", "RESNET50", "ResNetSpec", "TRANSFORMERS", "TransformerSpec", "WORKLOADS",
+    "WORKLOAD_TYPES", "Workload", "as_gemm", "attention_decode", "attention_prefill", "bert_base", "decoder_layer",
+    "get_transformer", "get_workload", "llama_decoder_layer", "llama_model", "parameter_count", "read_topology", "resnet18",
+    "resnet50", "total_flops", "total_macs", "write_topology",
 ]

@@ -7,25 +7,12 @@
 
 from . import _lazy, metrics
 from .blocks import BlockFormat, ScaleRule, bfp
-from .datapath import (
-    Chunked,
-    Datapath,
-    FixedAccumulator,
-    FloatAccumulator,
-    FusedMultiTerm,
-    Kulisch,
-    Pairwise,
-    Sequential,
-    Tree,
-    chunked,
-    kulisch_width,
-    pairwise,
-    sequential,
-    tensor_core_datapath,
-    tree,
-)
+from .accumulators import FixedAccumulator, FloatAccumulator, FusedMultiTerm, Kulisch, get_accumulator, kulisch_width
+from .datapath import Datapath, get_datapath
+from .orders import Chunked, Pairwise, Sequential, Tree, chunked, get_order, pairwise, sequential, tree
+from .tensor_cores import tensor_core_datapath
 from .formats import FixedFormat, FloatFormat, Format, IntFormat, Specials
-from .multipliers import DRUM, Exact, LMul, Lookup, Mitchell, Truncated
+from .multipliers import DRUM, Exact, LMul, Lookup, Mitchell, Truncated, get_multiplier
 from .packing import pack, unpack
 from .registry import aliases, get_format, p3109_format, registered_block_formats, registered_formats
 from .reorder import channel_magnitudes, reorder_channels, restore_channels
@@ -89,7 +76,11 @@ __all__ = [
     "decode_table",
     "encode",
     "fma",
+    "get_accumulator",
+    "get_datapath",
     "get_format",
+    "get_multiplier",
+    "get_order",
     "metrics",
     "mul",
     "pack",

@@ -68,424 +68,58 @@ Element values and scales are those that :func:`numsim.encode` assigns (the form
 so an input must be a value array that round-trips through the block format.
 
 >>> import numsim
->>> dp = numsim.Datapath("e4m3", accumulator=numsim.FloatAccumulator("bf16"))
+>>> dp = numsim.Datapath("e4m3", accumulator="bf16")
 >>> dp.name
 'e4m3*e4m3 exact -> acc bf16 (sequential) -> bf16'
+>>> numsim.get_datapath(dp.name) == dp
+True
+
+The grammar of :func:`get_datapath` is what ``Datapath.name`` prints (every part in the order the
+hardware applies it; ``[...]`` optional)::
+
+    A*B MULTIPLIER [-> PRODUCT[/ROUNDING]]
+        [-> block acc ACCUMULATOR (ORDER) x scales -> SCALE[/ROUNDING]]
+        -> acc ACCUMULATOR (ORDER) -> OUT[/ROUNDING] [[c=FORMAT, input=ROUNDING, padding=zeros]]
+
+with the spellings of :func:`numsim.get_format`, :func:`numsim.get_multiplier`,
+:func:`numsim.get_accumulator` and :func:`numsim.get_order`; the bracket at the end lists the
+non-default format of C, rounding of ``matmul(..., quantize_inputs=True)`` and block padding.
+When parsing, ``*B`` (B = A), the multiplier (exact), ``(ORDER)`` (sequential), ``-> OUT`` and
+the whole ``-> acc ...`` part (fp32) may be left out: ``get_datapath("e4m3 -> acc bf16")``.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 
+from ._syntax import GrammarError, split_top
+from .accumulators import (
+    Accumulator,
+    FixedAccumulator,
+    FloatAccumulator,
+    FusedMultiTerm,
+    Kulisch,
+    get_accumulator,
+    kulisch_width,
+    ulp_exponent,
+)
 from .blocks import BlockFormat
-from ._checks import check_bool
 from ._checks import check_choice as _check_choice
-from ._checks import check_int as _check_int
-from .formats import FixedFormat, FloatFormat, Format, IntFormat, significand_bits
+from .formats import Format, FloatFormat, significand_bits
 from .multipliers import Exact, Multiplier, get_multiplier
-from .registry import get_format
-from .rounding import Overflow, Rounding
-
-
-def _scalar(name: str, fmt) -> Format:
-    f = get_format(fmt)
-    if not isinstance(f, Format):
-        raise TypeError(f"{name} must be a scalar format, got the block format {f.name}")
-    return f
-
-
-def _float(name: str, fmt) -> FloatFormat:
-    f = _scalar(name, fmt)
-    if not isinstance(f, FloatFormat):
-        raise TypeError(f"{name} must be a float format, got {f.name}")
-    return f
-
-
-# ---- accumulators ------------------------------------------------------------------------------
-
-
-class Accumulator:
-    """Base class of the accumulator specs."""
-
-    exact = False
-
-    @property
-    def name(self) -> str:
-        raise NotImplementedError
-
-    def __str__(self) -> str:
-        return self.name
-
-    @property
-    def value_format(self) -> Format:
-        """The format every intermediate sum is a value of."""
-        raise NotImplementedError
-
-
-@dataclass(frozen=True)
-class FloatAccumulator(Accumulator):
-    """A floating-point accumulator: each addition is rounded once into ``fmt``.
-
-    >>> FloatAccumulator("bf16").name
-    'bf16'
-    >>> FloatAccumulator("fp32", "toward_zero").name
-    'fp32/toward_zero'
-    """
-
-    fmt: FloatFormat | str = "float32"
-    rounding: Rounding | str = Rounding.NEAREST_EVEN
-    overflow: Overflow | str | None = None
-
-    def __post_init__(self) -> None:
-        fmt = _float("accumulator format", self.fmt)
-        object.__setattr__(self, "fmt", fmt)
-        object.__setattr__(self, "rounding", Rounding.parse(self.rounding))
-        ov = fmt.default_overflow if self.overflow is None else Overflow.parse(self.overflow)
-        if ov is Overflow.WRAP:
-            raise ValueError(f"overflow='wrap' applies to fixed-point accumulators, not to {fmt.name}")
-        object.__setattr__(self, "overflow", ov)
-
-    @property
-    def name(self) -> str:
-        base = _short(self.fmt)
-        if self.rounding is not Rounding.NEAREST_EVEN:
-            base += f"/{self.rounding.value}"
-        if self.overflow is not self.fmt.default_overflow:
-            base += f"/{self.overflow.value}"
-        return base
-
-    @property
-    def value_format(self) -> FloatFormat:
-        return self.fmt
-
-
-@dataclass(frozen=True)
-class FixedAccumulator(Accumulator):
-    """A two's-complement fixed-point register of ``int_bits + frac_bits`` bits (sign included).
-
-    Products are rounded to the quantum ``2^-frac_bits`` with ``rounding`` (default
-    ``toward_negative``: dropping the low bits of a two's-complement word); ``overflow`` is
-    ``"wrap"`` (modulo 2^width, order-independent) or ``"saturate"`` (clamp at every addition).
-    An int32 MAC register is ``FixedAccumulator(32, 0)``.
-
-    >>> FixedAccumulator(32, 0).name
-    'fixed<32,0>/wrap'
-    """
-
-    int_bits: int = 32
-    frac_bits: int = 0
-    overflow: str = "wrap"
-    rounding: Rounding | str = Rounding.TOWARD_NEGATIVE
-
-    def __post_init__(self) -> None:
-        ib = _check_int("int_bits", self.int_bits, 1 - 62, 62)
-        fb = _check_int("frac_bits", self.frac_bits, -62, 62)
-        width = ib + fb
-        if not 2 <= width <= 62:
-            raise ValueError(f"a fixed accumulator needs a width int_bits + frac_bits in 2..62 bits, got {width} ({ib} + {fb})")
-        ov = _check_choice("overflow of a fixed accumulator", self.overflow, ("wrap", "saturate"))
-        mode = Rounding.parse(self.rounding)
-        if mode.is_stochastic:
-            raise ValueError(f"rounding of a fixed accumulator must be deterministic, got {mode.value!r}")
-        object.__setattr__(self, "int_bits", ib)
-        object.__setattr__(self, "frac_bits", fb)
-        object.__setattr__(self, "overflow", ov)
-        object.__setattr__(self, "rounding", mode)
-
-    @property
-    def width(self) -> int:
-        return self.int_bits + self.frac_bits
-
-    @property
-    def name(self) -> str:
-        base = f"fixed<{self.width},{self.frac_bits}>/{self.overflow}"
-        return base if self.rounding is Rounding.TOWARD_NEGATIVE else f"{base}/{self.rounding.value}"
-
-    @property
-    def value_format(self) -> Format:
-        """The register as a fixed-point format (registers wider than numsim's 32-bit formats:
-        float32, which then is the default format of C and of the output)."""
-        return FixedFormat(self.width, self.frac_bits) if self.width <= 32 else get_format("float32")
-
-
-@dataclass(frozen=True)
-class Kulisch(Accumulator):
-    """An exact accumulator (Kulisch): the sum of every product is kept exactly and rounded once
-    into the output format. Its hardware width comes from :func:`kulisch_width`.
-
-    >>> Kulisch().name
-    'kulisch'
-    """
-
-    exact = True
-
-    @property
-    def name(self) -> str:
-        return "kulisch"
-
-    @property
-    def value_format(self) -> Format:
-        raise ValueError("a Kulisch accumulator holds exact sums, not values of one format")
-
-
-def kulisch_width(a_format: Format, b_format: Format, n_terms: int) -> int:
-    """Bits of a two's-complement register that sums ``n_terms`` exact products without rounding
-    or overflow (Aggarwal et al., FPL 2024, as quoted by the hardware reference, section 5):
-    ``a + b + ceil(log2 n) + 1`` for a-bit x b-bit integers and
-    ``2^Ea + Ma + 2^Eb + Mb + ceil(log2 n) - 1`` for minifloats; for mixed or fixed-point operands
-    the span of the product quanta plus a sign bit and the carries.
-
-    >>> [kulisch_width(get_format(f), get_format(f), 4608) for f in ("e2m1", "e4m3", "e5m2", "int8")]
-    [22, 50, 80, 30]
-    """
-    n = _check_int("n_terms", n_terms, 1)
-    carries = math.ceil(math.log2(n))
-    if isinstance(a_format, FloatFormat) and isinstance(b_format, FloatFormat):
-        return (1 << a_format.exp_bits) + a_format.man_bits + (1 << b_format.exp_bits) + b_format.man_bits + carries - 1
-    if isinstance(a_format, IntFormat) and isinstance(b_format, IntFormat):
-        return a_format.bits + b_format.bits + carries + 1
-    lo = ulp_exponent(a_format) + ulp_exponent(b_format)
-    hi = math.ceil(math.log2(a_format.max)) + math.ceil(math.log2(b_format.max))
-    return hi - lo + carries + 1
-
-
-def ulp_exponent(fmt: Format) -> int:
-    """Exponent of the smallest nonzero magnitude (the quantum of the finest binade)."""
-    return int(round(math.log2(fmt.min_subnormal)))
-
-
-_ANCHORS = ("product", "normalized")
-_PLACEMENTS = ("inside", "after")
-
-
-@dataclass(frozen=True)
-class FusedMultiTerm(Accumulator):
-    """A tensor-core block fused multiply-add (Blanchard et al.'s BFMA; Khattak and Mikaitis'
-    bit-accurate NVIDIA models).
-
-    Parameters
-    ----------
-    n : int
-        Products fused per block.
-    extra_bits : int
-        Alignment bits beyond the accumulator's fraction: window ``W = man_bits + extra_bits``
-        (fp32: ``23 + e``; e = -10 gives the 13-bit FP8 window of Ada and Hopper).
-    fmt : FloatFormat or str
-        Accumulator (and block result) format, default float32.
-    rounding : Rounding or str
-        Rounding of the single normalisation; default ``toward_zero`` (NVIDIA fp32 output; use
-        ``nearest_even`` for fp16 output).
-    frac_bits : int, optional
-        Fraction bits kept at normalisation; default ``min(man_bits, W)``.
-    alignment : Rounding or str
-        Rounding of each aligned term's magnitude to the window: ``toward_zero`` (truncation,
-        every NVIDIA GPU) or ``nearest_even``.
-    anchor : ``"product"`` or ``"normalized"``
-        The exponent a product contributes to the maximum: ``E_a + E_b`` of the operands
-        (NVIDIA) or the exponent of the normalised product.
-    anchor_min : int, optional
-        Lower clamp of the alignment exponent ``M``.
-    c_placement : ``"inside"`` or ``"after"``
-        The running value joins the alignment, or is added afterwards by an fp32
-        round-to-nearest-even addition (B200 FP8).
-
-    >>> FusedMultiTerm(16, 2, anchor_min=-133).name
-    'fused(n=16, e=2, anchor_min=-133)'
-    """
-
-    n: int = 4
-    extra_bits: int = 0
-    fmt: FloatFormat | str = "float32"
-    rounding: Rounding | str = Rounding.TOWARD_ZERO
-    frac_bits: int | None = None
-    alignment: Rounding | str = Rounding.TOWARD_ZERO
-    anchor: str = "product"
-    anchor_min: int | None = None
-    c_placement: str = "inside"
-
-    def __post_init__(self) -> None:
-        n = _check_int("n", self.n, 1, 1 << 16)
-        fmt = _float("FusedMultiTerm fmt", self.fmt)
-        e = _check_int("extra_bits", self.extra_bits, -fmt.man_bits, 40)
-        window = fmt.man_bits + e
-        if window + 3 + math.ceil(math.log2(n + 1)) > 62 or window > 50:
-            raise ValueError(f"window W = {window} bits with n = {n} terms does not fit numsim's 62-bit exact sum (W <= 50 and W + 3 + log2(n+1) <= 62)")
-        frac = min(fmt.man_bits, window) if self.frac_bits is None else _check_int("frac_bits", self.frac_bits, 0, fmt.man_bits)
-        mode = Rounding.parse(self.rounding)
-        if mode.is_stochastic:
-            raise ValueError(f"rounding of a FusedMultiTerm must be deterministic, got {mode.value!r}")
-        align = Rounding.parse(self.alignment)
-        if align not in (Rounding.TOWARD_ZERO, Rounding.NEAREST_EVEN):
-            raise ValueError(f"alignment must be 'toward_zero' or 'nearest_even', got {align.value!r}")
-        anchor = _check_choice("anchor", self.anchor, _ANCHORS)
-        placement = _check_choice("c_placement", self.c_placement, _PLACEMENTS)
-        amin = None if self.anchor_min is None else _check_int("anchor_min", self.anchor_min, -4000, 4000)
-        for k, v in (("n", n), ("fmt", fmt), ("extra_bits", e), ("frac_bits", frac), ("rounding", mode), ("alignment", align), ("anchor", anchor), ("anchor_min", amin), ("c_placement", placement)):
-            object.__setattr__(self, k, v)
-
-    @property
-    def window(self) -> int:
-        """``W``: fraction bits of the alignment window below ``2^M``."""
-        return self.fmt.man_bits + self.extra_bits
-
-    @property
-    def block_format(self) -> FloatFormat:
-        """The format of a block result: the accumulator's range with ``frac_bits`` fraction bits."""
-        f = self.fmt
-        if self.frac_bits == f.man_bits:
-            return f
-        return FloatFormat(f.exp_bits, self.frac_bits, bias=f.bias, subnormals=f.subnormals, specials=f.specials)
-
-    @property
-    def name(self) -> str:
-        args = [f"n={self.n}", f"e={self.extra_bits}"]
-        if self.fmt.name != "float32":
-            args.append(f"fmt={_short(self.fmt)}")
-        if self.rounding is not Rounding.TOWARD_ZERO:
-            args.append(self.rounding.value)
-        if self.frac_bits != min(self.fmt.man_bits, self.window):
-            args.append(f"frac_bits={self.frac_bits}")
-        if self.alignment is not Rounding.TOWARD_ZERO:
-            args.append(f"alignment={self.alignment.value}")
-        if self.anchor != "product":
-            args.append(f"anchor={self.anchor}")
-        if self.anchor_min is not None:
-            args.append(f"anchor_min={self.anchor_min}")
-        if self.c_placement != "inside":
-            args.append(f"c={self.c_placement}")
-        return f"fused({', '.join(args)})"
-
-    @property
-    def value_format(self) -> FloatFormat:
-        return self.fmt
-
-
-# ---- summation orders --------------------------------------------------------------------------
-
-
-class Order:
-    """Base class of the summation orders."""
-
-    @property
-    def name(self) -> str:
-        raise NotImplementedError
-
-    def __str__(self) -> str:
-        return self.name
-
-
-@dataclass(frozen=True)
-class Sequential(Order):
-    """``s = c; s += p_0; s += p_1; ...`` (a MAC unit; for FusedMultiTerm: one chain of blocks)."""
-
-    @property
-    def name(self) -> str:
-        return "sequential"
-
-
-@dataclass(frozen=True)
-class Tree(Order):
-    """Runs of ``width`` products summed by a balanced adder tree, each added to the running sum.
-
-    >>> Tree(8).name
-    'tree(8)'
-    """
-
-    width: int = 2
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "width", _check_int("width", self.width, 2))
-
-    @property
-    def name(self) -> str:
-        return f"tree({self.width})"
-
-
-@dataclass(frozen=True)
-class Pairwise(Order):
-    """One balanced adder tree over all K products; ``c`` is added last."""
-
-    @property
-    def name(self) -> str:
-        return "pairwise"
-
-
-@dataclass(frozen=True)
-class Chunked(Order):
-    """Promotion: every ``n`` products are accumulated from zero (``inner`` order) and the run's
-    result is added to ``outer`` (default an fp32 round-to-nearest-even accumulator), which
-    starts at ``c``.
-
-    >>> Chunked(128).name
-    'chunked(128, outer=fp32)'
-    """
-
-    n: int = 128
-    outer: FloatAccumulator = field(default_factory=FloatAccumulator)
-    inner: Order = field(default_factory=Sequential)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "n", _check_int("n", self.n, 1))
-        if not isinstance(self.outer, FloatAccumulator):
-            raise TypeError(f"outer must be a FloatAccumulator, got {self.outer!r}")
-        inner = get_order(self.inner)
-        if isinstance(inner, Chunked):
-            raise ValueError("chunked orders do not nest: inner must be sequential, pairwise or tree(w)")
-        object.__setattr__(self, "inner", inner)
-
-    @property
-    def name(self) -> str:
-        inner = "" if isinstance(self.inner, Sequential) else f", inner={self.inner.name}"
-        return f"chunked({self.n}, outer={self.outer.name}{inner})"
-
-
-def sequential() -> Sequential:
-    """The sequential order."""
-    return Sequential()
-
-
-def pairwise() -> Pairwise:
-    """The pairwise (single balanced tree) order."""
-    return Pairwise()
-
-
-def tree(width: int) -> Tree:
-    """Adder trees of ``width`` products feeding the running sum."""
-    return Tree(width)
-
-
-def chunked(n: int, outer: FloatAccumulator | None = None, inner: Order | str | None = None) -> Chunked:
-    """Promotion every ``n`` products into ``outer`` (default fp32, nearest-even)."""
-    return Chunked(n, FloatAccumulator() if outer is None else outer, Sequential() if inner is None else inner)
-
-
-_ORDER_RE = re.compile(r"^\s*(sequential|pairwise|tree\s*\(\s*(\d+)\s*\)|chunked\s*\(\s*(\d+)\s*\))\s*$")
-
-
-def get_order(spec) -> Order:
-    """An order from a spec object or a string: ``"sequential"``, ``"pairwise"``, ``"tree(8)"``,
-    ``"chunked(128)"``.
-
-    >>> get_order("tree(4)")
-    Tree(width=4)
-    """
-    if isinstance(spec, Order):
-        return spec
-    if isinstance(spec, str):
-        m = _ORDER_RE.match(spec.lower())
-        if m:
-            if m.group(2):
-                return Tree(int(m.group(2)))
-            if m.group(3):
-                return Chunked(int(m.group(3)))
-            return Sequential() if m.group(1) == "sequential" else Pairwise()
-    raise ValueError(f"order must be an Order or one of 'sequential', 'pairwise', 'tree(w)', 'chunked(n)'; got {spec!r}")
-
-
-# ---- the datapath ------------------------------------------------------------------------------
-
+from .orders import ORDER_SPELLINGS, Chunked, Order, Pairwise, Sequential, Tree, chunked, get_order, pairwise, sequential, tree
+from .registry import get_format, scalar_format, short_name
+from .rounding import Rounding
+
+
+#: The datapath's own names, and the accumulators and orders it is built from (their home is
+#: :mod:`numsim.accumulators` and :mod:`numsim.orders`; re-exported here for existing imports).
+__all__ = [
+    "Accumulator", "Chunked", "Datapath", "FixedAccumulator", "FloatAccumulator", "FusedMultiTerm", "Kulisch", "Order",
+    "Pairwise", "Sequential", "Tree", "chunked", "get_accumulator", "get_datapath", "get_order", "kulisch_width",
+    "pairwise", "sequential", "tree",
+]
 
 @dataclass(frozen=True)
 class Datapath:
@@ -495,14 +129,16 @@ class Datapath:
     ----------
     a_format, b_format : Format or str
         Formats of A and B (``b_format`` defaults to ``a_format``).
-    multiplier : Multiplier
-        :class:`~numsim.multipliers.Exact` (default), :class:`~numsim.LMul`, ...
+    multiplier : Multiplier or str
+        :class:`~numsim.multipliers.Exact` (default), :class:`~numsim.LMul`, ... or a spelling
+        (``"lmul(mantissa_bits=3)"``).
     product_format : Format or str, optional
         Round every product into this format (``None``: products stay exact).
     product_rounding : Rounding or str
         Rounding of the products.
-    accumulator : Accumulator
-        Default ``FloatAccumulator("float32")``.
+    accumulator : Accumulator or str
+        Default ``FloatAccumulator("float32")``; or a spelling (``"bf16"``, ``"fixed<32,0>"``,
+        ``"kulisch"``, ``"fused(n=16, e=2)"``).
     order : Order or str
         Default sequential.
     c_format : Format or str, optional
@@ -518,24 +154,25 @@ class Datapath:
         Block-scaled inputs only (steps a-e of the module docstring): the accumulator and order
         of each block's sum (default exact), the format and rounding of the scaled block sums
         (default float32, nearest-even), and ``"error"`` (default) or ``"zeros"`` for a K that
-        is not a multiple of the block size.
+        is not a multiple of the block size. Without block-scaled inputs they have no effect and
+        are reset to their defaults, as is ``product_rounding`` without ``product_format``.
 
-    >>> Datapath("int8", accumulator=FixedAccumulator(32, 0)).name
+    >>> Datapath("int8", accumulator="fixed<32,0>").name
     'int8*int8 exact -> acc fixed<32,0>/wrap (sequential) -> fixed<32,0>'
     """
 
     a_format: Format | str = "float32"
     b_format: Format | str | None = None
-    multiplier: Multiplier = field(default_factory=Exact)
+    multiplier: Multiplier | str = field(default_factory=Exact)
     product_format: Format | str | None = None
     product_rounding: Rounding | str = Rounding.NEAREST_EVEN
-    accumulator: Accumulator = field(default_factory=FloatAccumulator)
+    accumulator: Accumulator | str = field(default_factory=FloatAccumulator)
     order: Order | str = field(default_factory=Sequential)
     c_format: Format | str | None = None
     out_format: Format | str | None = None
     out_rounding: Rounding | str = Rounding.NEAREST_EVEN
     input_rounding: Rounding | str = Rounding.NEAREST_EVEN
-    block_accumulator: Accumulator = field(default_factory=lambda: Kulisch())
+    block_accumulator: Accumulator | str = field(default_factory=Kulisch)
     block_order: Order | str = field(default_factory=Sequential)
     scale_format: Format | str = "float32"
     scale_rounding: Rounding | str = Rounding.NEAREST_EVEN
@@ -546,12 +183,16 @@ class Datapath:
         b_in = a_in if self.b_format is None else get_format(self.b_format)
         object.__setattr__(self, "a_format", a_in)
         object.__setattr__(self, "b_format", b_in)
-        object.__setattr__(self, "block_padding", _check_choice("block_padding", self.block_padding, ("error", "zeros")))
-        object.__setattr__(self, "block_order", get_order(self.block_order))
-        object.__setattr__(self, "scale_format", _scalar("scale_format", self.scale_format))
-        object.__setattr__(self, "scale_rounding", Rounding.parse(self.scale_rounding))
-        if not isinstance(self.block_accumulator, Accumulator):
-            raise TypeError(f"block_accumulator must be an accumulator such as Kulisch() or FloatAccumulator(...), got {self.block_accumulator!r}")
+        padding = _check_choice("block_padding", self.block_padding, ("error", "zeros"))
+        block_order = get_order(self.block_order, "block_order")
+        scale_format = scalar_format(self.scale_format, "scale_format")
+        scale_rounding = Rounding.parse(self.scale_rounding, "scale_rounding")
+        block_acc = get_accumulator(self.block_accumulator, "block_accumulator")
+        if not self.block_scaled:  # no effect without blocks: the defaults, so equal datapaths compare equal
+            padding, block_order, scale_format, scale_rounding, block_acc = _NO_BLOCKS
+        for k, v in (("block_padding", padding), ("block_order", block_order), ("scale_format", scale_format),
+                     ("scale_rounding", scale_rounding), ("block_accumulator", block_acc)):
+            object.__setattr__(self, k, v)
         if self.block_scaled:
             _check_blocks(a_in, b_in)
             if _stochastic(self.block_accumulator):
@@ -562,11 +203,10 @@ class Datapath:
         mult.check(a, b)
         if isinstance(mult, Exact):
             _check_exact_product(a, b)
-        acc = self.accumulator
-        if not isinstance(acc, Accumulator):
-            raise TypeError(f"accumulator must be FloatAccumulator(...), FixedAccumulator(...), Kulisch() or FusedMultiTerm(...), got {acc!r}")
+        acc = get_accumulator(self.accumulator)
         order = get_order(self.order)
-        prod = None if self.product_format is None else _scalar("product_format", self.product_format)
+        prod = None if self.product_format is None else scalar_format(self.product_format, "product_format")
+        product_rounding = Rounding.parse(self.product_rounding, "product_rounding") if prod is not None else Rounding.NEAREST_EVEN
         if isinstance(acc, FusedMultiTerm):
             if not isinstance(order, (Sequential, Chunked)) or (isinstance(order, Chunked) and not isinstance(order.inner, Sequential)):
                 raise ValueError(f"a FusedMultiTerm accumulator chains its blocks: order must be sequential or chunked(n), got {order.name}")
@@ -581,18 +221,19 @@ class Datapath:
             raise ValueError("a Kulisch accumulator is exact in any order; chunked promotion would round its partial sums: use sequential")
         if _stochastic(acc) and not isinstance(order, Sequential):
             raise ValueError(f"stochastic accumulation is defined for the sequential order only, got {order.name}")
-        value_fmt = get_format("float32") if isinstance(acc, Kulisch) else acc.value_format
-        c_fmt = value_fmt if self.c_format is None else _scalar("c_format", self.c_format)
-        out = value_fmt if self.out_format is None else _scalar("out_format", self.out_format)
+        value_fmt = _value_format(acc)
+        c_fmt = value_fmt if self.c_format is None else scalar_format(self.c_format, "c_format")
+        out = value_fmt if self.out_format is None else scalar_format(self.out_format, "out_format")
         for k, v in (
             ("multiplier", mult),
+            ("accumulator", acc),
             ("product_format", prod),
-            ("product_rounding", Rounding.parse(self.product_rounding)),
+            ("product_rounding", product_rounding),
             ("order", order),
             ("c_format", c_fmt),
             ("out_format", out),
-            ("out_rounding", Rounding.parse(self.out_rounding)),
-            ("input_rounding", Rounding.parse(self.input_rounding)),
+            ("out_rounding", Rounding.parse(self.out_rounding, "out_rounding")),
+            ("input_rounding", Rounding.parse(self.input_rounding, "input_rounding")),
         ):
             object.__setattr__(self, k, v)
         if self.block_scaled:
@@ -600,16 +241,24 @@ class Datapath:
 
     @property
     def name(self) -> str:
-        prod = "" if self.product_format is None else f" -> {_short(self.product_format)}"
-        blocks = ""
+        """The datapath in the grammar of :func:`get_datapath` (module docstring); default parts of
+        the optional bracket are left out."""
+        parts = [f"{short_name(self.a_format)}*{short_name(self.b_format)} {self.multiplier.name}"]
+        if self.product_format is not None:
+            parts.append(_with_rounding(self.product_format, self.product_rounding))
         if self.block_scaled:
-            blocks = f" -> block acc {self.block_accumulator.name} ({self.block_order.name}) x scales -> {_short(self.scale_format)}"
-            if self.scale_rounding is not Rounding.NEAREST_EVEN:
-                blocks += f"/{self.scale_rounding.value}"
-        return (
-            f"{_short(self.a_format)}*{_short(self.b_format)} {self.multiplier.name}{prod}{blocks} -> acc {self.accumulator.name} "
-            f"({self.order.name}) -> {_short(self.out_format)}"
-        )
+            parts.append(f"block acc {self.block_accumulator.name} ({self.block_order.name}) x scales")
+            parts.append(_with_rounding(self.scale_format, self.scale_rounding))
+        parts.append(f"acc {self.accumulator.name} ({self.order.name})")
+        parts.append(_with_rounding(self.out_format, self.out_rounding))
+        options = []
+        if self.c_format != _value_format(self.accumulator):
+            options.append(f"c={short_name(self.c_format)}")
+        if self.input_rounding is not Rounding.NEAREST_EVEN:
+            options.append(f"input={self.input_rounding.value}")
+        if self.block_padding != "error":
+            options.append(f"padding={self.block_padding}")
+        return " -> ".join(parts) + (f" [{', '.join(options)}]" if options else "")
 
     @property
     def block_scaled(self) -> bool:
@@ -647,7 +296,7 @@ class Datapath:
         """Step d as a datapath of its own: the scaled block sums ``t_j`` (times 1) accumulated."""
         two_level = any(isinstance(f, BlockFormat) and f.tensor_scale is not None for f in (self.a_format, self.b_format))
         acc = self.accumulator
-        value_fmt = get_format("float32") if isinstance(acc, Kulisch) else acc.value_format
+        value_fmt = _value_format(acc)
         return Datapath(
             self.scale_format, _ONE_HOLDER, accumulator=acc, order=self.order,
             c_format=self.c_format, out_format=value_fmt if two_level else self.out_format, out_rounding=self.out_rounding,
@@ -696,106 +345,147 @@ def _check_exact_product(a: Format, b: Format) -> None:
         )
 
 
-_SHORT = {v: k for k, v in {"e4m3": "float8_e4m3fn", "e5m2": "float8_e5m2", "e2m1": "float4_e2m1fn", "e3m2": "float6_e3m2fn", "e2m3": "float6_e2m3fn", "fp16": "float16", "bf16": "bfloat16", "fp32": "float32"}.items()}
+def _value_format(acc: Accumulator) -> Format:
+    """The format of the accumulator's values: the default of C and of the output (float32 for
+    a Kulisch accumulator)."""
+    return get_format("float32") if isinstance(acc, Kulisch) else acc.value_format
 
 
-def _short(fmt: Format) -> str:
-    return _SHORT.get(fmt.name, fmt.name)
+_NO_BLOCKS = ("error", Sequential(), get_format("float32"), Rounding.NEAREST_EVEN, Kulisch())
 
 
-__all__ = [
-    "Accumulator",
-    "Chunked",
-    "Datapath",
-    "FixedAccumulator",
-    "FloatAccumulator",
-    "FusedMultiTerm",
-    "Kulisch",
-    "Order",
-    "Pairwise",
-    "Sequential",
-    "Tree",
-    "chunked",
-    "get_order",
-    "kulisch_width",
-    "pairwise",
-    "sequential",
-    "tree",
-]
+def _with_rounding(fmt: Format, rounding: Rounding) -> str:
+    return short_name(fmt) if rounding is Rounding.NEAREST_EVEN else f"{short_name(fmt)}/{rounding.value}"
 
 
-# ---- tensor-core presets -----------------------------------------------------------------------
+# ---- grammar -----------------------------------------------------------------------------------
 
-# (gpu, input kind, output) -> (n, e, anchor_min, c_placement); from the tensor-core reference,
-# section 4 (Khattak and Mikaitis' bit-accurate models, checked against their measurement sets).
-_TENSOR_CORES = {
-    ("v100", "fp16", "float32"): (4, 0, None, "inside"),
-    ("v100", "fp16", "float16"): (4, 0, -19, "inside"),
-    ("a100", "fp16", "float32"): (8, 1, -132, "inside"),
-    ("a100", "bf16", "float32"): (8, 1, -132, "inside"),
-    ("a100", "fp16", "float16"): (8, 1, -20, "inside"),
-    ("a100", "tf32", "float32"): (4, 1, -132, "inside"),
-    ("ada", "fp16", "float32"): (8, 1, -132, "inside"),
-    ("ada", "bf16", "float32"): (8, 1, -132, "inside"),
-    ("ada", "fp16", "float16"): (8, 1, -20, "inside"),
-    ("ada", "tf32", "float32"): (4, 1, -132, "inside"),
-    ("ada", "fp8", "float32"): (16, -10, -132, "inside"),
-    ("h100", "fp16", "float32"): (16, 2, -133, "inside"),
-    ("h100", "bf16", "float32"): (16, 2, -133, "inside"),
-    ("h100", "fp16", "float16"): (16, 2, -21, "inside"),
-    ("h100", "tf32", "float32"): (8, 2, -133, "inside"),
-    ("h100", "fp8", "float32"): (32, -10, -133, "inside"),
-    ("b200", "fp16", "float32"): (16, 2, -133, "inside"),
-    ("b200", "bf16", "float32"): (16, 2, -133, "inside"),
-    ("b200", "fp16", "float16"): (16, 2, -21, "inside"),
-    ("b200", "tf32", "float32"): (8, 2, -133, "inside"),
-    ("b200", "fp8", "float32"): (32, 2, -133, "after"),
-}
-_GPU_ALIASES = {"h200": "h100", "l40s": "ada", "a30": "a100", "rtx_pro_6000": "b200"}
-_INPUT_KINDS = {"float16": "fp16", "bfloat16": "bf16", "tf32": "tf32", "float8_e4m3fn": "fp8", "float8_e5m2": "fp8"}
-PROMOTION_INTERVAL = 128  # cuBLAS / CUTLASS FP8 promotion (tensor-core reference, section 7)
+DATAPATH_SPELLING = (
+    "A*B MULTIPLIER [-> PRODUCT[/ROUNDING]] [-> block acc ACCUMULATOR (ORDER) x scales -> SCALE[/ROUNDING]] "
+    "-> acc ACCUMULATOR (ORDER) -> OUT[/ROUNDING] [[c=FORMAT, input=ROUNDING, padding=zeros]]"
+)
+_OPTIONS = {"c": "c_format", "input": "input_rounding", "padding": "block_padding"}
 
 
-def tensor_core_datapath(gpu: str, a_format, b_format=None, out_format="float32", fast_accum: bool = True) -> Datapath:
-    """The :class:`Datapath` of a whole GEMM on an NVIDIA tensor core (no split-K).
+def get_datapath(spec) -> Datapath:
+    """A datapath from a :class:`Datapath` or its spelling (module docstring); the inverse of
+    ``Datapath.name``: ``get_datapath(dp.name) == dp``.
 
-    ``gpu`` is ``v100``, ``a100``, ``ada``, ``h100`` (``h200``) or ``b200``; inputs ``fp16``,
-    ``bf16``, ``tf32`` or FP8 (``e4m3``/``e5m2``, any pair); ``out_format`` ``float32`` or
-    ``float16`` (fp16 inputs). One chain of ``n``-term block FMAs over K; FP8 on ``h100`` and
-    ``ada`` with ``fast_accum=False`` restarts the chain every 128 products and adds each chunk to
-    an fp32 round-to-nearest-even accumulator (cuBLAS without fast accumulation). The B200 FP8
-    preset (products-only blocks, then an fp32 RNE addition of ``c``) is provisional: no
-    independent measurement.
+    Errors name the part that failed, its position in the string and the allowed spellings.
 
-    >>> tensor_core_datapath("h100", "bf16").accumulator.name
-    'fused(n=16, e=2, anchor_min=-133)'
-    >>> tensor_core_datapath("h100", "e4m3", fast_accum=False).order.name
-    'chunked(128, outer=fp32)'
+    >>> get_datapath("e4m3 lmul(mantissa_bits=3) -> acc fp16 (tree(8))").name
+    'e4m3*e4m3 lmul(mantissa_bits=3) -> acc fp16 (tree(8)) -> fp16'
+    >>> get_datapath("mxfp4 -> acc fp32").block_size
+    32
     """
-    if not isinstance(gpu, str):
-        raise TypeError(f"gpu must be a string, got {gpu!r}")
-    g = _GPU_ALIASES.get(gpu.strip().lower(), gpu.strip().lower())
-    gpus = sorted({key[0] for key in _TENSOR_CORES})
-    if g not in gpus:
-        raise ValueError(f"gpu must be one of {', '.join(gpus)} (or h200, l40s, a30), got {gpu!r}")
-    a = _scalar("a_format", a_format)
-    b = a if b_format is None else _scalar("b_format", b_format)
-    out = _float("out_format", out_format)
-    kind_a, kind_b = _INPUT_KINDS.get(a.name), _INPUT_KINDS.get(b.name)
-    if kind_a is None or kind_b is None or kind_a != kind_b or (kind_a != "fp8" and a != b):
-        raise ValueError(f"tensor-core inputs must be fp16, bf16, tf32 or an FP8 pair (e4m3/e5m2); got {a.name} x {b.name}")
-    key = (g, kind_a, out.name)
-    if key not in _TENSOR_CORES:
-        have = ", ".join(f"{k[1]}->{k[2]}" for k in _TENSOR_CORES if k[0] == g)
-        raise ValueError(f"{g} has no modelled {kind_a} -> {out.name} tensor-core path; modelled: {have}")
-    n, e, amin, placement = _TENSOR_CORES[key]
-    window = 23 + e
-    rounding = Rounding.TOWARD_ZERO if out.name == "float32" else Rounding.NEAREST_EVEN
-    acc = FusedMultiTerm(n, window - out.man_bits, out, rounding, None, Rounding.TOWARD_ZERO, "product", amin, placement)
-    check_bool("fast_accum", fast_accum)
-    order: Order = Sequential()
-    if not fast_accum:
-        if kind_a != "fp8" or g not in ("h100", "ada"):
-            raise ValueError("fast_accum=False (promotion every 128 products) applies to FP8 on h100 and ada")
-        order = Chunked(PROMOTION_INTERVAL, FloatAccumulator("float32"))
-    return Datapath(a, b, accumulator=acc, order=order, c_format=out, out_format=out)
+    if isinstance(spec, Datapath):
+        return spec
+    if not isinstance(spec, str):
+        raise TypeError(f"datapath must be a Datapath or its spelling ({DATAPATH_SPELLING}), got {spec!r}")
+    text, kwargs = spec, {}
+    body, options = _split_options(text)
+    segments = split_top(body, "->")
+    kwargs.update(_head(text, *segments[0]))
+    seen_acc = False
+    i = 1
+    while i < len(segments):
+        seg, pos = segments[i]
+        if seg.startswith("block acc ") or seg == "block acc":
+            if seen_acc or "scale_format" in kwargs:
+                raise GrammarError("block accumulation", text, pos, "comes once, before '-> acc'", DATAPATH_SPELLING)
+            if not seg.endswith(" x scales") or i + 1 == len(segments):
+                raise GrammarError("block accumulation", text, pos, "is written 'block acc ACCUMULATOR (ORDER) x scales -> SCALE_FORMAT'", DATAPATH_SPELLING)
+            acc, order = _acc_and_order(seg[len("block acc "):-len(" x scales")], pos + len("block acc "), text, "block")
+            kwargs.update(block_accumulator=acc, block_order=order)
+            kwargs["scale_format"], kwargs["scale_rounding"] = _format_with_rounding(*segments[i + 1], text, "scale format")
+            i += 2
+            continue
+        if seg.startswith("acc ") or seg == "acc":
+            if seen_acc:
+                raise GrammarError("accumulator", text, pos, "'-> acc' comes once", DATAPATH_SPELLING)
+            kwargs["accumulator"], kwargs["order"] = _acc_and_order(seg[len("acc "):], pos + len("acc "), text, "")
+            seen_acc = True
+        elif seen_acc:
+            if "out_format" in kwargs:
+                raise GrammarError("output format", text, pos, f"unexpected {seg!r} after the output format", DATAPATH_SPELLING)
+            kwargs["out_format"], kwargs["out_rounding"] = _format_with_rounding(seg, pos, text, "output format")
+        else:
+            if "product_format" in kwargs or "scale_format" in kwargs:
+                raise GrammarError("product format", text, pos, f"unexpected {seg!r}: the output format follows '-> acc ACCUMULATOR'", DATAPATH_SPELLING)
+            kwargs["product_format"], kwargs["product_rounding"] = _format_with_rounding(seg, pos, text, "product format")
+        i += 1
+    if "product_format" in kwargs and not seen_acc and "scale_format" not in kwargs:
+        raise GrammarError("product format", text, segments[1][1], "a format after the multiplier rounds the products; "
+                           "write the output format after '-> acc ACCUMULATOR'", DATAPATH_SPELLING)
+    for key, (value, pos) in options:
+        kwargs[_OPTIONS[key]] = value
+    try:
+        return Datapath(**kwargs)
+    except GrammarError:
+        raise
+    except (TypeError, ValueError) as exc:
+        raise GrammarError("datapath", text, 0, str(exc)) from None
+
+
+def _split_options(text: str) -> tuple[str, list[tuple[str, tuple[str, int]]]]:
+    stripped = text.rstrip()
+    if not stripped.endswith("]"):
+        return text, []
+    pieces = split_top(stripped, " [")
+    if len(pieces) < 2:
+        raise GrammarError("options", text, len(stripped) - 1, "']' without its '['", DATAPATH_SPELLING)
+    inner, at = pieces[-1]
+    body = stripped[: at - 2]
+    options = []
+    for piece, pos in split_top(inner[:-1], ",", at):
+        key, eq, value = piece.partition("=")
+        key = key.strip().lower()
+        if not eq or key not in _OPTIONS:
+            raise GrammarError("options", text, pos, f"unknown option {piece!r}", "c=FORMAT, input=ROUNDING, padding=error|zeros", key, _OPTIONS)
+        options.append((key, (value.strip(), pos + len(piece) - len(value.lstrip()))))
+    return body, options
+
+
+def _head(text: str, seg: str, pos: int) -> dict:
+    """``A[*B] [MULTIPLIER]``: the operand formats and the multiplier."""
+    pieces = split_top(seg, "*", pos)
+    if len(pieces) > 2 or not all(p for p, _ in pieces):
+        raise GrammarError("operands", text, pos, f"expected A*B or A before the multiplier, got {seg!r}", DATAPATH_SPELLING)
+    (last, at), out = pieces[-1], {}
+    b, _, mult = last.partition(" ")
+    operands = [(pieces[0][0], pieces[0][1]), (b, at)] if len(pieces) == 2 else [(b, at)]
+    for key, (fmt, where) in zip(("a_format", "b_format"), operands):
+        out[key] = _format(fmt, where, text, "format of A" if key == "a_format" else "format of B")
+    if mult.strip():
+        out["multiplier"] = get_multiplier(mult, "multiplier", source=text, offset=at + len(b) + 1)
+    return out
+
+
+def _format(spelling: str, pos: int, text: str, part: str):
+    try:
+        return get_format(spelling)
+    except (TypeError, ValueError) as exc:
+        raise GrammarError(part, text, pos, str(exc)) from None
+
+
+def _format_with_rounding(spelling: str, pos: int, text: str, part: str):
+    fmt, slash, rounding = spelling.rpartition("/")
+    if slash:
+        try:
+            return _format(fmt, pos, text, part), Rounding.parse(rounding)
+        except ValueError:
+            pass  # a block format's own slashes, or no rounding mode after the last slash
+    return _format(spelling, pos, text, part), Rounding.NEAREST_EVEN
+
+
+def _acc_and_order(spelling: str, pos: int, text: str, prefix: str) -> tuple[Accumulator, Order]:
+    pieces = split_top(spelling, " (", pos)
+    order = Sequential()
+    if len(pieces) > 1:
+        inner, at = pieces[-1]
+        if not inner.endswith(")"):
+            raise GrammarError(f"{prefix} order".strip(), text, at, f"missing ')' after {inner!r}", ORDER_SPELLINGS)
+        order = get_order(inner[:-1], f"{prefix} order".strip(), source=text, offset=at)
+        spelling = spelling[: at - pos - 2]
+    acc = get_accumulator(spelling, f"{prefix} accumulator".strip(), source=text, offset=pos)
+    return acc, order

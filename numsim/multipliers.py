@@ -45,11 +45,14 @@ import numpy as np
 from . import _lazy
 from ._checks import check_choice as _check_choice
 from ._checks import check_int as _check_int
+from ._syntax import GrammarError, read_call, read_int
 from .formats import FixedFormat, FloatFormat, Format, IntFormat
 from .registry import get_format
 
 _LMUL_SEMANTICS = ("integer", "literal")
 _INPUT_ROUNDINGS = ("truncate", "nearest_even")
+#: The keyword switches of the integer-adder multipliers (:class:`LMul`, :class:`Mitchell`).
+_SWITCHES = ("semantics", "input_rounding", "zero", "subnormal", "underflow", "overflow", "specials")
 _ZERO_POLICIES = ("signed", "positive", "raw")
 _SUBNORMAL_POLICIES = ("flush", "raw")
 _UNDERFLOW_POLICIES = ("flush", "positive_zero", "pass", "wrap")
@@ -118,6 +121,8 @@ class _LogAdder(Multiplier):
         if self.mantissa_bits is not None:
             object.__setattr__(self, "mantissa_bits", _check_int("mantissa_bits", self.mantissa_bits, 0, 31))
         object.__setattr__(self, "input_rounding", _check_choice("input_rounding", self.input_rounding, _INPUT_ROUNDINGS))
+        if self.mantissa_bits is None:  # no mantissa is cut: the rounding has no effect
+            object.__setattr__(self, "input_rounding", _INPUT_ROUNDINGS[0])
         object.__setattr__(self, "zero", _check_choice("zero", self.zero, _ZERO_POLICIES))
         object.__setattr__(self, "subnormal", _check_choice("subnormal", self.subnormal, _SUBNORMAL_POLICIES))
         object.__setattr__(self, "underflow", _check_choice("underflow", self.underflow, _UNDERFLOW_POLICIES))
@@ -127,10 +132,10 @@ class _LogAdder(Multiplier):
 
     def _switches(self) -> list[str]:
         defaults = _LogAdder()
-        out = []
-        for name in ("semantics", "mantissa_bits", "input_rounding", "zero", "subnormal", "underflow", "overflow", "specials"):
+        out = [f"mantissa_bits={self.mantissa_bits}"] if self.mantissa_bits is not None else []
+        for name in _SWITCHES:
             value = getattr(self, name)
-            if value != getattr(defaults, name) and not (name == "input_rounding" and self.mantissa_bits is None):
+            if value != getattr(defaults, name):
                 out.append(f"{name}={value}")
         return out
 
@@ -410,23 +415,52 @@ _POW2_UP_TO_256 = {1 << i for i in range(1, 9)}
 
 MULTIPLIERS = {"exact": Exact, "lmul": LMul, "mitchell": Mitchell, "drum": DRUM, "truncated": Truncated}
 
+MULTIPLIER_SPELLINGS = (
+    "exact, lmul[(mantissa_bits=M, l=L, offset=0x..., SWITCH=...)], mitchell[(mantissa_bits=M, SWITCH=...)], "
+    "drum(K), truncated(vbl=V[, hbl=H]); switches: " + ", ".join(_SWITCHES)
+)
+_INT_PARAMS = ("mantissa_bits", "l", "offset", "k", "vbl", "hbl")
+_PARAMS = {
+    "exact": (),
+    "lmul": ("mantissa_bits", "l", "offset") + _SWITCHES,
+    "mitchell": ("mantissa_bits",) + _SWITCHES,
+    "drum": ("k",),
+    "truncated": ("vbl", "hbl"),
+}
 
-def get_multiplier(spec) -> Multiplier:
-    """A multiplier from a spec object or its name (``"exact"``, ``"lmul"``, ``"mitchell"``).
 
-    >>> get_multiplier("lmul")
-    LMul(semantics='integer', mantissa_bits=None, input_rounding='truncate', zero='signed', subnormal='flush', underflow='flush', overflow=None, specials='ieee', l=None, offset=None)
+def get_multiplier(spec, argument: str = "multiplier", *, source: str | None = None, offset: int = 0) -> Multiplier:
+    """A multiplier from a spec object or its spelling; ``get_multiplier(m.name) == m`` for every
+    multiplier except :class:`Lookup` (its table is not spelled out: pass the object).
+
+    Positional arguments fill the first parameters (``lmul(3)`` is ``lmul(mantissa_bits=3)``,
+    ``drum(6)`` is ``drum(k=6)``); ``m`` is short for ``mantissa_bits``. ``argument`` names the
+    value in errors; ``source`` and ``offset`` place the spelling inside a longer string.
+
+    >>> get_multiplier("lmul(mantissa_bits=3)") == LMul(mantissa_bits=3)
+    True
+    >>> get_multiplier("truncated(vbl=8)").name
+    'truncated(vbl=8)'
     """
     if spec is None:
         return Exact()
     if isinstance(spec, Multiplier):
         return spec
-    if isinstance(spec, str) and spec.strip().lower() in ("exact", "lmul", "mitchell"):
-        return MULTIPLIERS[spec.strip().lower()]()
-    raise TypeError(
-        f"multiplier must be a multiplier spec (Exact(), LMul(...), Mitchell(...), DRUM(k), Truncated(...), Lookup(table)) "
-        f"or one of 'exact', 'lmul', 'mitchell'; got {spec!r}"
-    )
+    if not isinstance(spec, str):
+        raise TypeError(f"{argument} must be a multiplier spec (Exact(), LMul(...), Mitchell(...), DRUM(k), Truncated(...), Lookup(table)) or its spelling, got {spec!r}")
+    source = spec if source is None else source
+    call = read_call(spec, argument, offset, MULTIPLIER_SPELLINGS, source)
+    call = call._replace(kwargs=tuple(("mantissa_bits" if k == "m" else k, v, p) for k, v, p in call.kwargs))
+    if call.name == "lookup":
+        raise GrammarError(argument, source, call.offset, "a product table is not spelled out in a string: pass the Lookup(table) object", MULTIPLIER_SPELLINGS)
+    if call.name not in _PARAMS:
+        raise GrammarError(argument, source, call.offset, f"unknown multiplier {call.name!r}", MULTIPLIER_SPELLINGS, call.name, _PARAMS)
+    bound = call.bind(_PARAMS[call.name], argument, source, MULTIPLIER_SPELLINGS)
+    kwargs = {key: read_int(value, pos, key, argument, source) if key in _INT_PARAMS else value.lower() for key, (value, pos) in bound.items()}
+    try:
+        return MULTIPLIERS[call.name](**kwargs)
+    except (TypeError, ValueError) as exc:
+        raise GrammarError(argument, source, call.offset, str(exc), MULTIPLIER_SPELLINGS) from None
 
 
 # ---- products ----------------------------------------------------------------------------------

@@ -18,7 +18,9 @@ name                                  format
 ``binaryKpP{s,u}{e,f}``               IEEE P3109 format of K bits and precision P
 ``intN``, ``uintN``, ``intN_sym``     integers; ``_sym`` drops the most negative code, ``_sm``
                                       is sign-magnitude
-``fixed<N,F>``, ``ufixed<N,F>``       fixed point with F fraction bits
+``fixed<N,F>``, ``ufixed<N,F>``       fixed point of N bits with F fraction bits
+``bfp(m[,block[,e]])``                block floating point (:func:`numsim.bfp`), printed by its
+                                      preset name or as ``element/block/scale/rule``
 ====================================  ==============================================================
 
 >>> from numsim import get_format
@@ -96,6 +98,7 @@ _FLOAT_RE = re.compile(r"(u?)e(\d+)m(\d+)(?:b(-?\d+))?(fnuz|fnu|fn|fin|ext|ieee)
 _P3109_RE = re.compile(r"binary(\d+)p(\d+)([su])([ef])")
 _INT_RE = re.compile(r"(u?)int(\d+)(_sym|_sm)?")
 _FIXED_RE = re.compile(r"(u?)fixed<(-?\d+),(-?\d+)>(_sym|_sm)?")
+_BFP_RE = re.compile(r"bfp\((\d+)(?:,(\d+))?(?:,(\d+))?\)")
 
 
 def p3109_format(bits: int, precision: int, signed: bool = True, extended: bool = True) -> FloatFormat:
@@ -183,12 +186,15 @@ def _lookup(key: str) -> Format | BlockFormat:
     parsed = _parse_block(key) if "/" in key else _parse(key)
     if parsed is not None:
         return parsed
+    if m := _BFP_RE.fullmatch(key):
+        return bfp(*(int(g) for g in m.groups() if g is not None))
     known = list(_REGISTRY) + list(_ALIASES) + list(_BLOCKS) + list(_BLOCK_ALIASES)
     close = difflib.get_close_matches(key, known, n=4, cutoff=0.6)
     hint = f"; closest: {', '.join(close)}" if close else ""
     raise ValueError(
         f"unknown format {key!r}{hint}. Use a registered name (numsim.registered_formats()), an alias, or the "
-        "grammar eXmY[bN][fn|fnuz|fnu|fin|ext|ieee][_nosub], binaryKpP{s|u}{e|f}, intN, uintN, fixed<N,F>"
+        "grammar eXmY[bN][fn|fnuz|fnu|fin|ext|ieee][_nosub], binaryKpP{s|u}{e|f}, intN, uintN, fixed<N,F>, "
+        "bfp(mantissa_bits[,block_size[,exponent_bits]]) or element/block/scale/rule"
     )
 
 
@@ -291,5 +297,38 @@ _BLOCKS: dict[str, BlockFormat] = {
 }
 _BLOCK_ALIASES = {"mxfp4_e2m1": "mxfp4", "mxfp8": "mxfp8_e4m3", "mxfp6": "mxfp6_e3m2"}
 _BLOCK_CANONICAL = {fmt: name for name, fmt in _BLOCKS.items()}
+
+
+#: The short spelling a datapath prints for a format, where it has one (each is an alias above).
+_SHORT_NAMES = ("e4m3", "e5m2", "e2m1", "e3m2", "e2m3", "fp16", "bf16", "fp32")
+_SHORT = {_ALIASES[short]: short for short in _SHORT_NAMES}
+
+
+def short_name(fmt: Format | BlockFormat) -> str:
+    """The shortest spelling of a format that :func:`get_format` reads back (``e4m3`` for
+    ``float8_e4m3fn``, ``fp32`` for ``float32``; otherwise the canonical name).
+
+    >>> short_name(get_format("float8_e4m3fn")), short_name(get_format("mxfp4"))
+    ('e4m3', 'mxfp4')
+    """
+    name = fmt.name
+    return _SHORT.get(name, name)
+
+
+def scalar_format(fmt, argument: str) -> Format:
+    """``get_format(fmt)``, which must be a scalar format (``argument`` names it in errors)."""
+    f = get_format(fmt)
+    if not isinstance(f, Format):
+        raise TypeError(f"{argument} must be a scalar format, got the block format {f.name}")
+    return f
+
+
+def float_format(fmt, argument: str) -> FloatFormat:
+    """``get_format(fmt)``, which must be a float format (``argument`` names it in errors)."""
+    f = scalar_format(fmt, argument)
+    if not isinstance(f, FloatFormat):
+        raise TypeError(f"{argument} must be a float format, got {f.name}")
+    return f
+
 
 _grammar.install(format_name=format_name, get_format=get_format)

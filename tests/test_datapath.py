@@ -379,7 +379,7 @@ def test_unrepresentable_inputs_raise_unless_quantized():
         (lambda: Datapath("e4m3", accumulator=FusedMultiTerm(32, -10), order=Tree(4)), ValueError, "chains its blocks"),
         (lambda: Datapath("e4m3", accumulator=FusedMultiTerm(32, -10), order=Chunked(100)), ValueError, "multiple"),
         (lambda: Datapath("e4m3", accumulator=Kulisch(), order=Chunked(8)), ValueError, "Kulisch"),
-        (lambda: Datapath("e4m3", accumulator="fp32"), TypeError, "accumulator"),
+        (lambda: Datapath("e4m3", accumulator=32), TypeError, "accumulator"),
         (lambda: Datapath("e4m3", order="zigzag"), ValueError, "order"),
         (lambda: Tree(1), ValueError, "width"),
         (lambda: numsim.tensor_core_datapath("h300", "fp16"), ValueError, "gpu"),

@@ -116,7 +116,8 @@ def test_float64_inputs_match_ml_dtypes_where_it_rounds_once(name):
     exact_sample = x[:: max(1, x.size // 4000)]
     assert_codes_equal(numsim.encode(exact_sample, fmt), ref_codes(fmt, exact_sample), exact_sample, name)
     if DEVIATIONS["float64_through_float32"].installed() is not False:
-        keep = x.astype(np.float32).astype(np.float64) == x
+        with np.errstate(over="ignore"):  # beyond float32's range: not float32-exact
+            keep = x.astype(np.float32).astype(np.float64) == x
         x, ours = x[keep], ours[keep]
     assert_same_codes(ours, ml_codes(x, name), x, fmt)
 

@@ -95,8 +95,10 @@ def test_mul_with_multiplier_rounds_the_approximate_product():
     assert numsim.mul(3.25, 2.5, "e2m1", a_format="e4m3", b_format="e4m3", multiplier=LMul()).tolist() == 6.0
     with pytest.raises(ValueError, match="one float format"):
         numsim.mul(1.0, 1.0, "fp32", a_format="e4m3", b_format="e5m2", multiplier=LMul())
-    with pytest.raises(TypeError, match="multiplier must be"):
+    with pytest.raises(ValueError, match="unknown multiplier 'booth'"):
         numsim.mul(1.0, 1.0, "fp32", multiplier="booth")
+    with pytest.raises(TypeError, match="multiplier must be"):
+        numsim.mul(1.0, 1.0, "fp32", multiplier=3)
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,6 @@
-"""DRAM processing in memory (hwmodels.pim) against the published figures of the hardware reference
-(section 14; validation targets 8 and 28-32), properties, and bad input.
+"""DRAM processing in memory (hwmodels.pim) and the systems built on it (hwmodels.decode) against
+the published figures of the hardware reference (section 14; validation targets 8 and 28-32),
+properties, and bad input.
 
 Each validation test names its source and writes out its configuration. Targets the model cannot
 reach within their tolerance are strict xfails whose reason gives the measured value: the model
@@ -18,13 +19,15 @@ from hypothesis import strategies as st
 import numsim
 from hwmodels import data
 from hwmodels.memory import get_dram
-from hwmodels.pim import (
-    A100_40GB, A100A, GDDR6_AIM, GPT3_175B, HBM2_PIM, HBM3_PIM_BANK, HBM3_PIM_BANK_GROUP, HBM3_PIM_BUFFER, LOCATIONS,
-    MODES, NEWTON, PIM_PRESETS, GpuSpec, PimDevice, attacc_decode_step, decoder_layer, energy_per_bit, gemv_energy,
-    gemv_latency, gpu_decode_step, gpu_only_step, host_gemv_energy, host_gemv_latency, kv_bytes_per_token, max_batch,
-    neupims_npu, npu_pim_decode_step, weight_bytes,
+from hwmodels.decode import (
+    A100_40GB, A100A, MODES, GpuSpec, attacc_decode_step, decoder_layer, gpu_decode_step, gpu_only_step, kv_bytes_per_token,
+    max_batch, neupims_npu, npu_pim_decode_step, weight_bytes,
 )
-from hwmodels.workloads import Gemm, TransformerSpec
+from hwmodels.pim import (
+    GDDR6_AIM, HBM2_PIM, HBM3_PIM_BANK, HBM3_PIM_BANK_GROUP, HBM3_PIM_BUFFER, LOCATIONS, NEWTON, PIM_PRESETS, PimDevice,
+    energy_per_bit, gemv_energy, gemv_latency, host_gemv_energy, host_gemv_latency,
+)
+from hwmodels.workloads import GPT3_175B, Gemm, TransformerSpec
 
 
 def within(value: float, target: float, tol: float) -> bool:

@@ -82,7 +82,7 @@ CONFIG = """
     zip = [["format", "accumulator"]]
     [axes]
     format = ["e4m3", "e5m2", "int8", "int4", "mxfp4"]
-    accumulator = ["fp32", "fp32", "fixed(32)", "fixed(32)", "fp32"]
+    accumulator = ["fp32", "fp32", "fixed<32,0>", "fixed<32,0>", "fp32"]
     rows = [8, 16]
     [fixed]
     workload = "gemm(64, 64, 64)"

@@ -45,10 +45,10 @@ def test_grid_is_the_cartesian_product_in_axis_order():
 
 
 def test_zip_varies_axes_together_and_crosses_the_rest():
-    spec = SweepSpec("z", axes={"format": ["e4m3", "int8"], "accumulator": ["fp32", "fixed(32)"], "rows": [8, 16]},
+    spec = SweepSpec("z", axes={"format": ["e4m3", "int8"], "accumulator": ["fp32", "fixed<32,0>"], "rows": [8, 16]},
                      zip=[["format", "accumulator"]], evaluate=[Evaluation("cost", "systolic")])
     got = {(p["format"], p["accumulator"], p["rows"]) for p in spec.points()}
-    assert got == {("e4m3", "fp32", 8), ("e4m3", "fp32", 16), ("int8", "fixed(32)", 8), ("int8", "fixed(32)", 16)}
+    assert got == {("e4m3", "fp32", 8), ("e4m3", "fp32", 16), ("int8", "fixed<32,0>", 8), ("int8", "fixed<32,0>", 16)}
 
 
 @pytest.mark.parametrize("sampler", ["random", "lhs"])
@@ -91,7 +91,7 @@ def test_toml_round_trip(tmp_path):
         zip = [["format", "accumulator"]]
         [axes]
         format = ["e4m3", "int8"]
-        accumulator = ["fp32", "fixed(32)"]
+        accumulator = ["fp32", "fixed<32,0>"]
         rows = {low = 8, high = 64, integer = true}
         [sample]
         method = "lhs"
@@ -117,8 +117,12 @@ def test_toml_round_trip(tmp_path):
     ("[axes]\nformat = ['e4m3']\n[[evaluate]]\ncost = 'maq'\n", r"evaluate\[0\]: unknown cost 'maq'; allowed: mac, systolic"),
     ("[axes]\nformat = ['e4m3']\n[[evaluate]]\ncost = 'mac'\nnode = 7\n", r"evaluate\[0\]: cost mac has no parameter 'node'; allowed: tech, n_terms"),
     ("[axes]\nformat = ['e4m3', 'fp8_bogus']\n[[evaluate]]\ncost = 'mac'\n", r"sweep.toml: axes.format = 'fp8_bogus'"),
-    ("[axes]\nformat = ['e4m3']\nmultiplier = ['lmul(m=3, q=1)']\n[[evaluate]]\ncost = 'mac'\n", r"multiplier = 'lmul\(m=3, q=1\)'.*lmul takes at most \(m\)"),
-    ("[axes]\nformat = ['e4m3']\naccumulator = ['fixed']\n[[evaluate]]\ncost = 'mac'\n", r"accumulator = 'fixed'.*integer bits"),
+    ("[axes]\nformat = ['e4m3']\nmultiplier = ['lmul(m=3, q=1)']\n[[evaluate]]\ncost = 'mac'\n", r"multiplier = 'lmul\(m=3, q=1\)'.*lmul has no argument 'q'"),
+    ("[axes]\nformat = ['e4m3']\naccumulator = ['fixed']\n[[evaluate]]\ncost = 'mac'\n", r"accumulator = 'fixed'.*written fixed<W,F>"),
+    # the old fixed(int_bits, frac_bits) spelling is refused with its new spelling, never reinterpreted
+    ("[axes]\nformat = ['int8']\naccumulator = ['fixed(32)']\n[[evaluate]]\ncost = 'mac'\n", r"accumulator = 'fixed\(32\)'.*write it 'fixed<32,0>'"),
+    ("[axes]\nformat = ['int8']\naccumulator = ['fixed(32, 8)']\n[[evaluate]]\ncost = 'mac'\n", r"32 \+ 8 bits; write it 'fixed<40,8>'"),
+    ("[axes]\nformat = ['e4m3']\ndatapath = ['e4m3 -> acc fp33']\n[[evaluate]]\ncost = 'mac'\n", r"axes.datapath = 'e4m3 -> acc fp33': accumulator at position 12.*did you mean 'fp32'"),
     ("[axes]\nformat = ['e4m3']\n[fixed]\nworkload = 'resnet51'\n[[evaluate]]\ncost = 'systolic'\n", r"workload = 'resnet51'.*resnet50"),
     ("[axes]\ntech = ['7nm']\n[[evaluate]]\ncost = 'mac'\n", r"cost mac needs a datapath: set 'format'"),
     ("[axes]\nformat = []\n[[evaluate]]\ncost = 'mac'\n", r"axes.format must be a non-empty list"),
@@ -314,10 +318,11 @@ def test_spec_objects_reject_bad_values(make, error, match):
 
 @pytest.mark.parametrize("point, match", [
     ({"format": "e4m3", "block_size": 16}, "block_size 16 needs a block format"),
-    ({"format": "e4m3", "multiplier": "booth"}, "multiplier 'booth' is not one of exact, lmul"),
-    ({"format": "e4m3", "multiplier": "drum(k=x)"}, "argument 'k=x' is not an integer"),
-    ({"format": "e4m3", "accumulator": "kulisch(3)"}, "kulisch takes at most \\(no arguments\\)"),
-    ({"format": "e4m3", "accumulator": "fp99"}, "is not a float format"),
+    ({"format": "e4m3", "multiplier": "booth"}, "unknown multiplier 'booth'; allowed: exact, lmul"),
+    ({"format": "e4m3", "multiplier": "drum(k=x)"}, "k must be an integer, got 'x'"),
+    ({"format": "e4m3", "accumulator": "kulisch(3)"}, "unknown format 'kulisch\\(3\\)'"),
+    ({"format": "e4m3", "accumulator": "fp99"}, "unknown format 'fp99'"),
+    ({"datapath": "e4m3 -> acc fp32", "format": "int8"}, "one string \\('datapath'\\) or by its parts, not both"),
     ({"rows": 8}, "needs a 'format'"),
 ])
 def test_bad_datapath_strings(point, match):

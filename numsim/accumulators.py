@@ -27,9 +27,8 @@ import math
 import re
 from dataclasses import dataclass
 
+from ._checks import check_choice, check_int
 from ._syntax import GrammarError, read_call, read_int, split_top
-from ._checks import check_choice as _check_choice
-from ._checks import check_int as _check_int
 from .formats import FixedFormat, FloatFormat, Format, IntFormat
 from .registry import float_format, get_format, short_name
 from .rounding import Overflow, Rounding
@@ -111,12 +110,12 @@ class FixedAccumulator(Accumulator):
     rounding: Rounding | str = Rounding.TOWARD_NEGATIVE
 
     def __post_init__(self) -> None:
-        ib = _check_int("int_bits", self.int_bits, 1 - 62, 62)
-        fb = _check_int("frac_bits", self.frac_bits, -62, 62)
+        ib = check_int("int_bits", self.int_bits, 1 - 62, 62)
+        fb = check_int("frac_bits", self.frac_bits, -62, 62)
         width = ib + fb
         if not 2 <= width <= 62:
             raise ValueError(f"a fixed accumulator needs a width int_bits + frac_bits in 2..62 bits, got {width} ({ib} + {fb})")
-        ov = _check_choice("overflow of a fixed accumulator", self.overflow, ("wrap", "saturate"))
+        ov = check_choice("overflow of a fixed accumulator", self.overflow, ("wrap", "saturate"))
         mode = Rounding.parse(self.rounding)
         if mode.is_stochastic:
             raise ValueError(f"rounding of a fixed accumulator must be deterministic, got {mode.value!r}")
@@ -171,7 +170,7 @@ def kulisch_width(a_format: Format, b_format: Format, n_terms: int) -> int:
     >>> [kulisch_width(get_format(f), get_format(f), 4608) for f in ("e2m1", "e4m3", "e5m2", "int8")]
     [22, 50, 80, 30]
     """
-    n = _check_int("n_terms", n_terms, 1)
+    n = check_int("n_terms", n_terms, 1)
     carries = math.ceil(math.log2(n))
     if isinstance(a_format, FloatFormat) and isinstance(b_format, FloatFormat):
         return (1 << a_format.exp_bits) + a_format.man_bits + (1 << b_format.exp_bits) + b_format.man_bits + carries - 1
@@ -237,22 +236,22 @@ class FusedMultiTerm(Accumulator):
     c_placement: str = "inside"
 
     def __post_init__(self) -> None:
-        n = _check_int("n", self.n, 1, 1 << 16)
+        n = check_int("n", self.n, 1, 1 << 16)
         fmt = float_format(self.fmt, "FusedMultiTerm fmt")
-        e = _check_int("extra_bits", self.extra_bits, -fmt.man_bits, 40)
+        e = check_int("extra_bits", self.extra_bits, -fmt.man_bits, 40)
         window = fmt.man_bits + e
         if window + 3 + math.ceil(math.log2(n + 1)) > 62 or window > 50:
             raise ValueError(f"window W = {window} bits with n = {n} terms does not fit numsim's 62-bit exact sum (W <= 50 and W + 3 + log2(n+1) <= 62)")
-        frac = min(fmt.man_bits, window) if self.frac_bits is None else _check_int("frac_bits", self.frac_bits, 0, fmt.man_bits)
+        frac = min(fmt.man_bits, window) if self.frac_bits is None else check_int("frac_bits", self.frac_bits, 0, fmt.man_bits)
         mode = Rounding.parse(self.rounding)
         if mode.is_stochastic:
             raise ValueError(f"rounding of a FusedMultiTerm must be deterministic, got {mode.value!r}")
         align = Rounding.parse(self.alignment)
         if align not in (Rounding.TOWARD_ZERO, Rounding.NEAREST_EVEN):
             raise ValueError(f"alignment must be 'toward_zero' or 'nearest_even', got {align.value!r}")
-        anchor = _check_choice("anchor", self.anchor, _ANCHORS)
-        placement = _check_choice("c_placement", self.c_placement, _PLACEMENTS)
-        amin = None if self.anchor_min is None else _check_int("anchor_min", self.anchor_min, -4000, 4000)
+        anchor = check_choice("anchor", self.anchor, _ANCHORS)
+        placement = check_choice("c_placement", self.c_placement, _PLACEMENTS)
+        amin = None if self.anchor_min is None else check_int("anchor_min", self.anchor_min, -4000, 4000)
         for k, v in (("n", n), ("fmt", fmt), ("extra_bits", e), ("frac_bits", frac), ("rounding", mode), ("alignment", align), ("anchor", anchor), ("anchor_min", amin), ("c_placement", placement)):
             object.__setattr__(self, k, v)
 

@@ -93,6 +93,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from ._checks import check_choice
 from ._syntax import GrammarError, split_top
 from .accumulators import (
     Accumulator,
@@ -105,7 +106,6 @@ from .accumulators import (
     ulp_exponent,
 )
 from .blocks import BlockFormat
-from ._checks import check_choice as _check_choice
 from .formats import Format, FloatFormat, significand_bits
 from .multipliers import Exact, Multiplier, get_multiplier
 from .orders import ORDER_SPELLINGS, Chunked, Order, Pairwise, Sequential, Tree, chunked, get_order, pairwise, sequential, tree
@@ -183,7 +183,7 @@ class Datapath:
         b_in = a_in if self.b_format is None else get_format(self.b_format)
         object.__setattr__(self, "a_format", a_in)
         object.__setattr__(self, "b_format", b_in)
-        padding = _check_choice("block_padding", self.block_padding, ("error", "zeros"))
+        padding = check_choice("block_padding", self.block_padding, ("error", "zeros"))
         block_order = get_order(self.block_order, "block_order")
         scale_format = scalar_format(self.scale_format, "scale_format")
         scale_rounding = Rounding.parse(self.scale_rounding, "scale_rounding")

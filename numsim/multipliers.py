@@ -43,8 +43,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _lazy
-from ._checks import check_choice as _check_choice
-from ._checks import check_int as _check_int
+from ._checks import check_choice, check_int
 from ._syntax import GrammarError, read_call, read_int
 from .formats import FixedFormat, FloatFormat, Format, IntFormat
 from .registry import get_format
@@ -99,7 +98,7 @@ def lmul_l(m: int) -> int:
     >>> [lmul_l(m) for m in (1, 2, 3, 4, 7, 23)]
     [1, 2, 3, 3, 4, 4]
     """
-    m = _check_int("m", m, 0)
+    m = check_int("m", m, 0)
     return m if m <= 3 else (3 if m == 4 else 4)
 
 
@@ -117,18 +116,18 @@ class _LogAdder(Multiplier):
     specials: str = "ieee"
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "semantics", _check_choice("semantics", self.semantics, _LMUL_SEMANTICS))
+        object.__setattr__(self, "semantics", check_choice("semantics", self.semantics, _LMUL_SEMANTICS))
         if self.mantissa_bits is not None:
-            object.__setattr__(self, "mantissa_bits", _check_int("mantissa_bits", self.mantissa_bits, 0, 31))
-        object.__setattr__(self, "input_rounding", _check_choice("input_rounding", self.input_rounding, _INPUT_ROUNDINGS))
+            object.__setattr__(self, "mantissa_bits", check_int("mantissa_bits", self.mantissa_bits, 0, 31))
+        object.__setattr__(self, "input_rounding", check_choice("input_rounding", self.input_rounding, _INPUT_ROUNDINGS))
         if self.mantissa_bits is None:  # no mantissa is cut: the rounding has no effect
             object.__setattr__(self, "input_rounding", _INPUT_ROUNDINGS[0])
-        object.__setattr__(self, "zero", _check_choice("zero", self.zero, _ZERO_POLICIES))
-        object.__setattr__(self, "subnormal", _check_choice("subnormal", self.subnormal, _SUBNORMAL_POLICIES))
-        object.__setattr__(self, "underflow", _check_choice("underflow", self.underflow, _UNDERFLOW_POLICIES))
+        object.__setattr__(self, "zero", check_choice("zero", self.zero, _ZERO_POLICIES))
+        object.__setattr__(self, "subnormal", check_choice("subnormal", self.subnormal, _SUBNORMAL_POLICIES))
+        object.__setattr__(self, "underflow", check_choice("underflow", self.underflow, _UNDERFLOW_POLICIES))
         if self.overflow is not None:
-            object.__setattr__(self, "overflow", _check_choice("overflow", self.overflow, _OVERFLOW_POLICIES))
-        object.__setattr__(self, "specials", _check_choice("specials", self.specials, _SPECIALS_POLICIES))
+            object.__setattr__(self, "overflow", check_choice("overflow", self.overflow, _OVERFLOW_POLICIES))
+        object.__setattr__(self, "specials", check_choice("specials", self.specials, _SPECIALS_POLICIES))
 
     def _switches(self) -> list[str]:
         defaults = _LogAdder()
@@ -227,9 +226,9 @@ class LMul(_LogAdder):
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.l is not None:
-            object.__setattr__(self, "l", _check_int("l", self.l, 0, 31))
+            object.__setattr__(self, "l", check_int("l", self.l, 0, 31))
         if self.offset is not None:
-            object.__setattr__(self, "offset", _check_int("offset", self.offset, 0, (1 << 32) - 1))
+            object.__setattr__(self, "offset", check_int("offset", self.offset, 0, (1 << 32) - 1))
 
     @property
     def name(self) -> str:
@@ -309,7 +308,7 @@ class DRUM(Multiplier):
     k: int = 6
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "k", _check_int("k", self.k, 1, 32))
+        object.__setattr__(self, "k", check_int("k", self.k, 1, 32))
 
     @property
     def name(self) -> str:
@@ -336,8 +335,8 @@ class Truncated(Multiplier):
     hbl: int = 0
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "vbl", _check_int("vbl", self.vbl, 0, 64))
-        object.__setattr__(self, "hbl", _check_int("hbl", self.hbl, 0, 32))
+        object.__setattr__(self, "vbl", check_int("vbl", self.vbl, 0, 64))
+        object.__setattr__(self, "hbl", check_int("hbl", self.hbl, 0, 32))
 
     @property
     def commutative(self) -> bool:  # type: ignore[override]

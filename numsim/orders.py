@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ._checks import check_int
 from ._syntax import GrammarError, read_call, read_int
 from .accumulators import FloatAccumulator, get_accumulator
-from ._checks import check_int as _check_int
 
 
 
@@ -51,7 +51,7 @@ class Tree(Order):
     width: int = 2
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "width", _check_int("width", self.width, 2))
+        object.__setattr__(self, "width", check_int("width", self.width, 2))
 
     @property
     def name(self) -> str:
@@ -82,7 +82,7 @@ class Chunked(Order):
     inner: Order | str = field(default_factory=Sequential)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "n", _check_int("n", self.n, 1))
+        object.__setattr__(self, "n", check_int("n", self.n, 1))
         outer = get_accumulator(self.outer, "outer")
         if not isinstance(outer, FloatAccumulator):
             raise TypeError(f"outer must be a float accumulator (FloatAccumulator or a spelling such as 'fp32'), got {outer.name!r}")

@@ -2,9 +2,10 @@
 
 Public modules (:mod:`numsim.codecs`, :mod:`numsim.block_codecs`, :mod:`numsim.arithmetic`,
 :mod:`numsim.gemm`, :mod:`numsim.block_gemm`, the product functions of :mod:`numsim.multipliers`)
-validate their arguments and dispatch here. Each module of this package lowers one family of
-descriptions to the Numba kernels of the :mod:`numsim._kernels` module of the same name: formats
-to integer specs and decode tables, block formats to tile layouts and scale rules, multipliers to
-parameter arrays and product tables, datapaths to the configuration vector of the matmul kernel.
-Nothing here imports a public kernel-backed module; a second kernel target plugs in at this layer.
+validate their arguments and dispatch here. ``specs`` turns scalar formats into the integer specs
+every kernel takes; ``codec``, ``block_codec``, ``elementwise``, ``multipliers`` and ``datapath``
+lower their family of descriptions (decode tables, tile layouts and scale rules, parameter arrays
+and product tables, the configuration vector of the matmul kernel) and call the kernels of the
+:mod:`numsim._kernels` module of the same name. Nothing here imports a public kernel-backed
+module; a second kernel target plugs in at this layer.
 """

@@ -81,6 +81,7 @@ def run(dp: Datapath, A, B, C, batch, M, K, N, seed, sr_bits, out_scale=None) ->
     R = nb * M
     if R == 0 or N == 0:
         return np.zeros((R, N))  # no output element
+    scale_parts = None if out_scale is None else _odd_times_power_of_two(out_scale)
     A2 = np.ascontiguousarray(A.reshape(R, K))
     B3 = np.ascontiguousarray(B.reshape(nb, K, N))
     C2 = np.zeros((R, N)) if C is None else np.ascontiguousarray(C.reshape(R, N), np.float64)
@@ -137,7 +138,7 @@ def run(dp: Datapath, A, B, C, batch, M, K, N, seed, sr_bits, out_scale=None) ->
         cfg["acc_kind"] = _k.KULISCH
         ebase, top = _kulisch_span(dp)
         cfg["k_ebase"] = ebase
-        cfg["k_limbs"] = (top - ebase + math.ceil(math.log2(K + 2)) + 2) // 32 + 4 + (out_scale is not None)
+        cfg["k_limbs"] = (top - ebase + math.ceil(math.log2(K + 2)) + 2) // 32 + 4 + (scale_parts is not None)
     else:
         cfg["acc_kind"] = _k.FUSED
         acc_spec = float_spec(acc.fmt)
@@ -179,9 +180,9 @@ def run(dp: Datapath, A, B, C, batch, M, K, N, seed, sr_bits, out_scale=None) ->
     cfg["out_overflow"] = out_fmt.default_overflow.code
     cfg["nbits"] = nbits
     SM = SX = np.ones((1, 1), np.int64)
-    if out_scale is not None:
+    if scale_parts is not None:
         cfg["out_scaled"] = 1
-        SM, SX = (np.ascontiguousarray(np.broadcast_to(v, batch + (M, N)).reshape(R, N), np.int64) for v in _odd_times_power_of_two(out_scale))
+        SM, SX = (np.ascontiguousarray(np.broadcast_to(v, batch + (M, N)).reshape(R, N), np.int64) for v in scale_parts)
         if cfg["float_path"] == _k.NATIVE32:
             cfg["float_path"] = _k.RNE64
     cfg_arr = np.array([cfg[name] for name in _k.CFG_FIELDS], np.int64)

@@ -5,7 +5,10 @@ without Numba, so that ``import numsim`` is quick and ``hwmodels`` prices datapa
 is missing. Everything that runs kernels loads through :func:`load` when it is first needed: the
 kernel-backed names of the package (``numsim.quantize``, ``numsim.matmul``, ...; see
 :data:`KERNEL_BACKED`, served by ``numsim.__getattr__``), :meth:`numsim.Format.values` and the
-product functions of :mod:`numsim.multipliers`. Without Numba they raise an ImportError that says so.
+product functions of :mod:`numsim.multipliers`. The first of them loads the whole kernel-backed
+layer (Numba and every module of :data:`KERNEL_MODULES`) in one step, before any kernel runs, as
+``import numsim`` did when it imported them eagerly. Without Numba they raise an ImportError that
+says so.
 
 >>> load("codecs", "numsim.quantize").quantize([1.1], "e4m3").tolist()
 [1.125]
@@ -24,7 +27,8 @@ KERNEL_BACKED = {
 """Kernel-backed names of ``numsim`` -> the module (of ``numsim``) that defines them."""
 
 KERNEL_MODULES = ("arithmetic", "block_gemm", "codecs", "gemm")
-"""Kernel-backed modules that ``numsim`` has as attributes, as an eager import would."""
+"""Kernel-backed modules that ``numsim`` has as attributes, as an eager import would (importing
+them loads the floor, :mod:`numsim._lower`, too)."""
 
 
 def load(module: str, user: str) -> ModuleType:
@@ -37,6 +41,8 @@ def load(module: str, user: str) -> ModuleType:
             f"{user} runs on numsim's Numba kernels, but numba cannot be imported ({err}); install it with "
             "'pip install numba'. numsim's formats and datapath descriptions work without it."
         ) from err
+    for name in KERNEL_MODULES:
+        importlib.import_module(f"{__package__}.{name}")
     return importlib.import_module(f"{__package__}.{module}")
 
 

@@ -10,7 +10,13 @@ from __future__ import annotations
 import click
 
 import numsim
+from hwmodels.validation import validate_costs, validation_table
 from numsim.formats import FloatFormat, Format
+
+from .engine import run_sweep
+from .pareto import pareto_front
+from .plots import pareto_figures, plot_heatmap, save_figure
+from .spec import builtin_configs, load_spec
 
 
 def _number(x: float) -> str:
@@ -124,7 +130,6 @@ def validate_group(ctx: click.Context) -> None:
 def validate_costs_command(failures_only: bool = False) -> None:
     """Print each cost model against its published figure: model value, published value, error,
     tolerance and whether it holds. Exits with status 1 if any row is outside its tolerance."""
-    from hwmodels.validation import validate_costs, validation_table
 
     checks = validate_costs()
     shown = [c for c in checks if not c.ok] if failures_only else list(checks)
@@ -156,8 +161,6 @@ def write_pareto(df, out, minimize, maximize, label, keys, title="") -> str:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from experiments.pareto import pareto_front
-    from experiments.plots import pareto_figures, save_figure
 
     out = pathlib.Path(out)
     missing = [c for c in (*minimize, *maximize) if c not in df.columns]
@@ -195,8 +198,6 @@ def sweep_command(config: str, out: str | None, backend: str, scheduler: str | N
     """
     import pathlib
 
-    from experiments.engine import run_sweep
-    from experiments.spec import builtin_configs, load_spec
 
     try:
         spec = load_spec(config)
@@ -254,7 +255,6 @@ def plot_command(results: str, minimize: tuple, maximize: tuple, label: str | No
     if heatmap:
         import matplotlib.pyplot as plt
 
-        from experiments.plots import plot_heatmap, save_figure
 
         x, y, value = heatmap
         try:

@@ -137,20 +137,7 @@ def test_module_imports_are_acyclic():
     assert cycle is None, "import cycle: " + " -> ".join(cycle)
 
 
-# Modules with function-level imports of the project's own modules, in files of another work
-# stream: each is expected to fail until that file is restructured (strict: a fixed module must
-# leave this set).
-KNOWN_FUNCTION_LEVEL_IMPORTS = {"experiments.cli"}
-
-
-@pytest.mark.parametrize(
-    "module",
-    [
-        pytest.param(m, marks=pytest.mark.xfail(reason="imports the project's modules inside its commands", strict=True))
-        if m in KNOWN_FUNCTION_LEVEL_IMPORTS else m
-        for m in MODULES
-    ],
-)
+@pytest.mark.parametrize("module", MODULES)
 def test_no_function_level_imports_of_the_project(module):
     lazy = [
         f"{MODULES[module].relative_to(ROOT)}:{node.lineno}: {ast.unparse(node)}"

@@ -22,26 +22,29 @@ from typing import Callable, Iterable
 def integer(name: str, value, minimum: int = 1, *, what: str | None = None) -> int:
     """``value`` as an int >= ``minimum``; ``what`` words the allowed values in the message
     (default ``"an integer >= minimum"``)."""
-    what = what or f"an integer >= {minimum}"
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be {what}, got {value!r} ({type(value).__name__})")
+        raise TypeError(f"{name} must be {what or f'an integer >= {minimum}'}, got {value!r} ({type(value).__name__})")
     if value < minimum:
-        raise ValueError(f"{name} must be {what}, got {value!r}")
+        raise ValueError(f"{name} must be {what or f'an integer >= {minimum}'}, got {value!r}")
     return int(value)
 
 
 def real(name: str, value, *, low: float = 0.0, inclusive: bool = False, high: float = math.inf,
          allow_inf: bool = False) -> float:
     """``value`` as a float above ``low`` (or equal to it with ``inclusive``), at most ``high``,
-    finite unless ``allow_inf`` (then ``+inf`` passes)."""
-    allowed = (f"a {'' if allow_inf else 'finite '}number {'>=' if inclusive else '>'} {low:g}"
-               + (f" and <= {high:g}" if high < math.inf else ""))
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be {allowed}, got {value!r} ({type(value).__name__})")
+    finite unless ``allow_inf`` (then ``+inf`` passes). The message is built only on failure:
+    cost objects call this for every field."""
+    if type(value) is not float and (isinstance(value, bool) or not isinstance(value, numbers.Real)):  # float first: no ABC check
+        raise TypeError(f"{name} must be {_real_range(low, inclusive, high, allow_inf)}, got {value!r} ({type(value).__name__})")
     v = float(value)
     if not ((v >= low if inclusive else v > low) and v <= high and (math.isfinite(v) or (allow_inf and v == math.inf))):
-        raise ValueError(f"{name} must be {allowed}, got {value!r}")
+        raise ValueError(f"{name} must be {_real_range(low, inclusive, high, allow_inf)}, got {value!r}")
     return v
+
+
+def _real_range(low: float, inclusive: bool, high: float, allow_inf: bool) -> str:
+    return (f"a {'' if allow_inf else 'finite '}number {'>=' if inclusive else '>'} {low:g}"
+            + (f" and <= {high:g}" if high < math.inf else ""))
 
 
 def boolean(name: str, value) -> bool:

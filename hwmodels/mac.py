@@ -46,7 +46,7 @@ from functools import lru_cache
 
 import numpy as np
 from numsim.blocks import BlockFormat
-from numsim.datapath import Chunked, Datapath, FixedAccumulator, FloatAccumulator, FusedMultiTerm, Kulisch, kulisch_width
+from numsim.datapath import Chunked, Datapath, FixedAccumulator, FloatAccumulator, FusedMultiTerm, Kulisch, get_datapath, kulisch_width
 from numsim.formats import FloatFormat, Format
 from numsim.multipliers import DRUM, Exact, LMul, Lookup, Mitchell, Truncated
 
@@ -81,17 +81,18 @@ def _span(fmt: Format) -> int:
 
 
 def as_datapath(value, name: str = "datapath") -> Datapath:
-    """``value`` if it is a :class:`numsim.Datapath`, else the default datapath of a format name
-    (``"fp16"``: exact fp16 products into an fp32 accumulator).
+    """``value`` if it is a :class:`numsim.Datapath`, else the datapath its spelling names
+    (:func:`numsim.get_datapath`; a format name alone, ``"fp16"``, is exact fp16 products into an
+    fp32 accumulator).
 
     >>> str(as_datapath("fp16"))
     'fp16*fp16 exact -> acc fp32 (sequential) -> fp32'
+    >>> as_datapath("e4m3 lmul -> acc bf16").accumulator.name
+    'bf16'
     """
-    if isinstance(value, Datapath):
-        return value
-    if isinstance(value, str):
-        return Datapath(value)
-    raise TypeError(f"{name} must be a numsim.Datapath or a format name such as 'fp16', got {value!r}")
+    if isinstance(value, (Datapath, str)):
+        return get_datapath(value)
+    raise TypeError(f"{name} must be a numsim.Datapath or its spelling such as 'fp16' or 'e4m3 -> acc fp32', got {value!r}")
 
 
 def storage_bits(fmt: Format) -> float:

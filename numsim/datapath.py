@@ -469,13 +469,15 @@ def _format(spelling: str, pos: int, text: str, part: str):
 
 
 def _format_with_rounding(spelling: str, pos: int, text: str, part: str):
+    """``FORMAT[/ROUNDING]``: a rounding mode after the last slash, else the whole is the format."""
     fmt, slash, rounding = spelling.rpartition("/")
-    if slash:
-        try:
-            return _format(fmt, pos, text, part), Rounding.parse(rounding)
-        except ValueError:
-            pass  # a block format's own slashes, or no rounding mode after the last slash
-    return _format(spelling, pos, text, part), Rounding.NEAREST_EVEN
+    try:
+        mode = Rounding.parse(rounding) if slash else None
+    except ValueError:  # a block format's own slashes
+        mode = None
+    if mode is None:
+        return _format(spelling, pos, text, part), Rounding.NEAREST_EVEN
+    return _format(fmt, pos, text, part), mode
 
 
 def _acc_and_order(spelling: str, pos: int, text: str, prefix: str) -> tuple[Accumulator, Order]:

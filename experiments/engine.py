@@ -57,6 +57,8 @@ def evaluate_point(spec: SweepSpec, point: dict) -> dict:
             row["datapath"] = None
             errors.append(f"datapath: {type(exc).__name__}: {exc}")
     for evaluation in spec.evaluate:
+        if evaluation.needs_datapath and "datapath" in row and row["datapath"] is None:
+            continue  # it would fail on the same datapath, reported once above
         try:
             row.update(evaluation(point, spec.seed))
         except Exception as exc:  # a failing point becomes an error row, never a crashed sweep

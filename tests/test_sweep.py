@@ -339,3 +339,15 @@ def test_bad_output_directory_and_scheduler(tmp_path):
         run_sweep(_spec(), backend="dask", scheduler=42, progress=False)
     with pytest.raises(ValueError, match="chunk_size must be a positive integer"):
         run_sweep(_spec(), backend="serial", chunk_size=0, progress=False)
+
+
+def test_a_datapath_that_cannot_be_built_is_one_error_of_its_row():
+    """int8 operands with an L-Mul multiplier: the row says so once, under 'datapath', and the
+    evaluations that need the datapath are not run to repeat it."""
+    spec = SweepSpec("bad", axes={"format": ["e4m3", "int8"]}, fixed={"multiplier": "lmul", "accumulator": "fp32"},
+                     evaluate=[Evaluation("cost", "mac")])
+    df = run_sweep(spec, backend="serial", progress=False)
+    assert df.loc[0, "datapath"] == "e4m3*e4m3 lmul -> acc fp32 (sequential) -> fp32" and pd.isna(df.loc[0, "error"])
+    assert pd.isna(df.loc[1, "datapath"])
+    assert df.loc[1, "error"] == "datapath: ValueError: lmul multiplies float bit patterns; int8 is not a float format"
+

@@ -15,7 +15,7 @@ import numsim
 ROOT = Path(__file__).resolve().parents[1]
 
 DATAPATHS = {
-    "fp8": 'numsim.Datapath("e4m3", accumulator=numsim.FloatAccumulator("fp32"))',
+    "fp8": 'numsim.get_datapath("e4m3*e4m3 exact -> acc fp32 (sequential) -> fp32")',
     "mxfp4": 'numsim.Datapath("mxfp4", accumulator=numsim.FloatAccumulator("fp32"))',
     "lmul": 'numsim.Datapath("bf16", multiplier=numsim.LMul(mantissa_bits=3))',
 }

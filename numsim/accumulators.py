@@ -324,7 +324,8 @@ def get_accumulator(spec, argument: str = "accumulator", *, source: str | None =
     try:
         if text.startswith("fused(") or text == "fused":
             return _fused(text, argument, source, offset)
-        if text in ("kulisch", "kulisch()"):
+        if text == "kulisch" or text.startswith("kulisch("):
+            read_call(text, argument, offset, ACCUMULATOR_SPELLINGS, source).bind((), argument, source, ACCUMULATOR_SPELLINGS)
             return Kulisch()
         if text.startswith("fixed(") or text == "fixed":
             _old_fixed(text, argument, source, offset)

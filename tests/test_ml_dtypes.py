@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 import pytest
+from packaging.version import Version
 
 import numsim
 from anchors import DEVIATIONS, expected_anchor
@@ -203,3 +204,12 @@ def test_float64_to_float32_matches_the_hardware_conversion():
     np.testing.assert_array_equal(numsim.encode(x, "fp32"), hardware.view(np.uint32))
     same = np.random.default_rng(6).integers(0, 2**32, 2**20, dtype=np.uint64).astype(np.uint32)
     np.testing.assert_array_equal(numsim.encode(same.view(np.float32), "fp32"), same)  # NaN payloads too
+
+
+def test_deviation_records_settle_only_the_versions_they_cover():
+    """Between two checked versions that agree the record holds; between two that disagree, before
+    the first and after the last one checked, either answer is accepted (None)."""
+    double = DEVIATIONS["float64_through_float32"]  # 0.5.0 yes, 0.6.0 yes, 0.7.0 no
+    assert [double.present(Version(v)) for v in ("0.5.0", "0.5.4", "0.6.0", "0.6.5", "0.7.0", "0.8.0", "0.4.1")] == [
+        True, True, True, None, False, None, None]
+

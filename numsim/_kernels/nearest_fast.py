@@ -1,4 +1,4 @@
-"""Vectorised nearest-even rounding of binary32 / binary64 inputs into a float format.
+"""Nearest-even rounding formulas of the block kernels (:mod:`numsim._kernels.block_codec`).
 
 For an input whose biased exponent field ``e`` lies in ``[lo, hi]`` the result is finite and
 follows from integer arithmetic on the input's bit pattern:
@@ -11,10 +11,11 @@ follows from integer arithmetic on the input's bit pattern:
 * under a saturating overflow policy the top binade is included and codes are clamped to the
   largest finite code.
 
-Loops are free of branches so LLVM vectorises them; a block that contains any input outside
-``[lo, hi]`` (NaN/Inf, values beyond the range under non-saturating overflow, negatives for
-unsigned targets, inputs in a target's normal range below the input's normal range) is revisited
-and those elements take the general rule of :mod:`numsim._kernels.codec`.
+The formulas are free of branches so LLVM vectorises the loops that use them; inputs outside
+``[lo, hi]`` (:func:`_outside`: NaN/Inf, values beyond the range under non-saturating overflow,
+negatives for unsigned targets, inputs in a target's normal range below the input's normal range)
+take the general rule of :mod:`numsim._kernels.codec` instead. Scalar codecs use the formulas of
+:mod:`numsim._kernels.rounding_fast`, which cover every input and rounding mode.
 """
 
 from __future__ import annotations
@@ -23,14 +24,10 @@ import math
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit, prange, types
+from numba import njit, types
 from numba.extending import overload
 
 from .._config import JIT_CACHE
-from .codec import float_code, store_float_value
-
-BLOCK = 1 << 14
-NO_BITS = np.empty(0, np.uint64)  # no explicit random bits: nearest-even draws none
 
 
 class NearestSpec(NamedTuple):
@@ -88,18 +85,6 @@ def nearest_spec_of(s, in_man, subnormal_results, saturate):
         max_mag=s.max_mag,
         max_value=max_value,
     )
-
-
-def binary_bits(x):
-    """Bit pattern of a binary32/64 input as int64 (the array holds uint32/uint64 views)."""
-    raise NotImplementedError("only callable from Numba kernels")
-
-
-@overload(binary_bits, jit_options={"cache": JIT_CACHE})
-def _binary_bits_impl(x):
-    if x in (types.uint32, types.uint64):
-        return lambda x: np.int64(x)
-    return None
 
 
 def float_from_bits(bits, like):
@@ -167,81 +152,3 @@ def _value(u, f, like):
 def _outside(u, f):
     e = _magnitude(u, f) >> f.in_man
     return (e < f.lo) | (e > f.hi) | ((f.unsigned != 0) & _negative(u, f))
-
-
-@njit(cache=JIT_CACHE)
-def _any_outside(src, f):
-    """Whether any input of ``src`` needs the general rule (a branch-free scan)."""
-    flags = np.int64(0)
-    for i in range(src.size):
-        u = binary_bits(src[i])
-        e = _magnitude(u, f) >> f.in_man
-        flags |= (e - f.lo) | (f.hi - e) | -(f.unsigned & np.int64(_negative(u, f)))
-    return flags < 0
-
-
-@njit(cache=JIT_CACHE)
-def _codes(src, out, f):
-    for i in range(src.size):
-        out[i] = _code(binary_bits(src[i]), f)
-
-
-@njit(cache=JIT_CACHE)
-def _values(src, out, f):
-    """Rounded values: normal results are the input bits with the low ``shift`` bits rounded away,
-    subnormal results ``code * 2^(emin - M)``."""
-    for i in range(src.size):
-        out[i] = _value(binary_bits(src[i]), f, src)
-
-
-@njit(cache=JIT_CACHE)
-def _fix_codes(src, out, s, f, overflow, ftz):
-    """Redo the inputs outside the fast path with the general rule; returns unrepresentable NaNs."""
-    invalid = 0
-    for i in range(src.size):
-        if _outside(binary_bits(src[i]), f):
-            c = float_code(src[i], i, s, np.int64(0), overflow, np.uint64(0), np.int64(1), NO_BITS, ftz)
-            invalid += c < 0
-            out[i] = max(c, 0)
-    return invalid
-
-
-@njit(cache=JIT_CACHE)
-def _fix_values(src, out, out_bits, table, s, f, overflow, ftz):
-    """As :func:`_fix_codes`, storing values (:func:`~numsim._kernels.codec.store_float_value`)."""
-    invalid = 0
-    for i in range(src.size):
-        if _outside(binary_bits(src[i]), f):
-            c = float_code(src[i], i, s, np.int64(0), overflow, np.uint64(0), np.int64(1), NO_BITS, ftz)
-            invalid += c < 0
-            store_float_value(out, out_bits, table, i, max(c, 0), s)
-    return invalid
-
-
-@njit(parallel=True, cache=JIT_CACHE)
-def encode_nearest(src, out, s, f, overflow, ftz):
-    """Codes of binary32/64 inputs (``src`` holds their bits) under nearest-even; returns the number
-    of NaNs the format cannot represent. Numba reduces only top-level updates of ``invalid``, so
-    each block's count is added once."""
-    n = src.size
-    invalid = 0
-    for b in prange((n + BLOCK - 1) // BLOCK):
-        lo, hi = b * BLOCK, min(b * BLOCK + BLOCK, n)
-        _codes(src[lo:hi], out[lo:hi], f)
-        if _any_outside(src[lo:hi], f):
-            invalid += _fix_codes(src[lo:hi], out[lo:hi], s, f, overflow, ftz)
-    return invalid
-
-
-@njit(parallel=True, cache=JIT_CACHE)
-def quantize_nearest(src, out, out_bits, table, s, f, overflow, ftz):
-    """Values of binary32/64 inputs under nearest-even; the general rule decodes through ``table``
-    when it is non-empty."""
-    n = src.size
-    invalid = 0
-    for b in prange((n + BLOCK - 1) // BLOCK):
-        lo, hi = b * BLOCK, min(b * BLOCK + BLOCK, n)
-        _values(src[lo:hi], out[lo:hi], f)
-        if _any_outside(src[lo:hi], f):
-            invalid += _fix_values(src[lo:hi], out[lo:hi], out_bits[lo:hi] if out_bits.size > 0 else out_bits, table, s, f, overflow, ftz)
-    return invalid

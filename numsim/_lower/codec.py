@@ -1,4 +1,4 @@
-"""Scalar codecs lowered to :mod:`numsim._kernels.codec` and :mod:`numsim._kernels.nearest_fast`.
+"""Scalar codecs lowered to :mod:`numsim._kernels.codec` and :mod:`numsim._kernels.rounding_fast`.
 
 The functions take what :mod:`numsim.codecs` has checked: a scalar format, parsed rounding and
 overflow, the random-stream arguments, and inputs as exact float32/float64/int64 arrays, which
@@ -13,7 +13,7 @@ from functools import lru_cache
 import numpy as np
 
 from .._kernels import codec as _k
-from .._kernels import nearest_fast as _nf
+from .._kernels import rounding_fast as _rf
 from .._kernels.inputs import read_only
 from ..formats import TABLE_BITS, FloatFormat, Format
 from ..rounding import Overflow, Rounding
@@ -31,19 +31,95 @@ def kernel_input(arr: np.ndarray) -> np.ndarray:
 
 
 @lru_cache(maxsize=None)
-def nearest_spec(fmt: FloatFormat, in_man: int, subnormal_results: bool, saturate: bool) -> _nf.NearestSpec | None:
-    """Parameters of the vectorised nearest-even path (:func:`~numsim._kernels.nearest_fast.nearest_spec_of`)
-    from binary32 (``in_man=23``) or binary64 (``in_man=52``) inputs, or None when no input can
-    take it."""
-    spec = _nf.nearest_spec_of(float_spec(fmt), in_man, subnormal_results, saturate)
-    return None if spec.lo > spec.hi else spec
-
-
-def _fast_path(fmt: Format, mode: Rounding, overflow: Overflow, src: np.ndarray, subnormal_results: bool) -> _nf.NearestSpec | None:
-    if mode is not Rounding.NEAREST_EVEN or src.dtype.kind != "u" or not isinstance(fmt, FloatFormat):
+def fast_spec(fmt: FloatFormat, mode: Rounding, ov: Overflow, ftz: bool, nbits: int, values: bool,
+              keep_nan_bits: bool) -> tuple[_rf.FastSpec, _rf.Results] | None:
+    """Parameters of the vectorised path (:mod:`numsim._kernels.rounding_fast`) and its special
+    results, producing codes, or
+    with ``values`` the binary64 bits of values, or None for a format beyond it: more than 51
+    mantissa bits, a range beyond binary64's normals, or no zero in a signed format or with
+    ``ftz`` (a flushed code is then the smallest value). ``keep_nan_bits`` is False where the
+    general path stores NaN values as the canonical quiet NaN (float32 results without a decode
+    table). The special results are the general rule's (:func:`~numsim._kernels.codec.encode_float_element`),
+    and their values :func:`~numsim._kernels.codec.decode_float_element`'s."""
+    s = float_spec(fmt)
+    M = s.man_bits
+    emax = (s.max_mag >> M) - s.bias
+    if M > 51 or s.emin < -1022 or emax > 1023 or (s.no_zero and (s.sign_bit or (ftz and s.min_normal_code))):
         return None
-    saturate = overflow in (Overflow.SATURATE, Overflow.SATURATE_KEEP_INF)
-    return nearest_spec(fmt, 23 if src.dtype == np.uint32 else 52, subnormal_results, saturate)
+    saturate = ov is Overflow.SATURATE
+    invalid = 0 if saturate else s.nan_pos
+
+    def signed(negative: bool, pos: int, neg: int) -> int:
+        return neg if negative else pos
+
+    def infinite(negative: bool) -> int:  # an infinity the format may lack: its NaN then
+        inf = signed(negative, s.inf_pos, s.inf_neg)
+        return inf if inf >= 0 else signed(negative, s.nan_pos, s.nan_neg)
+
+    def largest(negative: bool) -> int:
+        return s.max_mag | (s.sign_bit if negative else 0)
+
+    def overflow(negative: bool) -> int:  # IEEE: modes pointing back toward zero give +-max
+        toward_zero = mode in (Rounding.TOWARD_ZERO, Rounding.TO_ODD, Rounding.TOWARD_POSITIVE if negative else Rounding.TOWARD_NEGATIVE)
+        return infinite(negative) if ov is Overflow.NON_SATURATING and not toward_zero else largest(negative)
+
+    def infinite_input(negative: bool) -> int:
+        if negative and (s.sign_bit == 0 or s.no_zero):
+            return invalid
+        return largest(negative) if saturate else infinite(negative)
+
+    quiet = s.exp_all | (1 << (M - 1)) if s.ieee_nan else 0
+    nan_codes = (quiet, s.sign_bit | quiet) if s.ieee_nan else (max(s.nan_pos, 0), max(s.nan_neg, 0))
+    codes = _rf.Results(
+        over_pos=overflow(False),
+        over_neg=overflow(True) if s.sign_bit else invalid,
+        zero_pos=invalid if s.no_zero else 0,
+        zero_neg=invalid if s.no_zero else (s.sign_bit if s.neg_zero else 0),
+        inf_pos=infinite_input(False),
+        inf_neg=infinite_input(True),
+        nan_pos=nan_codes[0],
+        nan_neg=nan_codes[1],
+        nan_shift=52 - M,
+        nan_mask=(1 << M) - 1 if s.ieee_nan else 0,
+    )
+    assert min(codes[:-1]) >= 0, codes  # only NaN inputs may lack a code
+    if values:
+        bits = [_value_bits(code, s, keep_nan_bits) for code in codes[:-2]]
+        payload_bits = ((1 << M) - 1) << (52 - M) if s.ieee_nan and keep_nan_bits else 0
+        codes = _rf.Results(*bits, nan_shift=0, nan_mask=payload_bits)
+    return _rf.FastSpec(
+        shift=52 - M,
+        emin_field=s.emin + 1023,
+        below_shift=52 - M + s.emin + 1023 + (0 if s.subnormals else M),
+        offset=(1023 - s.bias) << M,
+        below_step=1 if s.subnormals else s.min_normal_code,
+        mode=mode.code,
+        nbits=nbits,
+        add_half=-int(mode in (Rounding.NEAREST_EVEN, Rounding.NEAREST_AWAY)),
+        add_const=-int(mode is Rounding.NEAREST_EVEN),
+        add_odd=int(mode is Rounding.NEAREST_EVEN),
+        fill_positive=-int(mode is Rounding.TOWARD_POSITIVE),
+        fill_negative=-int(mode is Rounding.TOWARD_NEGATIVE),
+        fill_even=-int(mode is Rounding.TO_ODD),
+        max_mag=s.max_mag,
+        sign_bit=s.sign_bit,
+        unsigned_big=0 if s.sign_bit else 1 << 62,
+        zero_test_code=0 if s.no_zero else -1,
+        zero_test_input=-1 if s.no_zero else 0,
+        zero_limit=max(s.min_normal_code if ftz else 0, 1),
+        nan_missing=-int(not s.ieee_nan and s.nan_pos < 0),
+        bias64=(1023 - s.bias) << 52,
+        subnormal_limit=0 if s.no_zero else 1 << M,
+        sub_quantum=2.0 ** (s.emin - M) if s.subnormals else 0.0,
+    ), codes
+
+
+def _value_bits(code: int, s: _k.FloatSpec, keep_nan_bits: bool) -> int:
+    """binary64 bits of the value the general path stores for ``code`` (int64 range)."""
+    value, nan_bits = _k.decode_float_element(code, s)
+    if nan_bits == -1:
+        return int(np.float64(value).view(np.int64))
+    return int(nan_bits) if keep_nan_bits else _rf.QUIET_NAN
 
 
 @lru_cache(maxsize=None)
@@ -66,13 +142,22 @@ def _decode_into(codes: np.ndarray, fmt: Format, out: np.ndarray) -> None:
         _k.decode_fixed(read_only(codes), out, fixed_spec(fmt))
 
 
-def encode(arr: np.ndarray, fmt: Format, mode: Rounding, ov: Overflow, key, nbits: int, explicit: np.ndarray, ftz: bool) -> tuple[np.ndarray, int]:
-    """Codes of the exact values ``arr`` (flat), and the number of values that needed a NaN."""
+def _fast(fmt: Format, mode: Rounding, ov: Overflow, src: np.ndarray, ftz: bool, nbits: int, values: bool, keep_nan_bits: bool,
+          fast: bool) -> tuple[_rf.FastSpec, _rf.Results] | None:
+    if not fast or src.dtype.kind != "u" or not isinstance(fmt, FloatFormat):
+        return None
+    return fast_spec(fmt, mode, ov, ftz, nbits, values, keep_nan_bits)
+
+
+def encode(arr: np.ndarray, fmt: Format, mode: Rounding, ov: Overflow, key, nbits: int, explicit: np.ndarray, ftz: bool,
+           fast: bool = True) -> tuple[np.ndarray, int]:
+    """Codes of the exact values ``arr`` (flat), and the number of values that needed a NaN.
+    ``fast=False`` runs the general element-by-element kernel even where the vectorised one
+    applies (the tests compare the two)."""
     src = kernel_input(arr).reshape(-1)
     out = np.empty(src.size, dtype=fmt.code_dtype)
-    fast = _fast_path(fmt, mode, ov, src, not ftz)
-    if fast is not None:
-        invalid = _nf.encode_nearest(read_only(src), out, float_spec(fmt), fast, ov.code, ftz)
+    if (spec := _fast(fmt, mode, ov, src, ftz, nbits, False, True, fast)) is not None:
+        invalid = _rf.round_fast(read_only(src), out, *spec, key, read_only(explicit))
     elif isinstance(fmt, FloatFormat):
         invalid = _k.encode_float(read_only(src), out, float_spec(fmt), mode.code, ov.code, key, nbits, read_only(explicit), ftz)
     else:
@@ -81,17 +166,17 @@ def encode(arr: np.ndarray, fmt: Format, mode: Rounding, ov: Overflow, key, nbit
 
 
 def quantize(arr: np.ndarray, fmt: Format, out_dtype: np.dtype, mode: Rounding, ov: Overflow, key, nbits: int, explicit: np.ndarray,
-             ftz: bool) -> tuple[np.ndarray, int]:
+             ftz: bool, fast: bool = True) -> tuple[np.ndarray, int]:
     """Values in ``out_dtype`` of the exact values ``arr`` rounded into ``fmt`` (flat), and the
-    number of values that needed a NaN."""
+    number of values that needed a NaN (``fast`` as in :func:`encode`)."""
     src = kernel_input(arr).reshape(-1)
     out = np.empty(src.size, dtype=out_dtype)
-    table = value_table(fmt, out_dtype) if fmt.bits <= TABLE_BITS else np.empty(0, out_dtype)
+    has_table = fmt.bits <= TABLE_BITS
+    if (spec := _fast(fmt, mode, ov, src, ftz, nbits, True, has_table or out_dtype == np.float64, fast)) is not None:
+        return out, _rf.round_fast(read_only(src), out, *spec, key, read_only(explicit))
+    table = value_table(fmt, out_dtype) if has_table else np.empty(0, out_dtype)
     out_bits = out.view(np.int64) if out_dtype == np.float64 else np.empty(0, np.int64)
-    fast = _fast_path(fmt, mode, ov, src, not ftz)
-    if fast is not None:
-        invalid = _nf.quantize_nearest(read_only(src), out, out_bits, read_only(table), float_spec(fmt), fast, ov.code, ftz)
-    elif isinstance(fmt, FloatFormat):
+    if isinstance(fmt, FloatFormat):
         invalid = _k.quantize_float(read_only(src), out, out_bits, read_only(table), float_spec(fmt), mode.code, ov.code, key, nbits,
                                     read_only(explicit), ftz)
     else:

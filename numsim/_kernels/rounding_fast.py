@@ -1,0 +1,284 @@
+"""Vectorised rounding of binary32 / binary64 inputs into a float format, in every rounding mode.
+
+One branch-free loop per block of :data:`BLOCK` elements computes, for every element, the result
+of the general rule (:func:`~numsim._kernels.codec.encode_float_element`) from integer arithmetic
+on binary64 bits, so that LLVM vectorises it whatever the inputs hold. The exactness argument:
+
+* **Widening.** A binary32 input is widened to binary64, which is exact for every finite value
+  (binary32 subnormals become binary64 normals). The general rule depends only on the exact value
+  ``v = sig * 2^(e - 1075)`` (``sig`` the 53-bit significand, ``e >= 1`` the biased exponent
+  field; binary64 subnormals have ``e = 0``, read as 1 without the hidden bit), never on how it
+  is written. NaN payloads are read from the input's own bits (``payload`` as in
+  :func:`~numsim._kernels.codec.split_ieee`), not from the widened value.
+* **Quantum.** The general rule rounds at ``2^q`` with ``q = L - M`` for ``L = floor(log2 v) >=
+  emin`` and ``q = emin - M`` below (``q = emin`` in formats without subnormals). With ``E_min =
+  emin + 1023`` the biased field of the target's smallest normal, ``L >= emin`` iff ``e >=
+  E_min`` (binary64 subnormal inputs always lie below: :func:`fast_spec_of` requires ``E_min >=
+  1``). The number of dropped bits is then ``S = 52 - M`` (normal results) or ``S = 52 - M +
+  E_min - max(e, 1) (+ M without subnormals)``.
+* **Truncated code.** For normal results the truncated code is ``(a >> S) - offset``, ``a`` the
+  magnitude bits and ``offset = (1023 - bias) << M``: the exponent field moves along with the
+  kept mantissa bits, and a carry from rounding up moves into the exponent by itself. Below the
+  normals it is ``sig >> S``: the subnormal code (0 without subnormals, whose single step is the
+  smallest normal code).
+* **Dropped bits.** ``S`` exceeds 62 only below the normals, where ``sig < 2^53``: clamping it
+  to ``Sc = min(S, 62)`` keeps ``sig >> Sc = 0``, ``rem = sig`` and ``half = 2^(Sc-1) > rem``,
+  which is what the general rule finds for any larger shift. Each deterministic mode's decision
+  reads only ``rem``, ``half``, ``rem != 0``, the code's parity and the sign
+  (:func:`~numsim._kernels.rounding.round_away`). Stochastic modes compare the exact
+  ``floor(nu 2^k)`` (``nu = rem / 2^S``, ``S`` unclamped, a right shift of at most 63 places of a
+  value below 2^53) plus the random integer with ``2^k``, as the general rule does.
+* **After rounding**, the general rule's checks (zero and flush-to-zero, negative inputs of
+  unsigned formats, overflow by the policy and the mode's direction, NaN/Inf/zero inputs, formats
+  without zero) are computed for every element and chosen by selects, in the general rule's order.
+
+Values (``quantize``) decode each code branch-free as
+:func:`~numsim._kernels.codec.decode_float_element` does: normal codes by placing their bits in a
+binary64 pattern, subnormal codes as ``f * 2^(emin - M)``, special codes as their binary64 bits.
+
+Stochastic rounding draws element ``i``'s bits with :func:`~numsim._kernels.rounding.random_bits`
+(the same keyed SplitMix64 stream or explicit bits), a block at a time into a buffer.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit, prange, types
+from numba.extending import overload
+
+from .._config import JIT_CACHE
+from .rounding import STOCHASTIC_A, STOCHASTIC_B, STOCHASTIC_C, random_bits
+
+BLOCK = 1 << 14
+_MAN_MASK = np.int64((1 << 52) - 1)
+QUIET_NAN = 0x7FF8000000000000  # binary64 canonical quiet NaN's bits
+
+
+class Results(NamedTuple):
+    """What the special cases give, as codes or as binary64 value bits (``values``)."""
+
+    over_pos: int  # rounded values beyond the largest finite one (by policy and mode)
+    over_neg: int  # unsigned formats: what negative inputs give
+    zero_pos: int
+    zero_neg: int
+    inf_pos: int  # infinite inputs
+    inf_neg: int
+    nan_pos: int  # NaN inputs: nan_pos/neg | ((magnitude bits >> nan_shift) & nan_mask)
+    nan_neg: int
+    nan_shift: int
+    nan_mask: int
+
+
+class FastSpec(NamedTuple):
+    """Parameters of the vectorised rounding into one float format (built by
+    :func:`numsim._lower.codec.fast_spec`): ints, masks of 0/-1 and one float."""
+
+    # rounding
+    shift: int  # 52 - M: dropped bits of normal results
+    emin_field: int  # emin + 1023: the smallest biased exponent of a normal result
+    below_shift: int  # dropped bits below the normals: below_shift - max(e, 1)
+    offset: int  # (1023 - bias) << M: subtracted from the kept bits of normal results
+    below_step: int  # code of one quantum below the normals: 1, or the smallest normal code
+    mode: int
+    nbits: int  # random bits of stochastic modes
+    add_half: int  # the deterministic modes' increment (_deterministic_up)
+    add_const: int
+    add_odd: int
+    fill_positive: int
+    fill_negative: int
+    fill_even: int
+    # checks on the rounded magnitude code
+    max_mag: int
+    sign_bit: int
+    unsigned_big: int  # 2^62 for unsigned formats (negative inputs count as beyond the largest), else 0
+    zero_test_code: int  # a zero result: (code & zero_test_code) | (input & zero_test_input) < zero_limit
+    zero_test_input: int
+    zero_limit: int  # 1, or the smallest normal code under flush-to-zero; formats without zero test the input
+    nan_missing: int  # -1 when NaN inputs have no code (counted, and given code 0), else 0
+    # values of finite codes
+    bias64: int  # (1023 - bias) << 52: a normal code << (52 - M) plus this is its binary64 pattern
+    subnormal_limit: int  # codes below it are subnormal, worth code * sub_quantum
+    sub_quantum: float
+
+
+NO_BITS = np.empty(0, np.uint64)  # random_bits from the keyed stream (no explicit bits)
+NO_RANDOM = np.empty(0, np.int64)  # the deterministic modes read no random integers
+
+
+def widened(x):
+    """The binary64 bits (int64) of an input element's value (``uint32``/``uint64`` bit patterns)."""
+    raise NotImplementedError("only callable from Numba kernels")
+
+
+@overload(widened, jit_options={"cache": JIT_CACHE})
+def _widened_impl(x):
+    if x == types.uint32:
+        return lambda x: np.float64(np.int32(x).view(np.float32)).view(np.int64)
+    if x == types.uint64:
+        return lambda x: np.int64(x)
+    return None
+
+
+@njit(cache=JIT_CACHE, inline="always")
+def _scaled_residual(rem, S, k):
+    """``floor(rem 2^k / 2^S)``, exact for ``rem < 2^min(S, 62)`` (``rem < 2^53`` when ``S > 62``)."""
+    down = rem >> min(max(S - k, np.int64(0)), np.int64(63))
+    return down if S >= k else rem << max(k - S, np.int64(0))
+
+
+@njit(cache=JIT_CACHE, inline="always")
+def _deterministic_up(rem, Sc, odd, sign, f):
+    """Whether dropping the ``Sc`` bits ``rem`` rounds one quantum away from zero, for the code
+    parity ``odd`` (0/1) and sign mask ``sign`` (0/-1): ``rem + add`` carries into bit ``Sc``, with ``add < 2^Sc`` from the mode
+    (``half = 2^(Sc-1)``, ``mask = 2^Sc - 1``): ``half - 1 + odd`` (nearest-even), ``half``
+    (nearest-away), 0 (toward zero), ``mask`` when positive / negative / even (toward +inf / -inf,
+    to odd). These are :func:`~numsim._kernels.rounding.round_away`'s conditions: e.g.
+    ``rem + half - 1 + odd >= 2 half`` iff ``rem > half`` or ``rem == half`` and ``odd``."""
+    mask = (np.int64(1) << Sc) - 1
+    fill = (sign & f.fill_negative) | (~sign & f.fill_positive) | ((odd - 1) & f.fill_even)
+    add = (((mask + 1) >> 1) & f.add_half) + f.add_const + (odd & f.add_odd) + (mask & fill)
+    return (rem + add) >> Sc
+
+
+@njit(cache=JIT_CACHE, inline="always")
+def _stochastic_up(rem, S, r, f):
+    """Whether the dropped bits ``rem`` (of ``S``) round away from zero for the random integer
+    ``r``: ``floor(nu 2^k) + r >= 2^k`` (stochastic_a), ``floor(nu 2^(k+1)) + 2r + 1 >= 2^(k+1)``
+    (b), the residual rounded to k bits ties-to-even (c), as
+    :func:`~numsim._kernels.rounding.round_away` decides."""
+    mode = f.mode
+    k = f.nbits + np.int64(mode == STOCHASTIC_B)
+    t = _scaled_residual(rem, S, k)
+    if mode == STOCHASTIC_C:
+        d = min(max(S - k, np.int64(0)), np.int64(63))
+        low = rem & ((np.int64(1) << d) - 1)
+        low_half = np.int64(1) << max(d - 1, np.int64(0))  # d = 0: low = 0 < low_half, nothing to round
+        t += np.int64((low > low_half) | ((low == low_half) & ((t & 1) == 1)))
+    return np.int64(t + (2 * r + 1 if mode == STOCHASTIC_B else r) >= (np.int64(1) << k))
+
+
+@njit(cache=JIT_CACHE, inline="always")
+def _pick(mask, a, b):
+    """``a`` where ``mask`` is -1, ``b`` where it is 0 (arithmetic masks keep LLVM's mask registers free)."""
+    return b ^ ((a ^ b) & mask)
+
+
+@njit(cache=JIT_CACHE, inline="always")
+def _signed(sign, pos, neg):
+    """``neg`` where ``sign`` is -1, ``pos`` where it is 0."""
+    return pos ^ ((pos ^ neg) & sign)
+
+
+@njit(cache=JIT_CACHE, inline="always")
+def _element(bits, r, f, o, stochastic, values):
+    """``(result, invalid)``: the code (or with ``values`` the binary64 bits of the value) of the
+    binary64 value ``bits`` by the general rule (special cases from
+    the :class:`Results` ``o``), and whether it was a NaN the format lacks. ``r``: the random integer when ``stochastic``; ``stochastic`` and
+    ``values`` are constants."""
+    sign = bits >> 63  # 0/-1
+    a = bits & np.int64(0x7FFFFFFFFFFFFFFF)
+    e = a >> 52
+    below = (e - f.emin_field) >> 63  # -1 below the normals
+    e1 = max(e, np.int64(1))
+    S = _pick(below, f.below_shift - e1, np.int64(f.shift))
+    x = a - (below & ((e1 - 1) << 52))  # below: the significand (hidden bit unless e = 0)
+    Sc = min(S, np.int64(62))
+    code_t = (x >> Sc) - (~below & f.offset)
+    rem = x & ((np.int64(1) << Sc) - 1)
+    up = _stochastic_up(rem, S, r, f) if stochastic else _deterministic_up(rem, Sc, code_t & 1, sign, f)
+    code = code_t + (-up & _pick(below, f.below_step, np.int64(1)))
+
+    if values:
+        subnormal = (code - f.subnormal_limit) >> 63
+        result = _pick(subnormal, np.float64(float(code) * f.sub_quantum).view(np.int64), (code << f.shift) + f.bias64)
+        result |= bits & np.int64(-0x7FFFFFFFFFFFFFFF - 1)
+    else:
+        result = code | (sign & f.sign_bit)
+    # beyond the largest code, or negative in an unsigned format (over_neg is then the invalid code)
+    big = (f.max_mag - code - (sign & f.unsigned_big)) >> 63
+    result = _pick(big, _signed(sign, o.over_pos, o.over_neg), result)
+    zero = (((code & f.zero_test_code) | (a & f.zero_test_input)) - f.zero_limit) >> 63
+    result = _pick(zero, _signed(sign, o.zero_pos, o.zero_neg), result)
+    special = (np.int64(0x7FE) - e) >> 63
+    result = _pick(special, _signed(sign, o.inf_pos, o.inf_neg), result)
+    nan = special & (-(a & _MAN_MASK) >> 63)
+    result = _pick(nan, _signed(sign, o.nan_pos, o.nan_neg) | ((a >> o.nan_shift) & o.nan_mask), result)
+    return result, nan & f.nan_missing
+
+
+def store(out, i, result):
+    """``out[i] =`` the code ``result``, or for a float ``out`` the value whose binary64 bits are
+    ``result``; whether :func:`_element` computes values is a compile-time constant of ``out``."""
+    raise NotImplementedError("only callable from Numba kernels")
+
+
+@overload(store, jit_options={"cache": JIT_CACHE})
+def _store_impl(out, i, result):
+    if isinstance(out.dtype, types.Integer):
+
+        def codes(out, i, result):
+            out[i] = result
+
+        return codes
+
+    def values(out, i, result):
+        out[i] = np.int64(result).view(np.float64)
+
+    return values
+
+
+def holds_values(out):
+    """Whether ``out`` receives values (a float array) rather than codes: a compile-time constant."""
+    raise NotImplementedError("only callable from Numba kernels")
+
+
+@overload(holds_values, jit_options={"cache": JIT_CACHE})
+def _holds_values_impl(out):
+    values = isinstance(out.dtype, types.Float)
+    return lambda out: values
+
+
+@njit(cache=JIT_CACHE, inline="always")
+def _round_into(src, out, f, o, rb, stochastic):
+    """Round ``src`` into ``out`` (``rb``: the random integers when ``stochastic``); returns the
+    number of NaNs the format lacks."""
+    invalid = 0
+    values = holds_values(out)
+    for i in range(src.size):
+        result, bad = _element(widened(src[i]), rb[i] if stochastic else np.int64(0), f, o, stochastic, values)
+        invalid -= bad
+        store(out, i, result)
+    return invalid
+
+
+@njit(cache=JIT_CACHE)
+def _round_block(src, out, f, o, key, explicit, base):
+    """Round one block (``base``: the index of its first element): the deterministic modes
+    without random bits, the stochastic ones with a buffer of each element's bits."""
+    if f.mode < STOCHASTIC_A:
+        return _round_into(src, out, f, o, NO_RANDOM, False)
+    n = src.size
+    rb = np.empty(n, np.int64)
+    if explicit.size > 0:
+        rb[:] = explicit[base : base + n]
+    else:
+        for i in range(n):
+            rb[i] = random_bits(key, base + i, f.nbits, NO_BITS)
+    return _round_into(src, out, f, o, rb, True)
+
+
+@njit(parallel=True, cache=JIT_CACHE)
+def round_fast(src, out, f, o, key, explicit):
+    """Codes (integer ``out``) or values (float ``out``) of binary32/64 inputs (``src`` holds their
+    bits) rounded into the format of ``f`` (special results ``o``); returns the number of NaNs the format lacks (their
+    codes are 0). Numba reduces only top-level updates of ``invalid``, so each block's count is
+    added once."""
+    n = src.size
+    invalid = 0
+    for b in prange((n + BLOCK - 1) // BLOCK):
+        lo = np.int64(b) * BLOCK
+        hi = min(lo + BLOCK, n)
+        invalid += _round_block(src[lo:hi], out[lo:hi], f, o, key, explicit, lo)
+    return invalid

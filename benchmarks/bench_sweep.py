@@ -14,23 +14,17 @@ points, on each backend.
   compiled kernels from Numba's disk cache when an earlier run left them there, else they compile
   them first (minutes on two cores): clear the cache (``__pycache__/*.nbi``, ``*.nbc`` under
   ``numsim/``) to time a first install.
-* **first run**: the README's main job, ``numsim sweep`` (built-in quickstart, 45 points), in a
-  fresh process with Numba's cache pointed at an empty directory (``NUMBA_CACHE_DIR``), as on a
-  new install: every kernel it needs is compiled, in both workers; then again with that cache
-  filled. Target: under two minutes on two cores.
+The first run after a fresh install (empty kernel cache) is timed by ``bench_first_run.py``.
 
 Usage::
 
-    python benchmarks/bench_sweep.py [--workers N] [--skip-accuracy] [--skip-dask] [--skip-first-run]
+    python benchmarks/bench_sweep.py [--workers N] [--skip-accuracy] [--skip-dask]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import subprocess
-import sys
-import tempfile
 import time
 
 from experiments.engine import run_sweep
@@ -69,26 +63,11 @@ def report(label: str, seconds: float, n: int, errors: int, anchor: float | None
     return rate
 
 
-def first_run(workers: int | None) -> tuple[float, float]:
-    """Seconds of ``numsim sweep`` (quickstart) with an empty kernel cache, then with it filled."""
-    times = []
-    with tempfile.TemporaryDirectory() as cache, tempfile.TemporaryDirectory() as out:
-        env = dict(os.environ, NUMBA_CACHE_DIR=cache)
-        for run in ("empty", "filled"):  # a new results directory each time: nothing to resume
-            command = [sys.executable, "-m", "experiments.cli", "sweep", "--out", os.path.join(out, run), "--no-progress"]
-            command += ["--workers", str(workers)] if workers else []
-            t0 = time.perf_counter()
-            subprocess.run(command, env=env, check=True, capture_output=True)
-            times.append(time.perf_counter() - t0)
-    return times[0], times[1]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
     parser.add_argument("--skip-accuracy", action="store_true")
     parser.add_argument("--skip-dask", action="store_true")
-    parser.add_argument("--skip-first-run", action="store_true")
     args = parser.parse_args()
     cores = os.cpu_count()
     print(f"cores: {cores}, workers: {args.workers or cores}")
@@ -114,12 +93,6 @@ def main() -> None:
         report("dask, running cluster (warm)", *running, anchor=serial[0])
         print(f"  dask / processes time: {dask[0] / cold[0]:.2f}x with cluster start vs cold workers, "
               f"{running[0] / warm[0]:.2f}x on a running cluster vs warm workers")
-
-    if not args.skip_first_run:
-        empty, filled = first_run(args.workers)
-        print("first run of 'numsim sweep' (quickstart, 45 points; Numba cache in a fresh directory)")
-        print(f"  empty kernel cache (compiles): {empty:6.1f} s")
-        print(f"  filled kernel cache (loads)  : {filled:6.1f} s   compilation: {empty - filled:.1f} s")
 
     if not args.skip_accuracy:
         spec = accuracy_spec()

@@ -10,8 +10,9 @@ Semantics (identical for every format and input dtype):
   Formats without subnormals round values below 2^emin to 0 or 2^emin.
 * **Overflow** is decided on the rounded value: for OCP E4M3FN, 464 rounds to 448 (no overflow)
   while 465 rounds to 480 > 448 and overflows (:class:`~numsim.Overflow`).
-* **NaN** inputs give the format's NaN: ieee formats keep the sign and the top payload bits (an
-  empty payload becomes the quiet NaN f = 2^(M-1)); ``fn`` formats keep the sign; FNUZ/P3109
+* **NaN** inputs give the format's NaN: ieee formats keep the sign and the top payload bits and
+  set the quiet bit (the top mantissa bit, IEEE 754 §6.2: a signalling NaN comes out quiet, its
+  payload kept where the format has room); ``fn`` formats keep the sign; FNUZ/P3109
   formats have one NaN. Formats without NaN (fp4, fp6, integers) raise, or map NaN to code 0 with
   ``nan_policy="zero"``.
 * **Zeros**: -0 is kept where the format has it, else becomes +0. The E8M0-style ``fnu`` formats

@@ -271,9 +271,9 @@ def test_signed_zeros():
 
 def test_nan_propagation_keeps_the_first_nan():
     e5m2 = numsim.get_format("e5m2")
-    nan_a, nan_b = numsim.decode(np.array([0x7D, 0xFE], np.uint8), e5m2)  # +NaN payload 01, -NaN payload 10
+    nan_a, nan_b = numsim.decode(np.array([0x7D, 0xFE], np.uint8), e5m2)  # +sNaN payload 01, -qNaN payload 10
     codes = numsim.encode(numsim.add([nan_a, 1.0, nan_b], [nan_b, nan_b, nan_a], e5m2), e5m2)
-    assert codes.tolist() == [0x7D, 0xFE, 0xFE]
+    assert codes.tolist() == [0x7F, 0xFE, 0xFE]  # the signalling NaN comes out quiet, payload kept
     default = numsim.encode(numsim.sub(np.inf, np.inf, e5m2), e5m2)
     assert default == 0x7E  # positive quiet NaN
 
@@ -378,3 +378,36 @@ def test_nearest_error_is_at_most_half_an_ulp(case, op):
     result = BINARY[op](a, b, name)
     ulp = 2.0 ** (max(np.floor(np.log2(abs(exact))), fmt.emin) - fmt.man_bits)
     assert abs(result - exact) <= ulp / 2
+
+
+@pytest.mark.parametrize(
+    "name, dtype, snan, qnan",
+    [("fp16", np.uint16, 0x7C1B, 0x7E1B), ("bf16", np.uint16, 0xFF81, 0xFFC1), ("fp32", np.uint32, 0x7F800001, 0x7FC00001)],
+)
+def test_signalling_nans_come_out_quiet(name, dtype, snan, qnan):
+    """IEEE 754 §6.2: an operation on a signalling NaN delivers the quiet NaN with its payload (the
+    quiet bit is the top mantissa bit; the expected codes are written out by hand)."""
+    fmt = numsim.get_format(name)
+    x = numsim.decode(np.array([snan], dtype), fmt)
+    one = np.array([1.0])
+    results = [
+        numsim.add(x, one, fmt), numsim.sub(one, x, fmt), numsim.mul(x, one, fmt), numsim.div(one, x, fmt),
+        numsim.fma(one, one, x, fmt), numsim.sqrt(x, fmt), numsim.quantize(x, fmt),
+    ]
+    for r in results:
+        assert numsim.encode(r, fmt).tolist() == [qnan]
+    assert numsim.encode(x, fmt).tolist() == [qnan]
+
+
+def test_signalling_nans_from_binary64_and_binary32_come_out_quiet():
+    """Conversions keep the sign and the top payload bits and set the quiet bit; the float64 values
+    that quantize returns carry the quiet NaN's bits."""
+    snan64 = np.array([0x7FF4000000000001, 0xFFF0000000000001], np.uint64).view(np.float64)
+    assert numsim.encode(snan64, "fp16").tolist() == [0x7F00, 0xFE00]  # payload bit 50 -> mantissa bit 8
+    assert numsim.encode(snan64, "bf16").tolist() == [0x7FE0, 0xFFC0]
+    assert numsim.encode(snan64, "fp32").tolist() == [0x7FE00000, 0xFFC00000]
+    assert numsim.quantize(snan64, "fp16").view(np.uint64).tolist() == [0x7FFC000000000000, 0xFFF8000000000000]
+    snan32 = np.array([0x7FA00001], np.uint32).view(np.float32)
+    assert numsim.encode(snan32, "fp32").tolist() == [0x7FE00001]
+    assert numsim.encode(snan32, "fp16").tolist() == [0x7F00]
+    assert numsim.quantize(snan64, "e2m1", nan_policy="zero").tolist() == [0.0, 0.0]  # no NaN: as documented

@@ -19,7 +19,7 @@ import math
 from typing import NamedTuple
 
 import numpy as np
-from numba import get_thread_id, njit, prange, types
+from numba import njit, types
 from numba.extending import overload
 
 from .._config import JIT_CACHE
@@ -259,18 +259,19 @@ def tile_row_scales(maxima, like, bs, sspec, sfast, reciprocals, codes, exponent
         values[tw] *= bs.tensor_scale
 
 
-@njit(parallel=True, cache=JIT_CACHE)
-def all_tile_maxima(src, rows, cols, int_scratch, maxima):
-    """Largest finite magnitude bits of every tile of ``src`` (``(B, H, W)`` binary32/binary64 bit
-    patterns) into ``maxima`` (``(B, tile rows, tile columns)`` int64; ``int_scratch`` as for
-    :func:`block_kernel`). Returns the largest finite magnitude of the whole tensor, 0 if none:
-    the amax of a per-tensor scale, found in the same pass."""
-    B, H, W = src.shape
+@njit(nogil=True, cache=JIT_CACHE)
+def all_tile_maxima(t0, t1, src, rows, cols, maxima):
+    """Largest finite magnitude bits of every tile of the tile rows ``t0 <= t < t1`` (counted over
+    the batch) of ``src`` (``(B, H, W)`` binary32/binary64 bit patterns) into ``maxima`` (``(B, tile
+    rows, tile columns)`` int64). Returns the largest finite magnitude among them, 0 if none: the
+    amax of a per-tensor scale, found in the same pass."""
+    H, W = src.shape[1], src.shape[2]
     n_th = maxima.shape[1]
+    work = np.empty(W, np.int64)
     m = np.int64(0)
-    for t in prange(B * n_th):
+    for t in range(t0, t1):
         b, th = t // n_th, t % n_th
-        _tile_maxima(src, b, th * rows, min(th * rows + rows, H), cols, int_scratch[get_thread_id(), 0], maxima[b, th])
+        _tile_maxima(src, b, th * rows, min(th * rows + rows, H), cols, work, maxima[b, th])
         m = max(m, maxima[b, th].max())
     return float_from_bits(m, src)
 
@@ -370,14 +371,13 @@ def _tile_exact(xs, src, out, b, h0, h1, w0, w1, e, value, inverse, espec, fast,
     return needs_nan, inexact
 
 
-@njit(parallel=True, cache=JIT_CACHE)
-def block_kernel(xs, src, out, scales, maxima, scratch, int_scratch, espec, fast, sspec, sfast, reciprocals, bs, rows, cols, mode, overflow, key, nbits, explicit, use_fast):
-    """Block-quantize ``xs`` (float32/float64 ``(B, H, W)``; ``src`` its bit view) by tile rows:
-    element codes, or values when ``out`` is a float array, into ``out``; scale codes into
-    ``scales`` (one per tile). ``maxima`` holds the tiles' largest finite magnitude bits when
-    :func:`all_tile_maxima` has found them (empty otherwise). ``scratch`` (``(threads, 4, W)``
-    float64) and ``int_scratch`` (``(threads, 3, W)`` int64) are per-thread buffers for rows and
-    tile parameters.
+@njit(nogil=True, cache=JIT_CACHE)
+def block_kernel(t0, t1, xs, src, out, scales, maxima, espec, fast, sspec, sfast, reciprocals, bs, rows, cols, mode, overflow, key, nbits, explicit, use_fast):
+    """Block-quantize the tile rows ``t0 <= t < t1`` (counted over the batch) of ``xs``
+    (float32/float64 ``(B, H, W)``; ``src`` its bit view): element codes, or values when ``out``
+    is a float array, into ``out``; scale codes into ``scales`` (one per tile). ``maxima`` holds
+    the tiles' largest finite magnitude bits when :func:`all_tile_maxima` has found them (empty
+    otherwise).
 
     Per tile row: the largest finite magnitude of each tile (unless given) and the scales of all of them
     (:func:`tile_row_scales`); then, for nearest-even, the vectorised pass of ``fast`` over each
@@ -393,13 +393,13 @@ def block_kernel(xs, src, out, scales, maxima, scratch, int_scratch, espec, fast
     exact_quotients = bs.rule != ROUND
     invalid = 0
     inexact = 0
-    for t in prange(B * n_th):
+    scratch, int_scratch = np.empty((4, W)), np.empty((3, W), np.int64)  # row buffers, reused by every tile row
+    for t in range(t0, t1):
         b, th = t // n_th, t % n_th
         h0, h1 = th * rows, min(th * rows + rows, H)
-        thread = get_thread_id()  # per-thread row buffers: no allocation per tile row
-        row_buffers, shifts = scratch[thread, :2], int_scratch[thread, 0]
-        scale_values, inverses = scratch[thread, 2, :n_tw], scratch[thread, 3, :n_tw]
-        tile_maxima, exponents = int_scratch[thread, 1, :n_tw], int_scratch[thread, 2, :n_tw]
+        row_buffers, shifts = scratch[:2], int_scratch[0]
+        scale_values, inverses = scratch[2, :n_tw], scratch[3, :n_tw]
+        tile_maxima, exponents = int_scratch[1, :n_tw], int_scratch[2, :n_tw]
         if maxima.size > 0:
             tile_maxima = maxima[b, th]
         else:
@@ -432,18 +432,19 @@ def block_kernel(xs, src, out, scales, maxima, scratch, int_scratch, espec, fast
     return invalid, inexact
 
 
-@njit(parallel=True, cache=JIT_CACHE)
-def decode_blocks(codes, scales, out, espec, sspec, table, tensor_scale, rows, cols):
-    """Values of element ``codes`` times their tile's scale (a NaN scale makes its tile NaN);
+@njit(nogil=True, cache=JIT_CACHE)
+def decode_blocks(t0, t1, codes, scales, out, espec, sspec, table, tensor_scale, rows, cols):
+    """Values of the element ``codes`` of the tile rows ``t0 <= t < t1`` (counted over the batch)
+    times their tile's scale (a NaN scale makes its tile NaN);
     element values come from ``table`` when it is non-empty. Works by tile rows with the scales
     spread along the row, so the inner loop is flat. Returns the number of values a float32 ``out``
     could not hold exactly."""
     B, H, W = codes.shape
     n_th, n_tw = (H + rows - 1) // rows, (W + cols - 1) // cols
     inexact = 0
-    for t in prange(B * n_th):
+    scales_row = np.empty(W, np.float64)
+    for t in range(t0, t1):
         b, th = t // n_th, t % n_th
-        scales_row = np.empty(W, np.float64)
         for tw in range(n_tw):
             scale, nan_bits = decode_float_element(np.int64(scales[b, th, tw]), sspec)
             scales_row[tw * cols:min(tw * cols + cols, W)] = scale * tensor_scale if nan_bits == -1 else np.nan

@@ -135,10 +135,8 @@ def encode_float_element(kind, negative, mag, e2, payload, s, mode, overflow, rb
     lacks."""
     M = s.man_bits
     if kind == KIND_NAN:
-        if s.ieee_nan:
-            p = payload >> (52 - M)
-            if p == 0:
-                p = np.int64(1) << (M - 1)
+        if s.ieee_nan:  # quiet (IEEE 754 6.2): the top payload bits kept, the top mantissa bit set
+            p = (payload >> (52 - M)) | (np.int64(1) << (M - 1))
             return (s.sign_bit if negative else np.int64(0)) | s.exp_all | p
         return _signed_special(negative, s.nan_pos, s.nan_neg)
     if s.no_zero and (negative or kind == KIND_ZERO):

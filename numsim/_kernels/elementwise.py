@@ -4,7 +4,7 @@
 An operand is the tuple ``(kind, negative, mag, e2, payload)`` of :func:`split_input` on float64
 bits, with trailing zero bits of ``mag`` removed (inputs come from formats of at most 32 bits, so
 ``mag < 2^32``). Conventions where IEEE 754 leaves a choice: a NaN result of NaN inputs is the
-first NaN operand (sign and payload, not quieted); an invalid operation gives the positive
+first NaN operand (sign and payload; the result format's encoding sets its quiet bit); an invalid operation gives the positive
 default NaN; an exact zero sum of nonzero or opposite-signed zero addends is +0, or -0 when
 rounding toward negative.
 """

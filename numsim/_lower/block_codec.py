@@ -11,13 +11,13 @@ import math
 from functools import lru_cache
 from typing import NamedTuple
 
-import numba
 import numpy as np
 
 from .._kernels import block_codec as _bk
 from .._kernels import block_rows as _br
 from .._kernels import nearest_fast as _nf
 from .._kernels.inputs import read_only
+from .._threads import parallel_chunks
 from ..blocks import BlockFormat, ScaleRule
 from ..formats import TABLE_BITS, FloatFormat, significand_bits
 from ..rounding import Overflow, Rounding
@@ -192,13 +192,12 @@ def encode(arr: np.ndarray, fmt: BlockFormat, layout: Layout, mode: Rounding, ov
     xs = read_only(layout.to_kernel(arr))
     src = read_only(kernel_input(xs))
     rows, cols = layout.tile
-    threads, width = numba.config.NUMBA_NUM_THREADS, layout.kernel_shape[2]
-    scratch, int_scratch = np.empty((threads, 4, width)), np.empty((threads, 3, width), np.int64)
+    tile_rows = layout.scale_kernel_shape[0] * layout.scale_kernel_shape[1]
     maxima = np.empty((0, 0, 0), np.int64)
     amax = 0.0
     if fmt.tensor_scale is not None and arr.size:  # the tensor's amax comes with the tile maxima, in one pass
         maxima = np.empty(layout.scale_kernel_shape, np.int64)
-        amax = _bk.all_tile_maxima(src, rows, cols, int_scratch, maxima)
+        amax = max(parallel_chunks(_bk.all_tile_maxima, tile_rows, src, rows, cols, maxima))
     tensor_value, tensor_code = _tensor_scale(amax, fmt)
     espec = format_spec(fmt.element)
     fast, use_fast = row_pass(fmt, ov, xs.dtype, tensor_value)
@@ -207,9 +206,9 @@ def encode(arr: np.ndarray, fmt: BlockFormat, layout: Layout, mode: Rounding, ov
     sspec = float_spec(fmt.scale)
     sfast = _nf.nearest_spec_of(sspec, 52, True, True)
     reciprocals = _reciprocals(fmt.scale) if fmt.scale_rule is ScaleRule.ROUND else np.empty(0)
-    invalid, inexact = _bk.block_kernel(xs, src, out, scales, maxima, scratch, int_scratch, espec, fast, sspec, sfast, read_only(reciprocals),
-                                        _block_spec(fmt, tensor_value),
-                                        rows, cols, mode.code, ov.code, key, nbits, read_only(explicit), use_fast)
+    counts = parallel_chunks(_bk.block_kernel, tile_rows, xs, src, out, scales, maxima, espec, fast, sspec, sfast, read_only(reciprocals),
+                             _block_spec(fmt, tensor_value), rows, cols, mode.code, ov.code, key, nbits, read_only(explicit), use_fast)
+    invalid, inexact = sum(c[0] for c in counts), sum(c[1] for c in counts)
     return layout.from_kernel(out), layout.scales_from_kernel(scales), tensor_code, invalid, inexact
 
 
@@ -221,6 +220,7 @@ def decode(elements: np.ndarray, scales: np.ndarray, fmt: BlockFormat, layout: L
     table = value_table(element, np.dtype(np.float64)) if element.bits <= TABLE_BITS else np.empty(0, np.float64)
     out = np.empty(layout.kernel_shape, dtype=dtype)
     rows, cols = layout.tile
-    inexact = _bk.decode_blocks(read_only(layout.to_kernel(elements)), read_only(layout.scales_to_kernel(scales)), out, format_spec(element),
-                                float_spec(fmt.scale), read_only(table), tensor_scale, rows, cols)
+    tile_rows = layout.scale_kernel_shape[0] * layout.scale_kernel_shape[1]
+    inexact = sum(parallel_chunks(_bk.decode_blocks, tile_rows, read_only(layout.to_kernel(elements)), read_only(layout.scales_to_kernel(scales)),
+                                  out, format_spec(element), float_spec(fmt.scale), read_only(table), tensor_scale, rows, cols))
     return layout.from_kernel(out), inexact

@@ -34,17 +34,17 @@ def kernel_input(arr: np.ndarray) -> np.ndarray:
 def fast_spec(fmt: FloatFormat, mode: Rounding, ov: Overflow, ftz: bool, nbits: int, values: bool,
               keep_nan_bits: bool) -> tuple[_rf.FastSpec, _rf.Results] | None:
     """Parameters of the vectorised path (:mod:`numsim._kernels.rounding_fast`) and its special
-    results, producing codes, or
-    with ``values`` the binary64 bits of values, or None for a format beyond it: more than 51
-    mantissa bits, a range beyond binary64's normals, or no zero in a signed format or with
-    ``ftz`` (a flushed code is then the smallest value). ``keep_nan_bits`` is False where the
-    general path stores NaN values as the canonical quiet NaN (float32 results without a decode
-    table). The special results are the general rule's (:func:`~numsim._kernels.codec.encode_float_element`),
-    and their values :func:`~numsim._kernels.codec.decode_float_element`'s."""
+    results, producing codes, or with ``values`` the binary64 bits of values; None for a format
+    whose normal range reaches below binary64's (emin < -1022), where binary64 subnormal inputs
+    could round to normal results. (Formats have at most 31 mantissa bits and values exact in
+    binary64, so every other one fits; formats without zero are unsigned, without subnormals.)
+    ``keep_nan_bits`` is False where the general path stores NaN values as the canonical quiet
+    NaN (float32 results without a decode table). The special results are the general rule's
+    (:func:`~numsim._kernels.codec.encode_float_element`), their values
+    :func:`~numsim._kernels.codec.decode_float_element`'s."""
     s = float_spec(fmt)
     M = s.man_bits
-    emax = (s.max_mag >> M) - s.bias
-    if M > 51 or s.emin < -1022 or emax > 1023 or (s.no_zero and (s.sign_bit or (ftz and s.min_normal_code))):
+    if s.emin < -1022:
         return None
     saturate = ov is Overflow.SATURATE
     invalid = 0 if saturate else s.nan_pos
@@ -64,7 +64,7 @@ def fast_spec(fmt: FloatFormat, mode: Rounding, ov: Overflow, ftz: bool, nbits: 
         return infinite(negative) if ov is Overflow.NON_SATURATING and not toward_zero else largest(negative)
 
     def infinite_input(negative: bool) -> int:
-        if negative and (s.sign_bit == 0 or s.no_zero):
+        if negative and s.sign_bit == 0:
             return invalid
         return largest(negative) if saturate else infinite(negative)
 

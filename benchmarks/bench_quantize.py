@@ -7,6 +7,10 @@ float8_e4m3fn, float8_e5m2, float4_e2m1fn, bfloat16 and float16:
 * decode: numsim.decode(codes, fmt, dtype=float32) vs y.astype(float32)
 * quantize round trip: numsim.quantize(x, fmt, dtype=float32) vs x.astype(ml_dtype).astype(float32)
 
+then the round trip of every 4/6/8-bit format on five input distributions (N(0,1), N(0,40^2) where
+most values overflow FP4/FP6, 10% NaN/Inf, values within 4 binades above the format's smallest
+subnormal, all zeros), float64 inputs, and every rounding mode on N(0,1) (no anchor).
+
 Rates are elements per second (best of ``--repeat``); ratios are numsim / anchor (> 1: numsim is
 faster). numsim runs on all Numba threads and, for a per-core comparison, on one thread; ml_dtypes
 and NumPy casts are single-threaded. First-call times are measured in fresh processes: with the
@@ -30,7 +34,7 @@ import numba
 import numpy as np
 
 import numsim
-from timing import best_time
+from timing import best_time, best_times
 
 FORMATS = {
     "float8_e4m3fn": ml_dtypes.float8_e4m3fn,
@@ -38,6 +42,14 @@ FORMATS = {
     "float4_e2m1fn": ml_dtypes.float4_e2m1fn,
     "bfloat16": ml_dtypes.bfloat16,
     "float16": np.float16,
+}
+
+SMALL_FORMATS = {
+    "float8_e4m3fn": ml_dtypes.float8_e4m3fn,
+    "float8_e5m2": ml_dtypes.float8_e5m2,
+    "float6_e3m2fn": ml_dtypes.float6_e3m2fn,
+    "float6_e2m3fn": ml_dtypes.float6_e2m3fn,
+    "float4_e2m1fn": ml_dtypes.float4_e2m1fn,
 }
 
 FIRST_CALL = """
@@ -81,9 +93,39 @@ def measure(x: np.ndarray, repeat: int) -> list[dict]:
     return rows
 
 
+def distributions(n: int, fmt, rng) -> dict[str, np.ndarray]:
+    """float32 inputs: N(0,1), N(0,40^2), N(0,1) with 5% NaN and 5% +-Inf, |x| log-uniform over the
+    4 binades above the format's smallest subnormal (random signs), zeros."""
+    special = rng.standard_normal(n)
+    u = rng.random(n)
+    special[u < 0.05] = np.nan
+    special[(u >= 0.05) & (u < 0.1)] = np.copysign(np.inf, special[(u >= 0.05) & (u < 0.1)])
+    tiny = fmt.min_subnormal * 2.0 ** rng.uniform(0, 4, n) * rng.choice([-1.0, 1.0], n)
+    return {
+        "N(0,1)": rng.standard_normal(n).astype(np.float32),
+        "N(0,40^2)": (40 * rng.standard_normal(n)).astype(np.float32),
+        "10% NaN/Inf": special.astype(np.float32),
+        "near min subnormal": tiny.astype(np.float32),
+        "zeros": np.zeros(n, np.float32),
+    }
+
+
+def measure_distributions(n: int, repeat: int) -> list[tuple[str, str, float, float]]:
+    """``(format, distribution, numsim seconds, ml_dtypes seconds)`` of the round trip, timed in turns."""
+    rng = np.random.default_rng(1)
+    rows = []
+    for name, dtype in SMALL_FORMATS.items():
+        fmt = numsim.get_format(name)
+        for label, x in distributions(n, fmt, rng).items():
+            with np.errstate(all="ignore"):
+                ours, anchor = best_times([lambda: numsim.quantize(x, fmt, dtype=np.float32, nan_policy="zero"), lambda: x.astype(dtype).astype(np.float32)], repeat)
+            rows.append((name, label, ours, anchor))
+    return rows
+
+
 def measure_other(x: np.ndarray, repeat: int) -> list[tuple[str, str, float, float | None]]:
-    """float64 inputs (anchor: ml_dtypes' float64 cast, which double-rounds through float32) and
-    modes other than nearest-even, which run the element-by-element kernel (no anchor exists)."""
+    """float64 inputs (anchor: ml_dtypes' float64 cast, which double-rounds through float32), and
+    every rounding mode (all on the vectorised kernel; no anchor exists), with all threads and one."""
     x64 = x.astype(np.float64)
     rows = []
     for name in ("float8_e4m3fn", "bfloat16"):
@@ -91,8 +133,13 @@ def measure_other(x: np.ndarray, repeat: int) -> list[tuple[str, str, float, flo
         with np.errstate(all="ignore"):
             anchor = best_time(lambda: x64.astype(dtype).astype(np.float64), repeat)
         rows.append((name, "quantize float64, nearest_even", best_time(lambda: numsim.quantize(x64, name), repeat), anchor))
-        for mode in ("toward_zero", "stochastic_a"):
-            rows.append((name, f"quantize float32, {mode}", best_time(lambda: numsim.quantize(x, name, mode, dtype=np.float32, seed=0), repeat), None))
+    for mode in numsim.Rounding:
+        for threads in (numba.config.NUMBA_NUM_THREADS, 1):
+            numba.set_num_threads(threads)
+            tag = "" if threads > 1 else ", 1 thread"
+            rows.append(("float8_e4m3fn", f"quantize float32, {mode.value}{tag}",
+                         best_time(lambda: numsim.quantize(x, "e4m3", mode, dtype=np.float32, seed=0), repeat), None))
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
     return rows
 
 
@@ -106,12 +153,13 @@ def main() -> None:
     warm = first_call_times(cache=True)
     x = np.random.default_rng(0).standard_normal(args.n).astype(np.float32)
     rows = measure(x, args.repeat)
+    spread = measure_distributions(args.n, args.repeat)
     other = measure_other(x, args.repeat)
     rate = lambda seconds: args.n / seconds / 1e6  # noqa: E731  (M elements / s)
 
     print(f"numsim {numsim.__version__}, ml_dtypes {ml_dtypes.__version__}, numpy {np.__version__}, numba {numba.__version__}, "
           f"{numba.config.NUMBA_NUM_THREADS} Numba threads, {os.cpu_count()} CPUs, n = {args.n:,} float32 N(0,1) inputs")
-    print("\nFirst call in a fresh process (s): import, quantize f32->e4m3 (fast path), encode, decode, general path (f64, toward_zero)")
+    print("\nFirst call in a fresh process (s): import, quantize f32->e4m3, encode, decode, quantize f64->e4m3 toward_zero")
     print(f"  cache off (compile): {'  '.join(f'{t:.2f}' for t in cold)}")
     print(f"  cache on  (load)   : {'  '.join(f'{t:.2f}' for t in warm)}")
     print("\nThroughput in M elements/s; ratio = numsim / anchor (anchor: ml_dtypes astype, NumPy for float16)")
@@ -123,7 +171,13 @@ def main() -> None:
             a, n, n1 = row[anchor], row[f"numsim {op}"], row[f"numsim {op} 1T"]
             print(f"| {row['format']} | {op} | {rate(a):.0f} | {rate(n):.0f} | {a / n:.2f} | {rate(n1):.0f} | {a / n1:.2f} |")
 
-    print("\nfloat64 inputs, and other rounding modes (element-by-element kernel), M elements/s")
+    print("\nRound trip (quantize, float32 out) by input distribution, M elements/s; ratio = numsim / ml_dtypes")
+    print("| format | distribution | ml_dtypes | numsim | ratio |")
+    print("|" + "---|" * 5)
+    for name, label, seconds, anchor in spread:
+        print(f"| {name} | {label} | {rate(anchor):.0f} | {rate(seconds):.0f} | {anchor / seconds:.2f} |")
+
+    print("\nfloat64 inputs, and every rounding mode (vectorised kernel), M elements/s")
     print("| format | operation | numsim | anchor | ratio |")
     print("|" + "---|" * 5)
     for name, what, seconds, anchor in other:

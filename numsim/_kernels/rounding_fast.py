@@ -2,42 +2,47 @@
 
 One branch-free loop per block of :data:`BLOCK` elements computes, for every element, the result
 of the general rule (:func:`~numsim._kernels.codec.encode_float_element`) from integer arithmetic
-on binary64 bits, so that LLVM vectorises it whatever the inputs hold. The exactness argument:
+on binary64 bits, so that LLVM vectorises it whatever the inputs hold: NaN, infinities, overflow,
+zeros and subnormals are chosen by selects inside the loop, never revisited. The exactness
+argument (``tests/test_fast_paths.py`` checks each step against the general kernel):
 
-* **Widening.** A binary32 input is widened to binary64, which is exact for every finite value
-  (binary32 subnormals become binary64 normals). The general rule depends only on the exact value
-  ``v = sig * 2^(e - 1075)`` (``sig`` the 53-bit significand, ``e >= 1`` the biased exponent
-  field; binary64 subnormals have ``e = 0``, read as 1 without the hidden bit), never on how it
-  is written. NaN payloads are read from the input's own bits (``payload`` as in
-  :func:`~numsim._kernels.codec.split_ieee`), not from the widened value.
+* **Widening.** A binary32 input is widened to binary64, exact for every finite value (binary32
+  subnormals become binary64 normals). The general rule depends only on the exact value ``v =
+  sig * 2^(max(e, 1) - 1075)`` (``sig`` the significand, with the hidden bit unless the biased
+  exponent ``e`` is 0), never on how it is written. A NaN keeps its payload in the top mantissa
+  bits (the widening sets the top one, which the general rule sets too: the quiet bit).
 * **Quantum.** The general rule rounds at ``2^q`` with ``q = L - M`` for ``L = floor(log2 v) >=
-  emin`` and ``q = emin - M`` below (``q = emin`` in formats without subnormals). With ``E_min =
-  emin + 1023`` the biased field of the target's smallest normal, ``L >= emin`` iff ``e >=
-  E_min`` (binary64 subnormal inputs always lie below: :func:`fast_spec_of` requires ``E_min >=
-  1``). The number of dropped bits is then ``S = 52 - M`` (normal results) or ``S = 52 - M +
-  E_min - max(e, 1) (+ M without subnormals)``.
+  emin`` and ``q = emin - M`` below (``q = emin`` without subnormals). With ``E_min = emin +
+  1023``, ``L >= emin`` iff ``e >= E_min``; binary64 subnormal inputs lie below every normal
+  result because :func:`numsim._lower.codec.fast_spec` requires ``E_min >= 1``. The number of
+  dropped bits is ``S = 52 - M`` (normal results) or ``S = 52 - M + E_min - max(e, 1)`` (``+ M``
+  without subnormals).
 * **Truncated code.** For normal results the truncated code is ``(a >> S) - offset``, ``a`` the
-  magnitude bits and ``offset = (1023 - bias) << M``: the exponent field moves along with the
-  kept mantissa bits, and a carry from rounding up moves into the exponent by itself. Below the
-  normals it is ``sig >> S``: the subnormal code (0 without subnormals, whose single step is the
-  smallest normal code).
+  magnitude bits and ``offset = (1023 - bias) << M`` (whose low M bits are 0): the exponent field
+  moves along with the kept mantissa bits, and a carry from rounding up moves into the exponent
+  by itself. Below the normals it is ``sig >> S``, the subnormal code (0 without subnormals,
+  whose one step up is the smallest normal code).
 * **Dropped bits.** ``S`` exceeds 62 only below the normals, where ``sig < 2^53``: clamping it
   to ``Sc = min(S, 62)`` keeps ``sig >> Sc = 0``, ``rem = sig`` and ``half = 2^(Sc-1) > rem``,
-  which is what the general rule finds for any larger shift. Each deterministic mode's decision
-  reads only ``rem``, ``half``, ``rem != 0``, the code's parity and the sign
-  (:func:`~numsim._kernels.rounding.round_away`). Stochastic modes compare the exact
-  ``floor(nu 2^k)`` (``nu = rem / 2^S``, ``S`` unclamped, a right shift of at most 63 places of a
-  value below 2^53) plus the random integer with ``2^k``, as the general rule does.
-* **After rounding**, the general rule's checks (zero and flush-to-zero, negative inputs of
-  unsigned formats, overflow by the policy and the mode's direction, NaN/Inf/zero inputs, formats
-  without zero) are computed for every element and chosen by selects, in the general rule's order.
+  what the general rule finds for any larger shift. Each deterministic mode's decision reads only
+  ``rem``, ``half``, ``rem != 0``, the code's parity and the sign (:func:`_deterministic_up`).
+  Stochastic modes compute the exact ``floor(nu 2^k)`` (``nu = rem / 2^S`` with ``S``
+  unclamped: a right shift by ``min(S - k, 63)`` of a value below 2^53, or a left shift when
+  ``S < k``) and compare it plus the random integer with ``2^k``, as the general rule does.
+* **After rounding**, the general rule's checks (flush-to-zero and zeros, negative inputs of
+  unsigned formats, overflow by the policy and the mode's direction, Inf and NaN inputs, formats
+  without zero) are computed for every element and applied in its order by selects on
+  arithmetic 0/-1 masks (:func:`_pick`), which leave LLVM's mask registers free. Their results
+  are constants of the :class:`Results`, taken from the general rule itself.
 
-Values (``quantize``) decode each code branch-free as
-:func:`~numsim._kernels.codec.decode_float_element` does: normal codes by placing their bits in a
-binary64 pattern, subnormal codes as ``f * 2^(emin - M)``, special codes as their binary64 bits.
+Values (``quantize``) take the same path with :class:`Results` holding the binary64 bits of the
+special codes' values (from :func:`~numsim._kernels.codec.decode_float_element`); a finite code
+is decoded as that function does: normal codes by placing their bits in a binary64 pattern,
+subnormal codes as ``code * 2^(emin - M)``.
 
 Stochastic rounding draws element ``i``'s bits with :func:`~numsim._kernels.rounding.random_bits`
-(the same keyed SplitMix64 stream or explicit bits), a block at a time into a buffer.
+(the same keyed SplitMix64 stream, or the explicit bits), a block at a time into a buffer, so the
+results do not depend on the chunking or the number of threads.
 """
 
 from __future__ import annotations
@@ -45,10 +50,11 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit, prange, types
+from numba import njit, types
 from numba.extending import overload
 
 from .._config import JIT_CACHE
+from .block_rows import holds_values
 from .rounding import STOCHASTIC_A, STOCHASTIC_B, STOCHASTIC_C, random_bits
 
 BLOCK = 1 << 14
@@ -130,12 +136,14 @@ def _scaled_residual(rem, S, k):
 
 @njit(cache=JIT_CACHE, inline="always")
 def _deterministic_up(rem, Sc, odd, sign, f):
-    """Whether dropping the ``Sc`` bits ``rem`` rounds one quantum away from zero, for the code
-    parity ``odd`` (0/1) and sign mask ``sign`` (0/-1): ``rem + add`` carries into bit ``Sc``, with ``add < 2^Sc`` from the mode
-    (``half = 2^(Sc-1)``, ``mask = 2^Sc - 1``): ``half - 1 + odd`` (nearest-even), ``half``
-    (nearest-away), 0 (toward zero), ``mask`` when positive / negative / even (toward +inf / -inf,
-    to odd). These are :func:`~numsim._kernels.rounding.round_away`'s conditions: e.g.
-    ``rem + half - 1 + odd >= 2 half`` iff ``rem > half`` or ``rem == half`` and ``odd``."""
+    """1 if dropping the ``Sc`` bits ``rem`` rounds one quantum away from zero, else 0, for the
+    code parity ``odd`` (0/1) and the sign mask ``sign`` (0/-1): ``rem + add`` carries into bit
+    ``Sc``, with ``add < 2^Sc`` set by the mode (``half = 2^(Sc-1)``, ``mask = 2^Sc - 1``):
+    ``half - 1 + odd`` (nearest-even), ``half`` (nearest-away), 0 (toward zero), ``mask`` when
+    positive / negative / even (toward +inf / -inf / to odd). These are
+    :func:`~numsim._kernels.rounding.round_away`'s conditions: e.g. ``rem + half - 1 + odd >=
+    2 half`` iff ``rem > half``, or ``rem == half`` and ``odd``. Example: ``Sc = 3``, ``rem = 4``
+    (a tie) rounds up under nearest-even only for an odd code."""
     mask = (np.int64(1) << Sc) - 1
     fill = (sign & f.fill_negative) | (~sign & f.fill_positive) | ((odd - 1) & f.fill_even)
     add = (((mask + 1) >> 1) & f.add_half) + f.add_const + (odd & f.add_odd) + (mask & fill)
@@ -174,9 +182,9 @@ def _signed(sign, pos, neg):
 @njit(cache=JIT_CACHE, inline="always")
 def _element(bits, r, f, o, stochastic, values):
     """``(result, invalid)``: the code (or with ``values`` the binary64 bits of the value) of the
-    binary64 value ``bits`` by the general rule (special cases from
-    the :class:`Results` ``o``), and whether it was a NaN the format lacks. ``r``: the random integer when ``stochastic``; ``stochastic`` and
-    ``values`` are constants."""
+    binary64 value ``bits`` by the general rule, special cases from the :class:`Results` ``o``,
+    and -1 if it was a NaN the format lacks (else 0). ``r`` is the random integer when
+    ``stochastic``; ``stochastic`` and ``values`` are compile-time constants."""
     sign = bits >> 63  # 0/-1
     a = bits & np.int64(0x7FFFFFFFFFFFFFFF)
     e = a >> 52
@@ -229,17 +237,6 @@ def _store_impl(out, i, result):
     return values
 
 
-def holds_values(out):
-    """Whether ``out`` receives values (a float array) rather than codes: a compile-time constant."""
-    raise NotImplementedError("only callable from Numba kernels")
-
-
-@overload(holds_values, jit_options={"cache": JIT_CACHE})
-def _holds_values_impl(out):
-    values = isinstance(out.dtype, types.Float)
-    return lambda out: values
-
-
 @njit(cache=JIT_CACHE, inline="always")
 def _round_into(src, out, f, o, rb, stochastic):
     """Round ``src`` into ``out`` (``rb``: the random integers when ``stochastic``); returns the
@@ -253,32 +250,25 @@ def _round_into(src, out, f, o, rb, stochastic):
     return invalid
 
 
-@njit(cache=JIT_CACHE)
-def _round_block(src, out, f, o, key, explicit, base):
-    """Round one block (``base``: the index of its first element): the deterministic modes
-    without random bits, the stochastic ones with a buffer of each element's bits."""
-    if f.mode < STOCHASTIC_A:
-        return _round_into(src, out, f, o, NO_RANDOM, False)
-    n = src.size
-    rb = np.empty(n, np.int64)
-    if explicit.size > 0:
-        rb[:] = explicit[base : base + n]
-    else:
-        for i in range(n):
-            rb[i] = random_bits(key, base + i, f.nbits, NO_BITS)
-    return _round_into(src, out, f, o, rb, True)
-
-
-@njit(parallel=True, cache=JIT_CACHE)
-def round_fast(src, out, f, o, key, explicit):
-    """Codes (integer ``out``) or values (float ``out``) of binary32/64 inputs (``src`` holds their
-    bits) rounded into the format of ``f`` (special results ``o``); returns the number of NaNs the format lacks (their
-    codes are 0). Numba reduces only top-level updates of ``invalid``, so each block's count is
-    added once."""
-    n = src.size
+@njit(nogil=True, cache=JIT_CACHE)
+def round_chunk(start, stop, src, out, f, o, key, explicit):
+    """Codes (integer ``out``) or values (float ``out``) of the inputs ``start:stop`` (``src`` holds
+    binary32/64 bits) rounded into the format of ``f`` (special results ``o``), a block of
+    :data:`BLOCK` at a time; returns the number of NaNs the format lacks (their codes are 0).
+    Stochastic modes first draw a block's random bits (element ``i`` keyed by ``i``) into a buffer.
+    Runs in :func:`numsim._threads.parallel_chunks`."""
     invalid = 0
-    for b in prange((n + BLOCK - 1) // BLOCK):
-        lo = np.int64(b) * BLOCK
-        hi = min(lo + BLOCK, n)
-        invalid += _round_block(src[lo:hi], out[lo:hi], f, o, key, explicit, lo)
+    stochastic = f.mode >= STOCHASTIC_A
+    rb = np.empty(BLOCK if stochastic else 0, np.int64)
+    for lo in range(start, stop, BLOCK):
+        hi = min(lo + BLOCK, stop)
+        if not stochastic:
+            invalid += _round_into(src[lo:hi], out[lo:hi], f, o, NO_RANDOM, False)
+            continue
+        if explicit.size > 0:
+            rb[: hi - lo] = explicit[lo:hi]
+        else:
+            for i in range(lo, hi):
+                rb[i - lo] = random_bits(key, i, f.nbits, NO_BITS)
+        invalid += _round_into(src[lo:hi], out[lo:hi], f, o, rb, True)
     return invalid

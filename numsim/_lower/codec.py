@@ -15,6 +15,7 @@ import numpy as np
 from .._kernels import codec as _k
 from .._kernels import rounding_fast as _rf
 from .._kernels.inputs import read_only
+from .._threads import parallel_chunks
 from ..formats import TABLE_BITS, FloatFormat, Format
 from ..rounding import Overflow, Rounding
 from .specs import fixed_spec, float_spec
@@ -149,6 +150,10 @@ def _fast(fmt: Format, mode: Rounding, ov: Overflow, src: np.ndarray, ftz: bool,
     return fast_spec(fmt, mode, ov, ftz, nbits, values, keep_nan_bits)
 
 
+def _round_fast(src: np.ndarray, out: np.ndarray, spec: tuple[_rf.FastSpec, _rf.Results], key, explicit: np.ndarray) -> int:
+    return sum(parallel_chunks(_rf.round_chunk, src.size, read_only(src), out, *spec, key, read_only(explicit), min_chunk=_rf.BLOCK))
+
+
 def encode(arr: np.ndarray, fmt: Format, mode: Rounding, ov: Overflow, key, nbits: int, explicit: np.ndarray, ftz: bool,
            fast: bool = True) -> tuple[np.ndarray, int]:
     """Codes of the exact values ``arr`` (flat), and the number of values that needed a NaN.
@@ -157,7 +162,7 @@ def encode(arr: np.ndarray, fmt: Format, mode: Rounding, ov: Overflow, key, nbit
     src = kernel_input(arr).reshape(-1)
     out = np.empty(src.size, dtype=fmt.code_dtype)
     if (spec := _fast(fmt, mode, ov, src, ftz, nbits, False, True, fast)) is not None:
-        invalid = _rf.round_fast(read_only(src), out, *spec, key, read_only(explicit))
+        invalid = _round_fast(src, out, spec, key, explicit)
     elif isinstance(fmt, FloatFormat):
         invalid = _k.encode_float(read_only(src), out, float_spec(fmt), mode.code, ov.code, key, nbits, read_only(explicit), ftz)
     else:
@@ -173,7 +178,7 @@ def quantize(arr: np.ndarray, fmt: Format, out_dtype: np.dtype, mode: Rounding, 
     out = np.empty(src.size, dtype=out_dtype)
     has_table = fmt.bits <= TABLE_BITS
     if (spec := _fast(fmt, mode, ov, src, ftz, nbits, True, has_table or out_dtype == np.float64, fast)) is not None:
-        return out, _rf.round_fast(read_only(src), out, *spec, key, read_only(explicit))
+        return out, _round_fast(src, out, spec, key, explicit)
     table = value_table(fmt, out_dtype) if has_table else np.empty(0, out_dtype)
     out_bits = out.view(np.int64) if out_dtype == np.float64 else np.empty(0, np.int64)
     if isinstance(fmt, FloatFormat):

@@ -165,6 +165,22 @@ def test_block_boundaries(n, mode):
         _assert_fast_equals_general(x, fmt, mode, fmt.default_overflow, sr_bits=9)
 
 
+@pytest.mark.parametrize("value", [0.0, -0.0, 1.5, -1e30, -np.inf, 2.0**-140, 0x7FA00001, 0xFFC00000])
+def test_blocks_of_equal_inputs(value):
+    """Under the deterministic modes a block of equal inputs rounds one and copies its result (and
+    counts it once per element); a block with one different element anywhere is rounded whole."""
+    n = 2 * BLOCK + 3
+    x = np.full(n, value, np.float32) if isinstance(value, float) else np.full(n, value, np.uint32).view(np.float32)
+    odd = x.copy()
+    odd[[7, BLOCK + BLOCK // 2, 2 * BLOCK - 1]] = 3.0  # inside, at the middle, at the end of a block
+    for fmt in ("float8_e4m3fn", "float4_e2m1fn", "float8_e8m0fnu", "bfloat16"):
+        fmt = numsim.get_format(fmt)
+        for mode in (Rounding.NEAREST_EVEN, Rounding.TOWARD_NEGATIVE, Rounding.STOCHASTIC_A):
+            for ov in _policies(fmt):
+                _assert_fast_equals_general(x, fmt, mode, ov)
+                _assert_fast_equals_general(odd, fmt, mode, ov)
+
+
 def test_explicit_random_bits():
     rng = np.random.default_rng(5)
     n = 2 * BLOCK + 3

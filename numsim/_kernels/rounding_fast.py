@@ -250,18 +250,36 @@ def _round_into(src, out, f, o, rb, stochastic):
     return invalid
 
 
+@njit(cache=JIT_CACHE)
+def _uniform(src):
+    """Whether every element of ``src`` (not empty) has the bits of the first: a look at the middle
+    and the last, then a branch-free scan."""
+    first = src[0]
+    if src[src.size - 1] != first or src[src.size // 2] != first:
+        return False
+    differ = src[0] ^ first
+    for i in range(src.size):
+        differ |= src[i] ^ first
+    return differ == 0
+
+
 @njit(nogil=True, cache=JIT_CACHE)
 def round_chunk(start, stop, src, out, f, o, key, explicit):
     """Codes (integer ``out``) or values (float ``out``) of the inputs ``start:stop`` (``src`` holds
     binary32/64 bits) rounded into the format of ``f`` (special results ``o``), a block of
     :data:`BLOCK` at a time; returns the number of NaNs the format lacks (their codes are 0).
-    Stochastic modes first draw a block's random bits (element ``i`` keyed by ``i``) into a buffer.
+    Stochastic modes first draw a block's random bits (element ``i`` keyed by ``i``) into a buffer;
+    under the deterministic modes a block of equal inputs (all zeros, say) rounds one of them.
     Runs in :func:`numsim._threads.parallel_chunks`."""
     invalid = 0
     stochastic = f.mode >= STOCHASTIC_A
     rb = np.empty(BLOCK if stochastic else 0, np.int64)
     for lo in range(start, stop, BLOCK):
         hi = min(lo + BLOCK, stop)
+        if not stochastic and _uniform(src[lo:hi]):  # one result, copied (deterministic: a function of the input)
+            invalid += _round_into(src[lo : lo + 1], out[lo : lo + 1], f, o, NO_RANDOM, False) * (hi - lo)
+            out[lo + 1 : hi] = out[lo]
+            continue
         if not stochastic:
             invalid += _round_into(src[lo:hi], out[lo:hi], f, o, NO_RANDOM, False)
             continue

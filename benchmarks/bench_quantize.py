@@ -34,6 +34,9 @@ import numba
 import numpy as np
 
 import numsim
+from numsim._exact_inputs import exact_array
+from numsim._lower import codec as lowered
+from numsim._random_bits import stochastic_args
 from timing import best_time, best_times
 
 FORMATS = {
@@ -125,7 +128,8 @@ def measure_distributions(n: int, repeat: int) -> list[tuple[str, str, float, fl
 
 def measure_other(x: np.ndarray, repeat: int) -> list[tuple[str, str, float, float | None]]:
     """float64 inputs (anchor: ml_dtypes' float64 cast, which double-rounds through float32), and
-    every rounding mode (all on the vectorised kernel; no anchor exists), with all threads and one."""
+    every rounding mode with all threads and one (anchor: numsim's general element-by-element
+    kernel, which ran every mode but nearest-even before the vectorised kernel, on all threads)."""
     x64 = x.astype(np.float64)
     rows = []
     for name in ("float8_e4m3fn", "bfloat16"):
@@ -133,12 +137,15 @@ def measure_other(x: np.ndarray, repeat: int) -> list[tuple[str, str, float, flo
         with np.errstate(all="ignore"):
             anchor = best_time(lambda: x64.astype(dtype).astype(np.float64), repeat)
         rows.append((name, "quantize float64, nearest_even", best_time(lambda: numsim.quantize(x64, name), repeat), anchor))
+    fmt, arr = numsim.get_format("e4m3"), exact_array(x)
     for mode in numsim.Rounding:
+        key, nbits, explicit = stochastic_args(mode, 0, 32, None, x.size)
+        general = best_time(lambda: lowered.quantize(arr, fmt, np.dtype(np.float32), mode, fmt.default_overflow, key, nbits, explicit, False, fast=False), repeat)
         for threads in (numba.config.NUMBA_NUM_THREADS, 1):
             numba.set_num_threads(threads)
             tag = "" if threads > 1 else ", 1 thread"
-            rows.append(("float8_e4m3fn", f"quantize float32, {mode.value}{tag}",
-                         best_time(lambda: numsim.quantize(x, "e4m3", mode, dtype=np.float32, seed=0), repeat), None))
+            rows.append((fmt.name, f"quantize float32, {mode.value}{tag}",
+                         best_time(lambda: numsim.quantize(x, fmt, mode, dtype=np.float32, seed=0), repeat), general))
         numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
     return rows
 
@@ -177,7 +184,7 @@ def main() -> None:
     for name, label, seconds, anchor in spread:
         print(f"| {name} | {label} | {rate(anchor):.0f} | {rate(seconds):.0f} | {anchor / seconds:.2f} |")
 
-    print("\nfloat64 inputs, and every rounding mode (vectorised kernel), M elements/s")
+    print("\nfloat64 inputs (anchor: ml_dtypes), and every rounding mode (anchor: numsim's general kernel), M elements/s")
     print("| format | operation | numsim | anchor | ratio |")
     print("|" + "---|" * 5)
     for name, what, seconds, anchor in other:

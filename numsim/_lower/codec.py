@@ -145,12 +145,14 @@ def _decode_into(codes: np.ndarray, fmt: Format, out: np.ndarray) -> None:
 
 def _fast(fmt: Format, mode: Rounding, ov: Overflow, src: np.ndarray, ftz: bool, nbits: int, values: bool, keep_nan_bits: bool,
           fast: bool) -> tuple[_rf.FastSpec, _rf.Results] | None:
+    """:func:`fast_spec` for binary32/64 inputs into a float format, unless ``fast`` is False."""
     if not fast or src.dtype.kind != "u" or not isinstance(fmt, FloatFormat):
         return None
     return fast_spec(fmt, mode, ov, ftz, nbits, values, keep_nan_bits)
 
 
 def _round_fast(src: np.ndarray, out: np.ndarray, spec: tuple[_rf.FastSpec, _rf.Results], key, explicit: np.ndarray) -> int:
+    """Run the vectorised kernel over ``src`` on all threads; returns the NaNs the format lacks."""
     return sum(parallel_chunks(_rf.round_chunk, src.size, read_only(src), out, *spec, key, read_only(explicit), min_chunk=_rf.BLOCK))
 
 

@@ -28,6 +28,8 @@ import os
 import numba
 
 CHUNKS_PER_THREAD = 4
+MIN_CHUNK = 1 << 14
+"""Elements below which a chunk is not worth handing to another thread (elementwise kernels)."""
 _pools: dict[int, concurrent.futures.ThreadPoolExecutor] = {}
 
 

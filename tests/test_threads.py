@@ -56,3 +56,26 @@ def test_block_codec_is_the_same_on_one_and_two_threads(name):
     for a, b in zip(one, two):
         a, b = np.asarray(a), np.asarray(b)
         assert a.dtype == b.dtype and a.tobytes() == b.tobytes()
+
+
+def test_arithmetic_and_multipliers_are_the_same_on_one_and_two_threads():
+    """Arrays of several chunks (100,003 elements) with stochastic rounding (keyed per element), an
+    approximate multiplier and a lookup-table product."""
+    rng = np.random.default_rng(4)
+    a, b = (numsim.quantize(rng.standard_normal(100_003), "e4m3") for _ in range(2))
+    jobs = [
+        lambda: numsim.add(a, b, "e2m1", "stochastic_a", seed=7, a_format="e4m3", b_format="e4m3"),
+        lambda: numsim.fma(a, b, a, "bf16", a_format="e4m3", b_format="e4m3", c_format="e4m3"),
+        lambda: numsim.mul(a, b, "float32", multiplier="lmul(3)", a_format="e4m3", b_format="e4m3"),
+        lambda: numsim.mul(a, b, "float32", multiplier="mitchell", a_format="e4m3", b_format="e4m3"),
+    ]
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = [job() for job in jobs]
+        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+        two = [job() for job in jobs]
+    finally:
+        numba.set_num_threads(before)
+    for x, y in zip(one, two):
+        assert x.tobytes() == y.tobytes()

@@ -12,7 +12,7 @@ rounding toward negative.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 from numba.cpython.unsafe.numbers import trailing_zeros
 from numba.extending import overload
 
@@ -195,14 +195,14 @@ def _store_value_impl(out, out_bits, table, i, code, spec):
     return None
 
 
-@njit(parallel=True, cache=JIT_CACHE)
-def elementwise(op, a, b, c, out, out_bits, table, spec, mode, overflow, key, nbits, explicit, ftz):
-    """``out[i] = round(op(a[i], b[i], c[i]))`` for float64 bit arrays ``a``, ``b``, ``c`` (those
-    the operation does not use may be empty). Returns ``(results needing a NaN the format lacks,
+@njit(nogil=True, cache=JIT_CACHE)
+def elementwise(start, stop, op, a, b, c, out, out_bits, table, spec, mode, overflow, key, nbits, explicit, ftz):
+    """``out[i] = round(op(a[i], b[i], c[i]))`` for ``start <= i < stop`` and float64 bit arrays
+    ``a``, ``b``, ``c`` (those the operation does not use may be empty). Returns ``(results needing a NaN the format lacks,
     wrapped results the window cannot decide)``."""
     invalid = 0
     undecided = 0
-    for i in prange(out.size):
+    for i in range(start, stop):
         x = operand(a[i])
         if op == SQRT:
             r = exact_root(x)

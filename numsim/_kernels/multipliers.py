@@ -9,7 +9,7 @@ integers (sign-magnitude: magnitudes multiplied, the sign applied afterwards).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from .._config import JIT_CACHE
 from .rounding import msb
@@ -216,17 +216,18 @@ def int_product(kind, a, b, param0, param1):
     return -m if negative else m
 
 
-@njit(parallel=True, cache=JIT_CACHE)
-def logadd_codes(ca, cb, p, out, half):
-    """``out[i], half[i] = logadd(ca[i], cb[i])``."""
-    for i in prange(out.size):
+@njit(nogil=True, cache=JIT_CACHE)
+def logadd_codes(start, stop, ca, cb, p, out, half):
+    """``out[i], half[i] = logadd(ca[i], cb[i])`` for ``start <= i < stop``."""
+    for i in range(start, stop):
         out[i], half[i] = logadd(ca[i], cb[i], p)
 
 
-@njit(parallel=True, cache=JIT_CACHE)
-def int_products(kind, a, b, param0, param1, table, out):
-    """``out[i]`` = the raw product of raw integers (or, for LOOKUP, codes) ``a[i]``, ``b[i]``."""
-    for i in prange(out.size):
+@njit(nogil=True, cache=JIT_CACHE)
+def int_products(start, stop, kind, a, b, param0, param1, table, out):
+    """``out[i]`` = the raw product of raw integers (or, for LOOKUP, codes) ``a[i]``, ``b[i]``, for
+    ``start <= i < stop``."""
+    for i in range(start, stop):
         if kind == LOOKUP:
             out[i] = table[a[i], b[i]]
         else:

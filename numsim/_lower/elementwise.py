@@ -12,6 +12,7 @@ import numpy as np
 from .._kernels import elementwise as _ew
 from .._kernels.exact import WINDOW_BITS  # the exact bits the kernels keep: numsim.arithmetic checks widths against it
 from .._kernels.inputs import read_only
+from .._threads import MIN_CHUNK, parallel_chunks
 from ..formats import TABLE_BITS, FloatFormat, Format
 from ..rounding import Overflow, Rounding
 from .codec import value_table
@@ -33,6 +34,6 @@ def elementwise(op: str, bits: list[np.ndarray], fmt: Format, out_dtype: np.dtyp
     is_float = isinstance(fmt, FloatFormat)
     table = value_table(fmt, out_dtype) if is_float and fmt.bits <= TABLE_BITS else np.empty(0, out_dtype)
     operands = [*bits, *[_EMPTY] * (3 - len(bits))]
-    invalid, undecided = _ew.elementwise(OPS[op], *read_only(*operands), out, out_bits, read_only(table), format_spec(fmt), mode.code, ov.code,
-                                         key, nbits, read_only(explicit), ftz)
-    return out, invalid, undecided
+    counts = parallel_chunks(_ew.elementwise, size, OPS[op], *read_only(*operands), out, out_bits, read_only(table), format_spec(fmt), mode.code,
+                             ov.code, key, nbits, read_only(explicit), ftz, min_chunk=MIN_CHUNK)
+    return out, sum(c[0] for c in counts), sum(c[1] for c in counts)

@@ -12,6 +12,7 @@ import numpy as np
 
 from .._kernels import multipliers as k
 from .._kernels.inputs import read_only
+from .._threads import MIN_CHUNK, parallel_chunks
 from ..formats import FloatFormat, Format
 from ..multipliers import DRUM, Exact, LMul, Lookup, Mitchell, Multiplier, Truncated
 from ..rounding import Rounding
@@ -100,7 +101,7 @@ def product_values(mult: Multiplier, a: np.ndarray, b: np.ndarray, a_format: For
     out = np.empty(wa.size, np.int64)
     if kind == k.LOGADD:
         half = np.empty(wa.size, np.int64)
-        k.logadd_codes(wa, wb, params, out, half)
+        parallel_chunks(k.logadd_codes, wa.size, wa, wb, params, out, half, min_chunk=MIN_CHUNK)
         missing = out < 0  # a NaN result in a format without NaN
         codes = np.where(missing, 0, out)
         values = decode(codes, a_format, np.dtype(np.float64))
@@ -109,7 +110,7 @@ def product_values(mult: Multiplier, a: np.ndarray, b: np.ndarray, a_format: For
         with np.errstate(invalid="ignore", over="ignore"):  # specials never carry a half unit
             values = np.where(half != 0, values + np.copysign(np.ldexp(1.0, field - bias - m - 1), values), values)  # literal formula
         return np.where(missing, np.nan, values).reshape(a.shape)
-    k.int_products(kind, wa, wb, params[0], params[1], table, out)
+    parallel_chunks(k.int_products, wa.size, kind, wa, wb, params[0], params[1], table, out, min_chunk=MIN_CHUNK)
     return np.ldexp(out.astype(np.float64), -(a_format._frac + b_format._frac)).reshape(a.shape)
 
 
@@ -130,5 +131,5 @@ def multiply_codes(mult: LMul | Mitchell, a: np.ndarray, b: np.ndarray, fmt: Flo
     ``fmt`` (same shape): see :func:`numsim.multipliers.multiply_codes`."""
     out = np.empty(a.size, np.int64)
     wa, wb, params = read_only(np.ascontiguousarray(a).reshape(-1), np.ascontiguousarray(b).reshape(-1), logadd_params(mult, fmt))
-    k.logadd_codes(wa, wb, params, out, np.empty(a.size, np.int64))
+    parallel_chunks(k.logadd_codes, wa.size, wa, wb, params, out, np.empty(a.size, np.int64), min_chunk=MIN_CHUNK)
     return out.reshape(a.shape)

@@ -40,6 +40,8 @@ FORMATS = [
     "tf32",  # no decode table
     numsim.FloatFormat(4, 3, subnormals=False),  # rounds below the normals to 0 or the smallest normal
     numsim.FloatFormat(11, 3, bias=1023),  # emin = -1022: binary64 subnormal inputs lie just below its normals
+    numsim.FloatFormat(5, 2, signed=False),  # unsigned ieee: negative inputs give its NaN
+    numsim.FloatFormat(3, 0, signed=False),  # ieee without NaN (M = 0): negative and NaN inputs are counted
 ]
 FORMAT_IDS = [str(numsim.get_format(f).name) for f in FORMATS]
 MODES = list(Rounding)

@@ -75,6 +75,8 @@ class Results(NamedTuple):
     nan_neg: int
     nan_shift: int
     nan_mask: int
+    invalid: int  # marks a result that needs a NaN the format lacks (-1 for codes, a signalling NaN for values)
+    instead: int  # what such a result becomes: code 0, or its value
 
 
 class FastSpec(NamedTuple):
@@ -102,7 +104,6 @@ class FastSpec(NamedTuple):
     zero_test_code: int  # a zero result: (code & zero_test_code) | (input & zero_test_input) < zero_limit
     zero_test_input: int
     zero_limit: int  # 1, or the smallest normal code under flush-to-zero; formats without zero test the input
-    nan_missing: int  # -1 when NaN inputs have no code (counted, and given code 0), else 0
     # values of finite codes
     bias64: int  # (1023 - bias) << 52: a normal code << (52 - M) plus this is its binary64 pattern
     subnormal_limit: int  # codes below it are subnormal, worth code * sub_quantum
@@ -183,7 +184,7 @@ def _signed(sign, pos, neg):
 def _element(bits, r, f, o, stochastic, values):
     """``(result, invalid)``: the code (or with ``values`` the binary64 bits of the value) of the
     binary64 value ``bits`` by the general rule, special cases from the :class:`Results` ``o``,
-    and -1 if it was a NaN the format lacks (else 0). ``r`` is the random integer when
+    and -1 if it needed a NaN the format lacks (else 0; the result is then code 0's). ``r`` is the random integer when
     ``stochastic``; ``stochastic`` and ``values`` are compile-time constants."""
     sign = bits >> 63  # 0/-1
     a = bits & np.int64(0x7FFFFFFFFFFFFFFF)
@@ -213,7 +214,8 @@ def _element(bits, r, f, o, stochastic, values):
     result = _pick(special, _signed(sign, o.inf_pos, o.inf_neg), result)
     nan = special & (-(a & _MAN_MASK) >> 63)
     result = _pick(nan, _signed(sign, o.nan_pos, o.nan_neg) | ((a >> o.nan_shift) & o.nan_mask), result)
-    return result, nan & f.nan_missing
+    invalid = -np.int64(result == o.invalid)
+    return _pick(invalid, o.instead, result), invalid
 
 
 def store(out, i, result):

@@ -70,7 +70,7 @@ def fast_spec(fmt: FloatFormat, mode: Rounding, ov: Overflow, ftz: bool, nbits: 
         return largest(negative) if saturate else infinite(negative)
 
     quiet = s.exp_all | (1 << (M - 1)) if s.ieee_nan else 0
-    nan_codes = (quiet, s.sign_bit | quiet) if s.ieee_nan else (max(s.nan_pos, 0), max(s.nan_neg, 0))
+    nan_codes = (quiet, s.sign_bit | quiet) if s.ieee_nan else (s.nan_pos, s.nan_neg)
     codes = _rf.Results(
         over_pos=overflow(False),
         over_neg=overflow(True) if s.sign_bit else invalid,
@@ -82,12 +82,13 @@ def fast_spec(fmt: FloatFormat, mode: Rounding, ov: Overflow, ftz: bool, nbits: 
         nan_neg=nan_codes[1],
         nan_shift=52 - M,
         nan_mask=(1 << M) - 1 if s.ieee_nan else 0,
+        invalid=-1,  # codes are never negative
+        instead=0,
     )
-    assert min(codes[:-1]) >= 0, codes  # only NaN inputs may lack a code
-    if values:
-        bits = [_value_bits(code, s, keep_nan_bits) for code in codes[:-2]]
+    if values:  # a signalling NaN never is a value: NaN values are quiet
+        bits = [_value_bits(code, s, keep_nan_bits) if code >= 0 else _INVALID_VALUE for code in codes[:8]]
         payload_bits = ((1 << M) - 1) << (52 - M) if s.ieee_nan and keep_nan_bits else 0
-        codes = _rf.Results(*bits, nan_shift=0, nan_mask=payload_bits)
+        codes = _rf.Results(*bits, nan_shift=0, nan_mask=payload_bits, invalid=_INVALID_VALUE, instead=_value_bits(0, s, keep_nan_bits))
     return _rf.FastSpec(
         shift=52 - M,
         emin_field=s.emin + 1023,
@@ -108,11 +109,13 @@ def fast_spec(fmt: FloatFormat, mode: Rounding, ov: Overflow, ftz: bool, nbits: 
         zero_test_code=0 if s.no_zero else -1,
         zero_test_input=-1 if s.no_zero else 0,
         zero_limit=max(s.min_normal_code if ftz else 0, 1),
-        nan_missing=-int(not s.ieee_nan and s.nan_pos < 0),
         bias64=(1023 - s.bias) << 52,
         subnormal_limit=0 if s.no_zero else 1 << M,
         sub_quantum=2.0 ** (s.emin - M) if s.subnormals else 0.0,
     ), codes
+
+
+_INVALID_VALUE = 0x7FF0000000000BAD  # a signalling NaN: marks the values path's results that need a missing NaN
 
 
 def _value_bits(code: int, s: _k.FloatSpec, keep_nan_bits: bool) -> int:

@@ -27,7 +27,6 @@ import argparse
 import os
 import subprocess
 import sys
-import time
 
 import ml_dtypes
 import numba

@@ -1,10 +1,14 @@
 """``matmul`` with block-scaled inputs (MX, NVFP4, BFP): steps a-e of :mod:`numsim.datapath`.
 
-The per-block sums run through :meth:`Datapath.inner_datapath` on the element values, batched
-over the blocks, and the kernel multiplies each exact block sum by ``X_A X_B`` (an odd integer
-times a power of two) before its single rounding into ``scale_format``; the scaled sums are then
-accumulated by :meth:`Datapath.outer_datapath`, and two-level formats finish with the ``alpha``
-epilogue.
+Datapaths with exact block sums, fp32 scaled sums and fp32 nearest-even sequential accumulation
+(the defaults: ``Datapath("mxfp8")``, ``"mxfp8_e5m2"``, ``"mxfp6_e2m3"``, ``"mxfp6_e3m2"``,
+``"mxfp4"``, ``"nvfp4"``, ...) run one kernel that sums each block exactly in float64 and
+accumulates in float32 (:mod:`numsim._lower.block_gemm` checks when that is bit-identical). Any
+other datapath runs the general kernels: the per-block sums run through
+:meth:`Datapath.inner_datapath` on the element values, batched over the blocks, and the kernel
+multiplies each exact block sum by ``X_A X_B`` (an odd integer times a power of two) before its
+single rounding into ``scale_format``; the scaled sums are then accumulated by
+:meth:`Datapath.outer_datapath`. Two-level formats finish with the ``alpha`` epilogue.
 
 >>> import numpy as np, numsim
 >>> dp = numsim.Datapath("mxfp4", accumulator=numsim.FloatAccumulator("fp32"))
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._lower.block_gemm import fast_plan, run_fast
 from ._lower.datapath import run
 from ._operands import initial_values, operand_values
 from .arithmetic import fma
@@ -27,6 +32,7 @@ from .registry import get_format
 from .rounding import Rounding
 
 _FP32 = get_format("float32")
+_FAST_ROUTE = True  # tests set it False to run the general kernels on datapaths the fast route takes
 
 
 def block_matmul(dp: Datapath, A, B, C, batch, M, K, N, quantize_inputs: bool, seed, sr_bits) -> np.ndarray:
@@ -45,7 +51,30 @@ def block_matmul(dp: Datapath, A, B, C, batch, M, K, N, quantize_inputs: bool, s
     EA, XA, tA = _operand(np.broadcast_to(A, batch + (M, K)), dp.a_format, "A", -1, quantize_inputs, dp.input_rounding)
     EB, XB, tB = _operand(np.broadcast_to(B, batch + (K, N)), dp.b_format, "B", -2, quantize_inputs, dp.input_rounding)
 
-    # steps b-c: per block, batched over (batch, block)
+    two_level = tA is not None or tB is not None
+    outer = dp.outer_datapath()
+    C_outer = None if (C is None or two_level) else initial_values(outer, C[..., None])
+    split = fast_plan(dp) if _FAST_ROUTE and M * N * nblk * int(np.prod(batch)) > 0 else None
+    if split is not None:  # exact float64 block sums, fp32 accumulation: one kernel
+        S = run_fast(EA, XA, EB, XB, None if C_outer is None else C_outer[..., 0], batch, M, K, N, kb, split)
+    else:
+        S = _general_sums(dp, outer, EA, XA, EB, XB, C_outer, batch, M, N, nblk, seed, sr_bits)
+    if not two_level:
+        return S
+    # step e: alpha = fp32(s_tA * s_tB), d = alpha * S + c rounded once
+    alpha = np.float32(1.0 if tA is None else tA) * np.float32(1.0 if tB is None else tB)
+    c = np.zeros(batch + (M, N)) if C is None else C
+    return np.asarray(
+        fma(np.float64(alpha), S, c, dp.out_format, dp.out_rounding, a_format=_FP32, b_format=outer.out_format, c_format=dp.c_format),
+        np.float64,
+    )
+
+
+def _general_sums(dp: Datapath, outer: Datapath, EA, XA, EB, XB, C_outer, batch, M, N, nblk, seed, sr_bits) -> np.ndarray:
+    """Steps b-d by the general kernels: per-block sums through :meth:`Datapath.inner_datapath`
+    (batched over the blocks, scales applied to the exact sums before their rounding), then the
+    scaled sums accumulated by ``outer`` (:meth:`Datapath.outer_datapath`) from ``C_outer``."""
+    kb = dp.block_size
     Ae = np.moveaxis(EA.reshape(batch + (M, nblk, kb)), -2, -3)
     Be = EB.reshape(batch + (nblk, kb, N))
     X = np.moveaxis(XA, -1, -2)[..., :, :, None] * XB[..., :, None, :]  # exact: <= 31 significant bits
@@ -56,23 +85,9 @@ def block_matmul(dp: Datapath, A, B, C, batch, M, K, N, quantize_inputs: bool, s
         if not dp.scale_format.has_nan:
             raise ValueError(f"a block holds NaN (NaN scale), which scale_format={dp.scale_format.name} cannot hold")
         T[nan_scale] = np.nan
-
-    # step d: the scaled block sums accumulated, c first
-    outer = dp.outer_datapath()
-    two_level = tA is not None or tB is not None
     T = np.moveaxis(T, -3, -1)  # batch + (M, N, nblk)
     ones = np.broadcast_to(1.0, batch + (M, nblk, 1))
-    C_outer = None if (C is None or two_level) else initial_values(outer, C[..., None])
-    S = run(outer, T, ones, C_outer, batch + (M,), N, nblk, 1, seed, sr_bits).reshape(batch + (M, N))
-    if not two_level:
-        return S
-    # step e: alpha = fp32(s_tA * s_tB), d = alpha * S + c rounded once
-    alpha = np.float32(1.0 if tA is None else tA) * np.float32(1.0 if tB is None else tB)
-    c = np.zeros(batch + (M, N)) if C is None else C
-    return np.asarray(
-        fma(np.float64(alpha), S, c, dp.out_format, dp.out_rounding, a_format=_FP32, b_format=outer.out_format, c_format=dp.c_format),
-        np.float64,
-    )
+    return run(outer, T, ones, C_outer, batch + (M,), N, nblk, 1, seed, sr_bits).reshape(batch + (M, N))
 
 
 def _operand(x: np.ndarray, fmt, name: str, axis: int, quantize_inputs: bool, rounding: Rounding):

@@ -55,14 +55,18 @@ def block_matmul(dp: Datapath, A, B, C, batch, M, K, N, quantize_inputs: bool, s
     outer = dp.outer_datapath()
     C_outer = None if (C is None or two_level) else initial_values(outer, C[..., None])
     split = fast_plan(dp) if _FAST_ROUTE and M * N * nblk * int(np.prod(batch)) > 0 else None
-    if split is not None:  # exact float64 block sums, fp32 accumulation: one kernel
-        S = run_fast(EA, XA, EB, XB, None if C_outer is None else C_outer[..., 0], batch, M, K, N, kb, split)
-    else:
+    alpha = np.float32(1.0 if tA is None else tA) * np.float32(1.0 if tB is None else tB) if two_level else None
+    if split is None:
         S = _general_sums(dp, outer, EA, XA, EB, XB, C_outer, batch, M, N, nblk, seed, sr_bits)
+    else:  # exact float64 block sums, fp32 accumulation (and an fp32 epilogue): one kernel
+        fused = two_level and dp.out_format == _FP32 and dp.out_rounding is Rounding.NEAREST_EVEN
+        start = None if C_outer is None else C_outer[..., 0]
+        S = run_fast(EA, XA, EB, XB, start, batch, M, K, N, kb, split, alpha if fused else None, C)
+        if fused:
+            return S
     if not two_level:
         return S
     # step e: alpha = fp32(s_tA * s_tB), d = alpha * S + c rounded once
-    alpha = np.float32(1.0 if tA is None else tA) * np.float32(1.0 if tB is None else tB)
     c = np.zeros(batch + (M, N)) if C is None else C
     return np.asarray(
         fma(np.float64(alpha), S, c, dp.out_format, dp.out_rounding, a_format=_FP32, b_format=outer.out_format, c_format=dp.c_format),

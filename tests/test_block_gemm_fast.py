@@ -364,3 +364,24 @@ def test_one_and_two_threads_agree(name, spy):
         numba.set_num_threads(threads)
     for r in results[1:]:
         assert_bits(r, results[0], "1 vs 2 threads")
+
+
+@pytest.mark.parametrize("out", ["fp32", "bf16"])
+@pytest.mark.parametrize("magnitude", [1e-22, 1.0, 1e20])
+def test_two_level_epilogue(magnitude, out, spy):
+    """NVFP4's alpha = fp32(s_tA s_tB) and fp32(alpha S + c): in the kernel for an fp32 output
+    (alpha from 0 to 1e33, products overflowing fp32, C = -fp32(alpha S) leaving the rounding
+    error of alpha S, -0 and Inf in C), by the general fma after the kernel for other outputs."""
+    dp = Datapath("nvfp4", out_format=out)
+    rng = np.random.default_rng(12)
+    A = numsim.quantize(rng.standard_normal((9, 48)) * magnitude, "nvfp4")
+    B = numsim.quantize(rng.standard_normal((48, 5)) * magnitude, "nvfp4", axis=0)
+    plain = numsim.matmul(A, B, Datapath("nvfp4"))
+    C = numsim.quantize(rng.standard_normal((9, 5)), dp.c_format)
+    C[0] = -plain[0] if out == "fp32" else C[0]
+    C[1], C[2, 0], C[2, 1] = -0.0, np.inf, -np.inf
+    for c in (None, C):
+        ours = check(A, B, dp, spy, C=c, what=f"{magnitude:g}, {out}, C={c is not None}")
+        if c is not None and out == "fp32" and magnitude == 1.0:  # the fp32 rounding error of alpha S, exactly
+            assert (np.abs(ours[0]) < np.abs(plain[0]) * 2.0**-23).all() and (ours[0] != 0).any()
+    check(A[:2, :32], B[:32, :2], dp, spy, C=C[:2, :2], what="corner", exact=True, quantize_inputs=True)

@@ -36,6 +36,12 @@ accumulation) because every step below is exact or is the one rounding that path
 5. **fp32 accumulation.** float32 ``+`` is the correctly rounded addition of the declared
    accumulator (fp32, nearest-even, overflow to Inf), applied in block order from ``c``.
 
+6. **The two-level epilogue** (NVFP4's tensor scales, cuBLAS's ``alpha``) into an fp32 output:
+   ``alpha * S`` is exact in float64 (two fp32 values: 48 bits, exponents within float64's
+   range), ``sum_to_odd(alpha * S, c)`` is the exact ``alpha * S + c`` rounded to odd at 53 bits
+   (``c`` a float64 value), so its float32 rounding is the single nearest-even rounding of the
+   fused multiply-add, with IEEE's signed zeros (``-0 + +0 = +0``) and overflow to Inf.
+
 NaN results are stored as the canonical float64 NaN, as the general path stores them.
 
 Tiles of 8 output rows x 128 columns keep their block sums (float64) and accumulators (float32)
@@ -57,12 +63,14 @@ _COLS = 128  # columns per tile: 8 x 128 float64 sums (x2 when split) and float3
 
 
 @njit(parallel=True, cache=JIT_CACHE, fastmath={"contract"})
-def block_matmul_fp32(A, XA, B, XB, C32, M, kb, split, out):
+def block_matmul_fp32(A, XA, B, XB, C32, M, kb, split, epilogue, alpha, C64, out):
     """``out`` (R x N float64, R = batch x M) = fp32 accumulation over K-blocks of the exact block
     sums of element values ``A`` (R x K) and ``B[b]`` (K x N, b = row // M) times the block scales
     ``XA`` (R x K/kb) and ``XB[b]`` (K/kb x N), each rounded into fp32, started from ``C32``
     (R x N float32). ``split`` > 0: products of two elements of magnitude below ``split`` are summed
-    apart and joined by round-to-odd (module docstring, step 2); 0: one float64 sum.
+    apart and joined by round-to-odd (module docstring, step 2); 0: one float64 sum. With
+    ``epilogue`` (two-level formats, fp32 output), each sum ``S`` becomes ``fp32(alpha S + C64)``
+    (step 6 of the module docstring).
 
     Example: ``A = [[1, 2]]``, ``B = [[3], [4]]``, unit scales, ``kb = 2``: ``out = [[11.0]]``.
     """
@@ -113,4 +121,6 @@ def block_matmul_fp32(A, XA, B, XB, C32, M, kb, split, out):
             for i in range(h):
                 for j in range(w):
                     v = acc[i, j]
+                    if epilogue:
+                        v = np.float32(sum_to_odd(alpha * np.float64(v), C64[r0 + i, j0 + j]))
                     out[r0 + i, j0 + j] = np.nan if math.isnan(v) else np.float64(v)

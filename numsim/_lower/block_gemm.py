@@ -35,6 +35,7 @@ from ..rounding import Overflow, Rounding
 
 _FP32 = get_format("float32")
 _MANTISSA = 53  # float64 significand bits
+_NO_C = np.zeros((1, 1))
 
 
 def fast_plan(dp: Datapath) -> float | None:
@@ -110,11 +111,12 @@ def _scale_range(f: Format) -> tuple[int, Fraction, Fraction]:
     return 2 ** significand_bits(f.scale) - 1, Fraction(f.scale.min_subnormal), Fraction(f.scale.max)
 
 
-def run_fast(EA, XA, EB, XB, C32, batch, M, K, N, kb: int, split: float) -> np.ndarray:
+def run_fast(EA, XA, EB, XB, C32, batch, M, K, N, kb: int, split: float, alpha=None, C=None) -> np.ndarray:
     """Steps b-d of a datapath that :func:`fast_plan` admits, shape ``batch + (M, N)``: element
     values ``EA`` (``batch + (M, K)``) and ``EB`` (``batch + (K, N)``), block scales ``XA``
     (``batch + (M, K/kb)``) and ``XB`` (``batch + (K/kb, N)``), fp32 start values ``C32``
-    (``batch + (M, N)``, or None for +0)."""
+    (``batch + (M, N)``, or None for +0). With ``alpha`` (a float32 value; only for an fp32
+    nearest-even output) step e as well: ``fp32(alpha S + C)``, ``C`` float64 values or None (+0)."""
     nb = int(np.prod(batch)) if batch else 1
     R = nb * M
     nblk = K // kb
@@ -123,6 +125,12 @@ def run_fast(EA, XA, EB, XB, C32, batch, M, K, N, kb: int, split: float) -> np.n
     B3 = np.ascontiguousarray(np.broadcast_to(EB, batch + (K, N)).reshape(nb, K, N), np.float64)
     XB3 = np.ascontiguousarray(np.broadcast_to(XB, batch + (nblk, N)).reshape(nb, nblk, N), np.float64)
     C2 = np.zeros((R, N), np.float32) if C32 is None else np.ascontiguousarray(C32.reshape(R, N), np.float32)
+    C64 = _NO_C if alpha is None or C is None else np.ascontiguousarray(np.broadcast_to(C, batch + (M, N)).reshape(R, N), np.float64)
+    if alpha is not None and C is None:
+        C64 = np.zeros((R, N))
     out = np.empty((R, N))
-    _k.block_matmul_fp32(*read_only(A2, XA2, B3, XB3, C2), np.int64(M), np.int64(kb), np.float64(split), out)
+    _k.block_matmul_fp32(
+        *read_only(A2, XA2, B3, XB3, C2), np.int64(M), np.int64(kb), np.float64(split),
+        np.bool_(alpha is not None), np.float64(0.0 if alpha is None else alpha), read_only(C64), out,
+    )
     return out.reshape(batch + (M, N))

@@ -12,8 +12,8 @@ accumulation) because every step below is exact or is the one rounding that path
    block sums are bounded by ``kb * max|a| * max|b|``, with ``bound / q <= 2^53``. Every partial
    sum, in whatever order, is then an integer multiple of ``q`` of at most 53 bits, so every
    float64 addition (and the FMA that contracts ``a*b + s``: its product needs no rounding) is
-   exact. E4M3: ``q = 2^-18``, ``bound = 32 * 448^2 < 2^23``: 41 bits. E2M1 (MXFP4, NVFP4): 13
-   bits; E2M3 / E3M2: 19 / 25 bits.
+   exact. E4M3: ``q = 2^-18``, ``bound = 32 * 448^2 < 2^23``: 41 bits. E2M1: 13 (MXFP4), 12
+   (NVFP4) bits; E2M3 / E3M2: 17 / 23 bits; MXINT8: 20 bits.
 2. **Split sums where one float64 is too narrow** (E5M2: products span ``2^-32 .. 2^31.6``, a
    block sum needs up to 69 bits). With a threshold ``2^t`` the products of two elements both
    below ``2^t`` go into ``s2`` and all others into ``s1``. ``s2``'s terms are multiples of
@@ -24,11 +24,12 @@ accumulation) because every step below is exact or is the one rounding that path
    at 53 bits and then to nearest-even at 24 bits (or fewer: fp32 subnormals) is the correctly
    rounded value (Boldo and Melquiond 2008). The split is used only with power-of-two scale
    products, so multiplying the rounded-to-odd sum by ``X`` commutes with that rounding.
-3. **The scales, exactly.** ``s * X`` is exact in float64: ``s`` has at most ``b_s`` significant
-   bits and ``X`` at most ``b_x`` (1 for E8M0 x E8M0, 8 for NVFP4's E4M3 x E4M3), and the lowering
-   checks ``b_s + b_x <= 53`` and that ``s * X`` stays in float64's normal range. A NaN scale (a
-   block that held NaN) makes the product NaN, Inf elements give +-Inf or NaN exactly as the
-   Kulisch register's special-value rules do (NaN if any NaN, both infinities, or 0 * Inf).
+3. **The scales, exactly.** ``s * X`` is exact in float64: ``s`` is an integer multiple ``m q``
+   and ``X`` an odd integer ``o`` times a power of two (``o = 1`` for E8M0 x E8M0, ``o <= 15 * 15``
+   for NVFP4's E4M3 x E4M3); the lowering checks ``max|m| * max o <= 2^53`` and that ``s * X``
+   stays in float64's normal range. A NaN scale (a block that held NaN) makes the product NaN;
+   Inf elements give +-Inf or NaN exactly as the Kulisch register's special-value rules do (NaN
+   if any NaN, both infinities, or 0 * Inf).
 4. **One rounding into fp32.** ``np.float32(s * X)`` is IEEE round-to-nearest-even with
    overflow to Inf and gradual underflow, the declared ``scale_format`` rounding. A zero block sum
    is +0 here and in the Kulisch register (started from +0; float64 gives +0 for ``+0 + -0`` and

@@ -26,8 +26,9 @@ from ._lower.datapath import run
 from ._operands import initial_values, operand_values
 from .arithmetic import fma
 from .blocks import BlockFormat
-from .codecs import decode, encode
+from .codecs import decode, decode_table, encode
 from .datapath import Datapath
+from .formats import TABLE_BITS
 from .registry import get_format
 from .rounding import Rounding
 
@@ -112,7 +113,15 @@ def _operand(x: np.ndarray, fmt, name: str, axis: int, quantize_inputs: bool, ro
                 f"{name} holds {int(bad.sum())} value(s) that {fmt.name} does not reproduce with the scales its rule picks "
                 f"(first: {x[bad].flat[0]!r}); pass quantize_inputs=True to quantize them"
             )
-    elements = np.asarray(decode(codes[0], fmt.element), np.float64)
-    scales = np.asarray(decode(codes[1], fmt.scale), np.float64)
+    elements, scales = _values(codes[0], fmt.element), _values(codes[1], fmt.scale)
     tensor = None if fmt.tensor_scale is None else float(decode(codes[2], fmt.tensor_scale))
     return elements, scales, tensor
+
+
+def _values(codes: np.ndarray, fmt) -> np.ndarray:
+    """Float64 values of ``codes``: the lookup :func:`decode` makes in the format's decode table
+    (formats of at most 16 bits), indexed by numpy in this thread (no parallel region to start for
+    a table of elements or scales)."""
+    if fmt.bits > TABLE_BITS:
+        return np.asarray(decode(codes, fmt), np.float64)
+    return decode_table(fmt)[codes]

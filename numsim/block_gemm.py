@@ -114,14 +114,16 @@ def _operand(x: np.ndarray, fmt, name: str, axis: int, quantize_inputs: bool, ro
                 f"(first: {x[bad].flat[0]!r}); pass quantize_inputs=True to quantize them"
             )
     elements, scales = _values(codes[0], fmt.element), _values(codes[1], fmt.scale)
-    tensor = None if fmt.tensor_scale is None else float(decode(codes[2], fmt.tensor_scale))
+    tensor = None if fmt.tensor_scale is None else float(_values(codes[2], fmt.tensor_scale))
     return elements, scales, tensor
 
 
 def _values(codes: np.ndarray, fmt) -> np.ndarray:
-    """Float64 values of ``codes``: the lookup :func:`decode` makes in the format's decode table
-    (formats of at most 16 bits), indexed by numpy in this thread (no parallel region to start for
-    a table of elements or scales)."""
+    """Float64 values of ``codes`` computed in this thread (no parallel region to start for a
+    table of elements or scales): the lookup :func:`decode` makes in the format's decode table
+    (formats of at most 16 bits); binary32 codes are the value's bits."""
+    if fmt == _FP32:
+        return np.asarray(codes, np.uint32).view(np.float32).astype(np.float64)
     if fmt.bits > TABLE_BITS:
         return np.asarray(decode(codes, fmt), np.float64)
     return decode_table(fmt)[codes]

@@ -41,7 +41,8 @@ accumulation) because every step below is exact or is the one rounding that path
    ``alpha * S`` is exact in float64 (two fp32 values: 48 bits, exponents within float64's
    range), ``sum_to_odd(alpha * S, c)`` is the exact ``alpha * S + c`` rounded to odd at 53 bits
    (``c`` a float64 value), so its float32 rounding is the single nearest-even rounding of the
-   fused multiply-add, with IEEE's signed zeros (``-0 + +0 = +0``) and overflow to Inf.
+   fused multiply-add, with IEEE's signed zeros (``-0 + +0 = +0``) and overflow to Inf. Without
+   C, ``c = +0``: ``alpha * S + 0.0`` is exact and turns a -0 into +0.
 
 NaN results are stored as the canonical float64 NaN, as the general path stores them.
 
@@ -69,9 +70,9 @@ def block_matmul_fp32(A, XA, B, XB, C32, M, kb, split, epilogue, alpha, C64, out
     sums of element values ``A`` (R x K) and ``B[b]`` (K x N, b = row // M) times the block scales
     ``XA`` (R x K/kb) and ``XB[b]`` (K/kb x N), each rounded into fp32, started from ``C32``
     (R x N float32). ``split`` > 0: products of two elements of magnitude below ``split`` are summed
-    apart and joined by round-to-odd (module docstring, step 2); 0: one float64 sum. With
-    ``epilogue`` (two-level formats, fp32 output), each sum ``S`` becomes ``fp32(alpha S + C64)``
-    (step 6 of the module docstring).
+    apart and joined by round-to-odd (module docstring, step 2); 0: one float64 sum.
+    ``epilogue`` (two-level formats, fp32 output; step 6 of the module docstring): 0 none, 1 each
+    sum ``S`` becomes ``fp32(alpha S)``, 2 ``fp32(alpha S + C64)``.
 
     Example: ``A = [[1, 2]]``, ``B = [[3], [4]]``, unit scales, ``kb = 2``: ``out = [[11.0]]``.
     """
@@ -122,6 +123,8 @@ def block_matmul_fp32(A, XA, B, XB, C32, M, kb, split, epilogue, alpha, C64, out
             for i in range(h):
                 for j in range(w):
                     v = acc[i, j]
-                    if epilogue:
+                    if epilogue == 1:  # c = +0: a -0 product gives +0
+                        v = np.float32(alpha * np.float64(v) + 0.0)
+                    elif epilogue == 2:
                         v = np.float32(sum_to_odd(alpha * np.float64(v), C64[r0 + i, j0 + j]))
                     out[r0 + i, j0 + j] = np.nan if math.isnan(v) else np.float64(v)

@@ -126,11 +126,10 @@ def run_fast(EA, XA, EB, XB, C32, batch, M, K, N, kb: int, split: float, alpha=N
     XB3 = np.ascontiguousarray(np.broadcast_to(XB, batch + (nblk, N)).reshape(nb, nblk, N), np.float64)
     C2 = np.zeros((R, N), np.float32) if C32 is None else np.ascontiguousarray(C32.reshape(R, N), np.float32)
     C64 = _NO_C if alpha is None or C is None else np.ascontiguousarray(np.broadcast_to(C, batch + (M, N)).reshape(R, N), np.float64)
-    if alpha is not None and C is None:
-        C64 = np.zeros((R, N))
+    epilogue = 0 if alpha is None else (1 if C is None else 2)
     out = np.empty((R, N))
     _k.block_matmul_fp32(
         *read_only(A2, XA2, B3, XB3, C2), np.int64(M), np.int64(kb), np.float64(split),
-        np.bool_(alpha is not None), np.float64(0.0 if alpha is None else alpha), read_only(C64), out,
+        np.int64(epilogue), np.float64(0.0 if alpha is None else alpha), read_only(C64), out,
     )
     return out.reshape(batch + (M, N))

@@ -170,7 +170,7 @@ def block_main() -> None:
             finally:
                 bg._FAST_ROUTE = True
         print(f"\n{M}x{N}x{K} = {macs / 1e6:.0f} M MAC; checked: fast == general kernels (16 rows), == exact reference (2x2 corner)")
-        print(f"| case | time (s) | G MAC/s | vs BLAS | general kernels (s) | G MAC/s | speedup | first call (s) |")
+        print("| case | time (s) | G MAC/s | vs BLAS | general kernels (s) | G MAC/s | speedup | first call (s) |")
         print("|---|---|---|---|---|---|---|---|")
         print(f"| numpy float32 @ (BLAS) | {times[0]:.4f} | {macs / times[0] / 1e9:.1f} | 1 | | | | |")
         for (name, _), t in zip(data.items(), times[1:]):

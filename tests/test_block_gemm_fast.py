@@ -145,7 +145,7 @@ def test_split_boundary_e5m2():
 
 def _widest_block(kb, big, tiny):
     """A block whose exact sum needs the most bits: ``kb - 1`` products ``big^2`` and one
-    ``tiny^2``, the tiny one between the big ones (a float64 sum in order drops it)."""
+    ``tiny^2`` between them (E4M3: 52.6 bits for kb = 2^17, 53.6 for 2^18, where the route splits)."""
     a = np.full(kb, big)
     a[kb // 2] = tiny
     return a.reshape(1, kb), a.reshape(kb, 1)

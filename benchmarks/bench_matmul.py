@@ -20,6 +20,10 @@ cache-load) time is reported per case.
 Usage::
 
     python benchmarks/bench_matmul.py [--size 512] [--repeat 5]
+    python benchmarks/bench_matmul.py --blocks [--shapes 512x512x512,4096x4096x256] [--repeat 3] [--general]
+
+``--blocks`` runs :func:`block_main` instead: the default datapaths of the block formats (exact
+block sums, fp32 scaled sums, fp32 sequential accumulation), see its docstring.
 """
 
 from __future__ import annotations
@@ -104,5 +108,76 @@ def main() -> None:
     print(f"e: exact Fraction reference, 8x8x32 bf16 acc: {t_ref:.3f} s; numsim {t_ours * 1e3:.3f} ms; speedup {t_ref / t_ours:.0f}x")
 
 
+BLOCK_CASES = ("mxfp8_e4m3", "mxfp8_e5m2", "mxfp6_e3m2", "mxfp6_e2m3", "mxfp4", "nvfp4")
+
+
+def block_main() -> None:
+    """Block-scaled datapaths ``Datapath(name)`` for the MX formats and NVFP4 (fast route:
+    :mod:`numsim._kernels.block_gemm`) against numpy float32 ``@`` of the same shape, M x N x K.
+
+    Inputs are values of the block format made before the timing (as case f does; ``matmul``
+    itself re-encodes them to read elements and scales, which is timed). Before it is timed,
+    each case is checked bit for bit: the fast route against the general per-block kernels
+    (``numsim.block_gemm._FAST_ROUTE = False``, the code that ran these datapaths before the
+    fast route) on the first 16 rows (``quantize_inputs=True``, so NVFP4's tensor scale may
+    differ from the full matrix's), and against the exact Fraction reference on a 2 x 2 corner
+    of two blocks. ``--general`` also times the general kernels on the full shape, once.
+    """
+    import numsim.block_gemm as bg
+    from test_block_datapath import reference
+
+    parser = argparse.ArgumentParser(description=block_main.__doc__.splitlines()[0])
+    parser.add_argument("--blocks", action="store_true")
+    parser.add_argument("--shapes", default="512x512x512,4096x4096x256", help="MxNxK, comma separated")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--general", action="store_true", help="also time the general kernels (slow: ~0.2 G MAC/s)")
+    args = parser.parse_args()
+    rng = np.random.default_rng(0)
+    print(f"numba {numba.__version__}, threads {numba.get_num_threads()}, best of {args.repeat} alternating repeats")
+    for shape in args.shapes.split(","):
+        M, N, K = (int(v) for v in shape.split("x"))
+        macs = M * N * K
+        data, first_call = {}, {}
+        for name in BLOCK_CASES:
+            dp = Datapath(name)
+            A = _inputs(dp.a_format, (M, K), rng)
+            B = _inputs(dp.b_format, (K, N), rng, axis=0)
+            t0 = time.perf_counter()
+            numsim.matmul(A[:2, :64], B[:64, :2], dp, quantize_inputs=True)
+            first_call[name] = time.perf_counter() - t0
+            rows = numsim.matmul(A[:16], B, dp, quantize_inputs=True)
+            bg._FAST_ROUTE = False
+            try:
+                same = np.array_equal(rows.view(np.uint64), numsim.matmul(A[:16], B, dp, quantize_inputs=True).view(np.uint64))
+            finally:
+                bg._FAST_ROUTE = True
+            assert same, f"{name}: the fast route differs from the general kernels"
+            corner = numsim.matmul(A[:2, :64], B[:64, :2], dp, quantize_inputs=True)
+            assert np.array_equal(corner.view(np.uint64), reference(A[:2, :64], B[:64, :2], dp).view(np.uint64)), f"{name} differs from the reference"
+            data[name] = (A, B, dp)
+        X = rng.standard_normal((M, K)).astype(np.float32)
+        Y = rng.standard_normal((K, N)).astype(np.float32)
+        fns = [lambda: X @ Y] + [lambda A=A, B=B, dp=dp: numsim.matmul(A, B, dp) for A, B, dp in data.values()]
+        times = best_times(fns, args.repeat)
+        general = {}
+        if args.general:
+            bg._FAST_ROUTE = False
+            try:
+                for name, (A, B, dp) in data.items():
+                    t0 = time.perf_counter()
+                    numsim.matmul(A, B, dp)
+                    general[name] = time.perf_counter() - t0
+            finally:
+                bg._FAST_ROUTE = True
+        print(f"\n{M}x{N}x{K} = {macs / 1e6:.0f} M MAC; checked: fast == general kernels (16 rows), == exact reference (2x2 corner)")
+        print("| case | time (s) | G MAC/s | vs BLAS | general kernels (s) | G MAC/s | speedup | first call (s) |")
+        print("|---|---|---|---|---|---|---|---|")
+        print(f"| numpy float32 @ (BLAS) | {times[0]:.4f} | {macs / times[0] / 1e9:.1f} | 1 | | | | |")
+        for (name, _), t in zip(data.items(), times[1:]):
+            g = general.get(name)
+            before = f"{g:.3f} | {macs / g / 1e9:.3f} | {g / t:.0f}x" if g else "| |"
+            print(f"| {name} | {t:.4f} | {macs / t / 1e9:.2f} | {times[0] / t:.4f} | {before} | {first_call[name]:.2f} |")
+
+
 if __name__ == "__main__":
-    main()
+    block_main() if "--blocks" in sys.argv[1:] else main()

@@ -1,10 +1,14 @@
 """``matmul`` with block-scaled inputs (MX, NVFP4, BFP): steps a-e of :mod:`numsim.datapath`.
 
-The per-block sums run through :meth:`Datapath.inner_datapath` on the element values, batched
-over the blocks, and the kernel multiplies each exact block sum by ``X_A X_B`` (an odd integer
-times a power of two) before its single rounding into ``scale_format``; the scaled sums are then
-accumulated by :meth:`Datapath.outer_datapath`, and two-level formats finish with the ``alpha``
-epilogue.
+Datapaths with exact block sums, fp32 scaled sums and fp32 nearest-even sequential accumulation
+(the defaults: ``Datapath("mxfp8")``, ``"mxfp8_e5m2"``, ``"mxfp6_e2m3"``, ``"mxfp6_e3m2"``,
+``"mxfp4"``, ``"nvfp4"``, ...) run one kernel that sums each block exactly in float64 and
+accumulates in float32 (:mod:`numsim._lower.block_gemm` checks when that is bit-identical). Any
+other datapath runs the general kernels: the per-block sums run through
+:meth:`Datapath.inner_datapath` on the element values, batched over the blocks, and the kernel
+multiplies each exact block sum by ``X_A X_B`` (an odd integer times a power of two) before its
+single rounding into ``scale_format``; the scaled sums are then accumulated by
+:meth:`Datapath.outer_datapath`. Two-level formats finish with the ``alpha`` epilogue.
 
 >>> import numpy as np, numsim
 >>> dp = numsim.Datapath("mxfp4", accumulator=numsim.FloatAccumulator("fp32"))
@@ -17,16 +21,19 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._lower.block_gemm import fast_plan, run_fast
 from ._lower.datapath import run
 from ._operands import initial_values, operand_values
 from .arithmetic import fma
 from .blocks import BlockFormat
-from .codecs import decode, encode
+from .codecs import decode, decode_table, encode
 from .datapath import Datapath
+from .formats import TABLE_BITS
 from .registry import get_format
 from .rounding import Rounding
 
 _FP32 = get_format("float32")
+_FAST_ROUTE = True  # tests set it False to run the general kernels on datapaths the fast route takes
 
 
 def block_matmul(dp: Datapath, A, B, C, batch, M, K, N, quantize_inputs: bool, seed, sr_bits) -> np.ndarray:
@@ -45,7 +52,34 @@ def block_matmul(dp: Datapath, A, B, C, batch, M, K, N, quantize_inputs: bool, s
     EA, XA, tA = _operand(np.broadcast_to(A, batch + (M, K)), dp.a_format, "A", -1, quantize_inputs, dp.input_rounding)
     EB, XB, tB = _operand(np.broadcast_to(B, batch + (K, N)), dp.b_format, "B", -2, quantize_inputs, dp.input_rounding)
 
-    # steps b-c: per block, batched over (batch, block)
+    two_level = tA is not None or tB is not None
+    outer = dp.outer_datapath()
+    C_outer = None if (C is None or two_level) else initial_values(outer, C[..., None])
+    split = fast_plan(dp) if _FAST_ROUTE and M * N * nblk * int(np.prod(batch)) > 0 else None
+    alpha = np.float32(1.0 if tA is None else tA) * np.float32(1.0 if tB is None else tB) if two_level else None
+    if split is None:
+        S = _general_sums(dp, outer, EA, XA, EB, XB, C_outer, batch, M, N, nblk, seed, sr_bits)
+    else:  # exact float64 block sums, fp32 accumulation (and an fp32 epilogue): one kernel
+        fused = two_level and dp.out_format == _FP32 and dp.out_rounding is Rounding.NEAREST_EVEN
+        start = None if C_outer is None else C_outer[..., 0]
+        S = run_fast(EA, XA, EB, XB, start, batch, M, K, N, kb, split, alpha if fused else None, C)
+        if fused:
+            return S
+    if not two_level:
+        return S
+    # step e: alpha = fp32(s_tA * s_tB), d = alpha * S + c rounded once
+    c = np.zeros(batch + (M, N)) if C is None else C
+    return np.asarray(
+        fma(np.float64(alpha), S, c, dp.out_format, dp.out_rounding, a_format=_FP32, b_format=outer.out_format, c_format=dp.c_format),
+        np.float64,
+    )
+
+
+def _general_sums(dp: Datapath, outer: Datapath, EA, XA, EB, XB, C_outer, batch, M, N, nblk, seed, sr_bits) -> np.ndarray:
+    """Steps b-d by the general kernels: per-block sums through :meth:`Datapath.inner_datapath`
+    (batched over the blocks, scales applied to the exact sums before their rounding), then the
+    scaled sums accumulated by ``outer`` (:meth:`Datapath.outer_datapath`) from ``C_outer``."""
+    kb = dp.block_size
     Ae = np.moveaxis(EA.reshape(batch + (M, nblk, kb)), -2, -3)
     Be = EB.reshape(batch + (nblk, kb, N))
     X = np.moveaxis(XA, -1, -2)[..., :, :, None] * XB[..., :, None, :]  # exact: <= 31 significant bits
@@ -56,23 +90,9 @@ def block_matmul(dp: Datapath, A, B, C, batch, M, K, N, quantize_inputs: bool, s
         if not dp.scale_format.has_nan:
             raise ValueError(f"a block holds NaN (NaN scale), which scale_format={dp.scale_format.name} cannot hold")
         T[nan_scale] = np.nan
-
-    # step d: the scaled block sums accumulated, c first
-    outer = dp.outer_datapath()
-    two_level = tA is not None or tB is not None
     T = np.moveaxis(T, -3, -1)  # batch + (M, N, nblk)
     ones = np.broadcast_to(1.0, batch + (M, nblk, 1))
-    C_outer = None if (C is None or two_level) else initial_values(outer, C[..., None])
-    S = run(outer, T, ones, C_outer, batch + (M,), N, nblk, 1, seed, sr_bits).reshape(batch + (M, N))
-    if not two_level:
-        return S
-    # step e: alpha = fp32(s_tA * s_tB), d = alpha * S + c rounded once
-    alpha = np.float32(1.0 if tA is None else tA) * np.float32(1.0 if tB is None else tB)
-    c = np.zeros(batch + (M, N)) if C is None else C
-    return np.asarray(
-        fma(np.float64(alpha), S, c, dp.out_format, dp.out_rounding, a_format=_FP32, b_format=outer.out_format, c_format=dp.c_format),
-        np.float64,
-    )
+    return run(outer, T, ones, C_outer, batch + (M,), N, nblk, 1, seed, sr_bits).reshape(batch + (M, N))
 
 
 def _operand(x: np.ndarray, fmt, name: str, axis: int, quantize_inputs: bool, rounding: Rounding):
@@ -93,7 +113,17 @@ def _operand(x: np.ndarray, fmt, name: str, axis: int, quantize_inputs: bool, ro
                 f"{name} holds {int(bad.sum())} value(s) that {fmt.name} does not reproduce with the scales its rule picks "
                 f"(first: {x[bad].flat[0]!r}); pass quantize_inputs=True to quantize them"
             )
-    elements = np.asarray(decode(codes[0], fmt.element), np.float64)
-    scales = np.asarray(decode(codes[1], fmt.scale), np.float64)
-    tensor = None if fmt.tensor_scale is None else float(decode(codes[2], fmt.tensor_scale))
+    elements, scales = _values(codes[0], fmt.element), _values(codes[1], fmt.scale)
+    tensor = None if fmt.tensor_scale is None else float(_values(codes[2], fmt.tensor_scale))
     return elements, scales, tensor
+
+
+def _values(codes: np.ndarray, fmt) -> np.ndarray:
+    """Float64 values of ``codes`` computed in this thread (no parallel region to start for a
+    table of elements or scales): the lookup :func:`decode` makes in the format's decode table
+    (formats of at most 16 bits); binary32 codes are the value's bits."""
+    if fmt == _FP32:
+        return np.asarray(codes, np.uint32).view(np.float32).astype(np.float64)
+    if fmt.bits > TABLE_BITS:
+        return np.asarray(decode(codes, fmt), np.float64)
+    return decode_table(fmt)[codes]

@@ -115,10 +115,10 @@ def _genuine_ties(q: int, t: int) -> bool:
 def _float_tiles_hold(dp: Datapath) -> bool:
     """:func:`numsim._kernels.gemm_float.float_gemm` computes ``dp`` (nearest-even float
     accumulation, see :func:`_float_path`): exact float products in k order, a signed accumulator
-    format of at most 50 fraction bits whose values, midpoints and rounding constants
-    ``1.5 * 2^(e + 52 - man_bits)`` are normal float64 numbers."""
+    format whose values, midpoints and rounding constants ``1.5 * 2^(e + 52 - man_bits)`` are
+    normal float64 numbers (formats have at most 32 bits, so ``man_bits <= 50`` always holds)."""
     f = dp.accumulator.fmt
-    return _plain_products(dp) and f.signed and f.man_bits <= 50 and f.emin - 53 >= -1022 and f.emax + 54 <= 1023
+    return _plain_products(dp) and f.signed and f.emin - 53 >= -1022 and f.emax + 54 <= 1023
 
 
 def _fused_tiles_hold(dp: Datapath) -> bool:
@@ -133,7 +133,7 @@ def _fused_tiles_hold(dp: Datapath) -> bool:
         return False
     if not (f.signed and f.has_inf and acc.window + 2 + math.ceil(math.log2(acc.n + 1)) <= 53):
         return False
-    if acc.c_placement == "after" and (f.precision > 26 or f.man_bits > 50):
+    if acc.c_placement == "after" and f.precision > 26:
         return False
     lo, hi = _anchor_span(dp)
     return lo >= -1022 and acc.window - hi >= -1022 and acc.window - lo <= 1023 and hi - acc.window <= 1023 and lo - acc.window >= -1022

@@ -45,6 +45,14 @@ FUSED_DPS = TENSOR_CORES + [
 ]
 
 
+@pytest.fixture(params=["any", "float64"])
+def tiles(request, monkeypatch):
+    """``any``: the dispatcher picks float32 tiles where it may; ``float64``: float64 tiles only."""
+    if request.param == "float64":
+        monkeypatch.setattr(lowered, "_float32_tiles", lambda dp, A, B: False)
+    return request.param
+
+
 def _seed(*parts) -> np.random.Generator:
     return np.random.default_rng(zlib.crc32(repr(parts).encode()))
 
@@ -125,7 +133,7 @@ def test_kernel_docstring_examples():
 
 
 @pytest.mark.parametrize("dp", FLOAT_DPS, ids=lambda d: d.name)
-def test_float_tiles_equal_the_general_kernel_on_random_values(dp):
+def test_float_tiles_equal_the_general_kernel_on_random_values(dp, tiles):
     rng = _seed("float", dp.name)
     A = random_values(dp.a_format, (2, ROWS + 1, 70), rng)
     B = random_values(dp.b_format, (2, 70, COLS + 3), rng)
@@ -137,9 +145,10 @@ def test_float_tiles_equal_the_general_kernel_on_random_values(dp):
 
 
 @pytest.mark.parametrize("dp", [BF16_ACC, FP16_ACC], ids=lambda d: d.name)
-def test_float_tiles_on_awkward_values(dp):
+def test_float_tiles_on_awkward_values(dp, tiles):
     """Cancellation to signed zeros, overflow to infinity, NaN and infinite inputs, subnormal
-    sums, exact ties, and scales at both ends of the format."""
+    sums, exact ties, and scales at both ends of the format (bf16: float64 tiles, since products
+    reach 2^128; float32 tiles in the next test)."""
     rng = _seed("awkward", dp.name)
     f = dp.a_format
     K = 40
@@ -167,7 +176,7 @@ def test_float_tiles_on_awkward_values(dp):
 
 
 @pytest.mark.parametrize("c, expected", [(2.0**-100, 1.2578125), (-(2.0**-100), 1.25), (2.0**-53, 1.2578125), (2.0**-52, 1.2578125), (0.0, 1.25)])
-def test_a_product_on_a_midpoint_plus_a_tiny_sum(c, expected):
+def test_a_product_on_a_midpoint_plus_a_tiny_sum(c, expected, tiles):
     """The one case where a float64 sum lands inexactly on a bf16 midpoint: the product 3 * 107/256
     = 321/256 is the midpoint of 1.25 and 1.2578125, and C is below 2^-52 of it (2^-52 itself
     gives an exact float64 sum); each is checked against the exact reference."""
@@ -176,6 +185,39 @@ def test_a_product_on_a_midpoint_plus_a_tiny_sum(c, expected):
     ours = assert_fast_is_general(A, B, dp, C)
     assert_same(ours, dref.matmul(A, B, dp, C), "reference")
     assert ours[0, 0] == expected
+
+
+def test_bf16_awkward_values_in_float32_tiles(tiles):
+    """Overflowing sums (products up to 2^127), sums into bf16's subnormal range (products down to
+    2^-149 in their last bit), cancellation, ties and specials, with float32 tiles."""
+    rng = _seed("float32 tiles")
+    dp = BF16_ACC
+    A = numsim.quantize(rng.standard_normal((10, 40)), "bfloat16")
+    B = numsim.quantize(rng.standard_normal((40, 9)), "bfloat16")
+    A[0], B[:, 0] = 2.0**63, 2.0**64  # running sums overflow to infinity
+    A[1], B[:, 1] = -(2.0**63), np.resize([2.0**64, -(2.0**64), 2.0**64], 40)
+    A[2], B[:, 2] = 2.0**-67, np.resize([2.0**-68, -(2.0**-67), 3 * 2.0**-68], 40)  # bf16 subnormal sums
+    A[3], B[:, 3] = 1.0, np.resize([1.0, 2.0**-8, -(2.0**-8), 3 * 2.0**-9], 40)  # ties
+    A[4, 3], A[5, 4], B[7, 5] = np.nan, np.inf, -np.inf
+    assert lowered._float32_tiles(dp, A, B) == (tiles == "any")
+    C = numsim.quantize(rng.standard_normal((10, 9)), "bfloat16")
+    C[0, 0], C[9, 8] = -0.0, 2.0**110  # the last float32 sums of the fast path (see _consts32)
+    assert_fast_is_general(A, B, dp, C)
+
+
+def test_float32_tile_boundaries():
+    """The dispatcher's data check for bf16 products in float32: last bits down to 2^-149 and
+    magnitudes below 2^128 are admitted, one step beyond is not."""
+    dp = BF16_ACC
+    one = np.ones((2, 2))
+    assert lowered._float32_tiles(dp, one * 2.0**-67, one * 2.0**-68)  # last bit 2^(-67-7-68-7) = 2^-149
+    assert not lowered._float32_tiles(dp, one * 2.0**-67, one * 2.0**-69)
+    assert lowered._float32_tiles(dp, one * 255 * 2.0**56, one * 2.0**64)  # 255 * 2^120 < 2^128
+    assert not lowered._float32_tiles(dp, one * 2.0**64, one * 2.0**64)
+    assert lowered._float32_tiles(dp, one * 0.0, one * np.inf)  # no finite nonzero product
+    assert lowered._float32_tiles(FP16_ACC, one, one)  # fp16 products always fit
+    assert not lowered._float32_tiles(Datapath("float16", accumulator=FloatAccumulator(FloatFormat(5, 23))), one, one)  # 23 fraction bits: midpoints need 25
+    assert lowered._float32_tiles(Datapath("float16", accumulator=FloatAccumulator(FloatFormat(6, 22))), one, one)
 
 
 def test_without_the_bit_bound_every_midpoint_is_redone():

@@ -41,8 +41,11 @@ Why ``RN_F(RN64(S))`` is ``RN_F(S)`` for the exact sum ``S = x + p`` (``x`` a va
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, types
+from numba.extending import overload
 
 from .._config import JIT_CACHE
 from .codec import decode_float_element
@@ -55,6 +58,8 @@ COL_BLOCK = 256  # columns per tile: 8 x 256 float64 sums (16 KiB) stay in L1
 _ABS = np.int64(0x7FFFFFFFFFFFFFFF)
 _EXP = np.int64(0x7FF0000000000000)
 _GAP = np.int64(52) << 52  # 2^(e - 52) from 2^e, on the bits
+_ABS32 = np.int32(0x7FFFFFFF)
+_EXP32 = np.int32(0x7F800000)
 _NEAREST_EVEN = np.int64(NEAREST_EVEN)
 _I0 = np.int64(0)
 
@@ -84,6 +89,80 @@ def round_sum_nearest(x, s, lowmask, midbit, lo_bits, top_bits, magic, zeros, ge
     return s if ab == 0 else (s + c) - c, ok
 
 
+def step_consts(spec, A, genuine_ties):
+    """The constants of :func:`nearest_step` for tiles of ``A``'s dtype (float32 or float64)."""
+
+
+def nearest_step(x, a, b, consts):
+    """``(r, ok)``: the accumulator value ``x`` plus the exact product ``a * b``, rounded to
+    nearest-even into F in the tile's precision, and whether that is certainly the correctly
+    rounded exact sum (``ok`` False: redo it with the general addition)."""
+
+
+def _consts64(spec, A, genuine_ties):
+    """float64 tiles: :func:`nearest_consts`, the sign-of-zero rule and the tie bound."""
+    lowmask, midbit, lo_bits, top_bits, magic = nearest_consts(spec)
+    return lowmask, midbit, lo_bits, top_bits, magic, spec.neg_zero == 1, genuine_ties
+
+
+def _step64(x, a, b, consts):
+    """float64 tiles: the midpoint argument of the module docstring."""
+    lowmask, midbit, lo_bits, top_bits, magic, zeros, genuine_ties = consts
+    return round_sum_nearest(x, x + a * b, lowmask, midbit, lo_bits, top_bits, magic, zeros, genuine_ties)
+
+
+def _consts32(spec, A, genuine_ties):
+    """float32 tiles: :func:`nearest_consts` on float32 bits, and ``2^-(man_bits + 1)``; sums from
+    ``2^(127 - sh)`` up (``sh = 23 - man_bits``) take the general addition, since their rounding
+    constant ``1.5 * 2^(e + sh)`` would overflow float32."""
+    sh = 23 - spec.man_bits
+    midbit = np.int32(1 << (sh - 1))
+    top = np.float32(decode_float_element(spec.max_mag, spec)[0]).view(np.int32) + midbit
+    top = np.int32(min(top, (254 - sh) << 23))
+    lo = np.int32((spec.emin + 127) << 23)
+    return np.int32((1 << sh) - 1), midbit, lo, top, np.float32(1.5 * pow2(sh)), np.float32(pow2(-spec.man_bits - 1)), spec.neg_zero == 1
+
+
+def _step32(x, a, b, consts):
+    """float32 tiles: ``s = RN32(x + p)`` with its exact TwoSum error ``err``; a midpoint ``s``
+    with ``err != 0`` becomes F's neighbour on ``err``'s side (``s +- ulp_F / 2``, exact)."""
+    lowmask, midbit, lo_bits, top_bits, magic, hscale, zeros = consts
+    p = a * b
+    s = x + p
+    bb = s - x
+    err = (x - (s - bb)) + (p - bb)
+    bits = np.float32(s).view(np.int32)
+    ab = bits & _ABS32
+    ok = ((ab >= lo_bits) & (ab < top_bits)) | ((ab == 0) & zeros)
+    pe = np.int32(ab & _EXP32).view(np.float32)
+    c = pe * magic
+    r = s + math.copysign(pe * hscale, err) if ((bits & lowmask) == midbit) & (err != 0) else (s + c) - c
+    return s if ab == 0 else r, ok
+
+
+@overload(step_consts)
+def _step_consts(spec, A, genuine_ties):
+    return _consts32 if A.dtype == types.float32 else _consts64
+
+
+@overload(nearest_step)
+def _nearest_step(x, a, b, consts):
+    return _step32 if x == types.float32 else _step64
+
+
+@njit(cache=JIT_CACHE)
+def magnitude_range(X):
+    """``(smallest nonzero, largest)`` finite magnitude in ``X`` (``(inf, 0)`` when none)."""
+    lo = np.inf
+    hi = 0.0
+    for x in X.ravel():
+        m = abs(x)
+        if m != 0.0 and m < np.inf:
+            lo = min(lo, m)
+            hi = max(hi, m)
+    return lo, hi
+
+
 @njit(cache=JIT_CACHE)
 def tile_origin(t, M, nrb, ncb):
     """``(batch, first row, first column)`` of tile ``t``: row blocks vary fastest, so a thread's
@@ -98,15 +177,16 @@ def tile_origin(t, M, nrb, ncb):
 @njit(parallel=True, cache=JIT_CACHE, fastmath={"contract"})
 def float_gemm(A, B, acc, M, spec, overflow, genuine_ties):
     """``acc`` (R x N, C at entry) becomes ``C + A @ B`` accumulated in k order with one
-    nearest-even rounding into ``spec`` per addition; products ``A[r, k] * B[r // M, k, j]`` must
-    be exact in float64. Returns the number of results that need a NaN ``spec`` lacks.
+    nearest-even rounding into ``spec`` per addition, in tiles of ``A``'s dtype: float64, or
+    float32 when F's values and midpoints are float32 numbers and every product
+    ``A[r, k] * B[r // M, k, j]`` is exact in float32 (the dispatcher checks). Returns the number
+    of results that need a NaN ``spec`` lacks.
 
     Contracting ``x + a * b`` into an FMA changes nothing: the product needs no rounding.
     """
     R, N = acc.shape
     K = A.shape[1]
-    lowmask, midbit, lo_bits, top_bits, magic = nearest_consts(spec)
-    zeros = spec.neg_zero == 1
+    consts = step_consts(spec, A, genuine_ties)
     nrb = (M + ROW_BLOCK - 1) // ROW_BLOCK
     ncb = (N + COL_BLOCK - 1) // COL_BLOCK
     bad = 0
@@ -114,7 +194,7 @@ def float_gemm(A, B, acc, M, spec, overflow, genuine_ties):
         b, r0, j0 = tile_origin(np.int64(t), M, nrb, ncb)
         rows = min(ROW_BLOCK, (b + 1) * M - r0)
         w = min(COL_BLOCK, N - j0)
-        tile = np.empty((ROW_BLOCK, COL_BLOCK))  # private: no aliasing with B
+        tile = np.empty((ROW_BLOCK, COL_BLOCK), A.dtype)  # private: no aliasing with B
         redo = np.empty(COL_BLOCK, np.bool_)
         for i in range(rows):
             for j in range(w):
@@ -127,14 +207,14 @@ def float_gemm(A, B, acc, M, spec, overflow, genuine_ties):
                 anyredo = False
                 for j in range(w):
                     x = row[j]
-                    r, ok = round_sum_nearest(x, x + a * brow[j], lowmask, midbit, lo_bits, top_bits, magic, zeros, genuine_ties)
+                    r, ok = nearest_step(x, a, brow[j], consts)
                     row[j] = r if ok else x
                     redo[j] = not ok
                     anyredo |= not ok
                 if anyredo:
                     for j in range(w):
                         if redo[j]:
-                            v, good = float_add(row[j], a * brow[j], spec, _NEAREST_EVEN, overflow, _I0, _I0)
+                            v, good = float_add(np.float64(row[j]), np.float64(a) * np.float64(brow[j]), spec, _NEAREST_EVEN, overflow, _I0, _I0)
                             row[j] = v
                             bad += not good
         for i in range(rows):

@@ -121,6 +121,25 @@ def _float_tiles_hold(dp: Datapath) -> bool:
     return _plain_products(dp) and f.signed and f.emin - 53 >= -1022 and f.emax + 54 <= 1023
 
 
+def _float32_tiles(dp: Datapath, A: np.ndarray, B: np.ndarray) -> bool:
+    """Whether :func:`numsim._kernels.gemm_float.float_gemm` may run in float32 tiles: the
+    accumulator format's values and midpoints are float32 numbers (at most 22 fraction bits,
+    exponents within float32's normal range) and every product of values of ``A`` and ``B`` is
+    exact in float32, which the formats guarantee (:func:`_fits_float32`) or the magnitudes present
+    do: products of at most 24 bits whose last bit is at least ``2^-149`` and that stay below
+    ``2^128``."""
+    f, a, b = dp.accumulator.fmt, dp.a_format, dp.b_format
+    if not (f.man_bits <= 22 and f.emin >= -126 and f.emax <= 127 and significand_bits(a) + significand_bits(b) <= 24):
+        return False
+    if _fits_float32(a, b):
+        return True
+    (a_lo, a_hi), (b_lo, b_hi) = (_kf.magnitude_range(read_only(X.reshape(-1))) for X in (A, B))
+    if a_hi == 0.0 or b_hi == 0.0:
+        return True  # every product is a zero or not finite
+    last_bit = math.floor(math.log2(a_lo)) - a.man_bits + math.floor(math.log2(b_lo)) - b.man_bits
+    return last_bit >= -149 and a_hi * b_hi < 2.0**128
+
+
 def _fused_tiles_hold(dp: Datapath) -> bool:
     """:func:`numsim._kernels.gemm_fused.fused_gemm` computes ``dp``: exact float products anchored
     at ``E_a + E_b`` in one chain of blocks, normalisation by truncation or nearest-even into an
@@ -287,7 +306,8 @@ def run(dp: Datapath, A, B, C, batch, M, K, N, seed, sr_bits, out_scale=None) ->
         if route == FLOAT_TILES:
             q = significand_bits(a_fmt) + significand_bits(b_fmt)
             genuine = np.bool_(_genuine_ties(q, acc.fmt.precision))
-            missing = _kf.float_gemm(*read_only(A2, B3), sums, np.int64(M), acc_spec, np.int64(acc.overflow.code), genuine)
+            A_t, B_t = (A2.astype(np.float32), B3.astype(np.float32)) if _float32_tiles(dp, A2, B3) else (A2, B3)
+            missing = _kf.float_gemm(*read_only(A_t, B_t), sums, np.int64(M), acc_spec, np.int64(acc.overflow.code), genuine)
         else:
             PA, PB = (np.where((X != 0) & np.isfinite(X), np.ldexp(1.0, E), 0.0) for X, E in ((A2, EA), (B3, EB)))
             missing = _kt.fused_gemm(cfg_arr, *read_only(A2, PA, B3, PB), sums, np.int64(M), acc_spec, blk_spec, np.int64(_anchor_span(dp)[0]))

@@ -2,10 +2,11 @@
 :mod:`numsim.datapath`; the general kernel is :func:`numsim._kernels.datapath.matmul_rows`).
 
 The general kernel makes every accumulator addition exact-enough with a round-to-odd TwoSum and
-then rounds. This kernel adds in plain float64 (``s = RN64(x + p)``, products exact) and rounds
-``s`` into the accumulator format F (nearest-even) with a magic-constant addition, vectorised over
-a tile of output columns; an element whose step is outside the cases argued below is redone by
-the general :func:`~numsim._kernels.datapath.float_add` (same arguments, same result).
+then rounds. This kernel adds in plain float64 or float32 (``s = RN(x + p)``, products exact) and
+rounds ``s`` into the accumulator format F (nearest-even) with a magic-constant addition,
+vectorised over a tile of output columns; an element whose step is outside the cases argued
+below is redone by the general :func:`~numsim._kernels.datapath.float_add` (same arguments, same
+result).
 
 Why ``RN_F(RN64(S))`` is ``RN_F(S)`` for the exact sum ``S = x + p`` (``x`` a value of F with
 ``t`` significant bits, ``p`` a product of ``q`` bits):
@@ -29,6 +30,14 @@ Why ``RN_F(RN64(S))`` is ``RN_F(S)`` for the exact sum ``S = x + p`` (``x`` a va
    goes to F's even neighbour); the subtraction is exact (Sterbenz). Zeros
    keep IEEE signs (``x + (-x) = +0``, ``-0 + -0 = -0``) when F has a negative zero; subnormal,
    overflowing and special sums take the general addition.
+
+Float32 tiles (bf16 or fp16 accumulation of products that are exact in float32, see the
+dispatcher): step 1 holds with float32 in place of float64 (F's midpoints have at most 24 bits),
+but the bound of step 2 does not (bf16: ``16 + 8 + 1 = 25 > 24``). Instead each step computes the
+exact error ``err = S - s`` by TwoSum (exact in float32 without overflow); a midpoint ``s`` with
+``err != 0`` is replaced by F's neighbour on ``err``'s side, ``s +- ulp_F(s) / 2``, which is
+``RN_F(S)`` because ``|err| <= ulp32(s) / 2`` is far below half of F's ulp. Step 3 is the same on
+float32 bits, for sums below ``2^(127 - 23 + man_bits)`` where ``c`` stays finite.
 
 >>> import numpy as np
 >>> from numsim._lower.specs import float_spec

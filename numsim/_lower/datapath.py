@@ -316,7 +316,11 @@ def run(dp: Datapath, A, B, C, batch, M, K, N, seed, sr_bits, out_scale=None) ->
         else:
             missing += _k.store_rows(cfg_arr, read_only(sums), out, outf_spec, outx_spec)
     elif route == NATIVE32:
-        acc32 = _native32(A2, B3, _NO_CODES_A if table is None else operand_words(A2, a_fmt, mkind), _NO_CODES_B if table is None else operand_words(B3, b_fmt, mkind), C2, M, None if table is None else _products_in_float32(dp.multiplier, a_fmt, b_fmt))
+        if table is None:
+            acc32 = _native32(A2, B3, _NO_CODES_A, _NO_CODES_B, C2, M, None)
+        else:
+            WA, WB = operand_words(A2, a_fmt, mkind), operand_words(B3, b_fmt, mkind)
+            acc32 = _native32(A2, B3, WA, WB, C2, M, _products_in_float32(dp.multiplier, a_fmt, b_fmt))
         if out_fmt == _FP32:
             out[...] = acc32  # a float32 value needs no rounding into float32
             missing = 0

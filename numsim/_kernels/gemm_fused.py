@@ -27,11 +27,11 @@ Each block of ``n`` products runs in float64 over a tile of output columns:
 >>> import numpy as np
 >>> from numsim._lower.specs import float_spec
 >>> from numsim.registry import get_format
->>> cfg = np.zeros(64, np.int64); cfg[[23, 24, 31, 32]] = [4, 25, -126, 127]  # n, W, emin, emax
+>>> cfg = np.zeros(64, np.int64); cfg[[F_N, F_WINDOW, F_EMIN, F_EMAX]] = [4, 25, -126, 127]
 >>> acc = np.zeros((1, 1)); fp32 = float_spec(get_format("float32"))
 >>> A = np.array([[1.0, 2.0 ** -30]]); B = np.array([[[1.0], [1.0]]])  # 2^-30 falls below W = 25
->>> int(fused_gemm(cfg, A, A, B, B, acc, np.int64(1), fp32, fp32, np.int64(-300))), acc.tolist()
-(0, [[1.0]])
+>>> fused_gemm(cfg, A, A, B, B, acc, np.int64(1), fp32, fp32, np.int64(-300)); acc.tolist()
+[[1.0]]
 """
 
 from __future__ import annotations
@@ -72,31 +72,33 @@ def _align(y, nearest):
 
 @njit(cache=JIT_CACHE)
 def _block_consts(cfg, blk_spec):
-    """``(half, clear, lo_bits, top_bits)``: rounding of a float64 to the block format's
-    ``man_bits`` (``half`` is 0 for truncation) and the bits of its normal range: results with
-    ``lo_bits <= |bits| < top_bits`` need neither subnormal nor overflow handling."""
+    """``(sh, half, odd, clear, lo_bits, top_bits)``: rounding of a float64 to the block format's
+    ``man_bits``, ``(bits + half + (odd & (bits >> sh))) & clear`` (``half = odd = 0``: truncation),
+    and the bits of its normal range: results with ``lo_bits <= |bits| < top_bits`` need neither
+    subnormal nor overflow handling."""
     sh = 52 - blk_spec.man_bits
     clear = ~((np.int64(1) << sh) - 1)
     lo = (blk_spec.emin + np.int64(1023)) << 52
     if cfg[ACC_MODE] == NEAREST_EVEN:
-        top = np.float64(decode_float_element(blk_spec.max_mag, blk_spec)[0]).view(np.int64) + (np.int64(1) << (sh - 1))
-        return (np.int64(1) << (sh - 1)) - 1, clear, lo, top
-    return np.int64(0), clear, lo, (cfg[F_EMAX] + np.int64(1024)) << 52
+        midbit = np.int64(1) << (sh - 1)
+        top = np.float64(decode_float_element(blk_spec.max_mag, blk_spec)[0]).view(np.int64) + midbit
+        return sh, midbit - 1, np.int64(1), clear, lo, top
+    return sh, np.int64(0), np.int64(0), clear, lo, (cfg[F_EMAX] + np.int64(1024)) << 52
 
 
 @njit(parallel=True, cache=JIT_CACHE)
 def fused_gemm(cfg, A, PA, B, PB, acc, M, acc_spec, blk_spec, anchor_floor):
     """``acc`` (R x N, C at entry) becomes the chain of block FMAs of ``cfg`` (the general
     kernel's configuration vector) over rows of ``A`` and ``B[r // M]``; ``PA``/``PB`` are the
-    operands' anchor powers ``2^max(floor(log2|x|), emin)`` (0 for zeros). Returns 0 (every
-    result format of the fast path has NaN; kept for the caller's NaN accounting)."""
+    operands' anchor powers ``2^max(floor(log2|x|), emin)`` (0 for zeros); the tensor core's
+    formats have NaN, so no result goes missing."""
     R, N = acc.shape
     K = A.shape[1]
     n = cfg[F_N]
     W = cfg[F_WINDOW]
     after = cfg[F_AFTER] == 1
     nearest_align = cfg[F_NEAREST] == 1
-    half, clear, lo_bits, top_bits = _block_consts(cfg, blk_spec)
+    sh, half, odd, clear, lo_bits, top_bits = _block_consts(cfg, blk_spec)
     lowmask, midbit, alo_bits, atop_bits, magic = nearest_consts(acc_spec)
     zeros = acc_spec.neg_zero == 1
     floor_pow = pow2(anchor_floor)
@@ -153,7 +155,7 @@ def fused_gemm(cfg, A, PA, B, PB, acc, M, acc_spec, blk_spec, anchor_floor):
                     bits = np.float64(v).view(np.int64)
                     ab = bits & _ABS
                     ok = ((ab >= lo_bits) & (ab < top_bits)) | (ab == 0)
-                    rv = np.int64((bits + half + ((bits >> (52 - blk_spec.man_bits)) & half & 1)) & clear).view(np.float64)
+                    rv = np.int64((bits + half + (odd & (bits >> sh))) & clear).view(np.float64)
                     if after and x != 0.0:
                         rv, ok2 = round_sum_nearest(x, rv + x, lowmask, midbit, alo_bits, atop_bits, magic, zeros, np.bool_(True))
                         ok &= ok2
@@ -174,4 +176,3 @@ def fused_gemm(cfg, A, PA, B, PB, acc, M, acc_spec, blk_spec, anchor_floor):
         for i in range(rows):
             for j in range(w):
                 acc[r0 + i, j0 + j] = tile[i, j]
-    return 0

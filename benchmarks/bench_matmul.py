@@ -24,7 +24,7 @@ cache-load) time is reported per case.
 
 Usage::
 
-    python benchmarks/bench_matmul.py [--shape 512x512x512 --shape 4096x4096x256] [--repeat 5]
+    python benchmarks/bench_matmul.py [--shape 512x512x512 --shape 4096x4096x256] [--repeat 5] [--cases b,c]
 """
 
 from __future__ import annotations
@@ -92,15 +92,16 @@ def _shape(text: str) -> tuple[int, int, int]:
     return m, n, k
 
 
-def run_shape(M: int, N: int, K: int, repeat: int, rng) -> None:
-    """Check, then time every case on one shape; print the table."""
+def run_shape(M: int, N: int, K: int, repeat: int, rng, only=None) -> None:
+    """Check, then time the cases (those whose label, before the colon, is in ``only`` if given)
+    on one shape; print the table."""
     import datapath_reference as dref  # the tests' exact reference
 
     data = {}
     first_call = {}
     for name, dp in _cases().items():
-        if dp.block_scaled and M * N > 512**2:
-            continue  # (f) takes minutes at this size
+        if (dp.block_scaled and M * N > 512**2) or (only and name.split(":")[0] not in only):
+            continue  # (f) takes minutes at the larger size
         A = _inputs(dp.a_format, (M, K), rng)
         B = _inputs(dp.b_format, (K, N), rng, axis=0)
         data[name] = (A, B, dp)
@@ -124,10 +125,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shape", type=_shape, action="append", help="M x N x K, e.g. 4096x4096x256 (repeatable)")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--cases", help="comma-separated case labels to time, e.g. b,c (default: all)")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     for M, N, K in args.shape or [(512, 512, 512), (4096, 4096, 256)]:
-        run_shape(M, N, K, args.repeat, rng)
+        run_shape(M, N, K, args.repeat, rng, args.cases.split(",") if args.cases else None)
     import datapath_reference as dref
 
     # (e) the exact reference against numsim on a small case

@@ -87,9 +87,9 @@ def _route(dp: Datapath, table: np.ndarray | None = None, scaled: bool = False) 
         path = _float_path(dp, table)
         if path == _k.NATIVE32 and not scaled:
             return NATIVE32
-        if path == _k.RNE64 and _TILED and not scaled and table is None and _float_tiles_hold(dp):
+        if path == _k.RNE64 and _TILED and not scaled and _float_tiles_hold(dp):
             return FLOAT_TILES
-    elif isinstance(dp.accumulator, FusedMultiTerm) and _TILED and not scaled and table is None and _fused_tiles_hold(dp):
+    elif isinstance(dp.accumulator, FusedMultiTerm) and _TILED and not scaled and _fused_tiles_hold(dp):
         return FUSED_TILES
     return GENERAL
 
@@ -154,8 +154,8 @@ def _fused_tiles_hold(dp: Datapath) -> bool:
         return False
     if acc.c_placement == "after" and f.precision > 26:
         return False
-    lo, hi = _anchor_span(dp)
-    return lo >= -1022 and acc.window - hi >= -1022 and acc.window - lo <= 1023 and hi - acc.window <= 1023 and lo - acc.window >= -1022
+    lo, hi = _anchor_span(dp)  # 2^(M - W) and 2^(W - M) for lo <= M <= hi, and 2^lo (W >= 0)
+    return lo - acc.window >= -1022 and hi - acc.window <= 1022
 
 
 def _anchor_span(dp: Datapath) -> tuple[int, int]:
@@ -178,7 +178,8 @@ def _values_embed(src, dst) -> bool:
     if not (isinstance(src, FloatFormat) and isinstance(dst, FloatFormat)):
         return False
     specials = (dst.has_inf or not src.has_inf) and (dst.has_nan or not src.has_nan) and (dst.has_negative_zero or not src.has_negative_zero)
-    low = src.emin >= dst.emin or (dst.has_subnormals and src.emin - src.man_bits >= dst.emin - dst.man_bits)
+    smallest = src.min_subnormal if src.has_subnormals else src.min_normal
+    low = smallest >= dst.min_normal or (dst.has_subnormals and src.emin - src.man_bits >= dst.emin - dst.man_bits)
     return specials and (dst.signed or not src.signed) and dst.man_bits >= src.man_bits and src.max <= dst.max and low
 
 

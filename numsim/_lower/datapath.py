@@ -1,6 +1,7 @@
 """Datapaths lowered to :mod:`numsim._kernels.datapath`: the configuration vector, format specs,
 multiplier parameters and product tables of one datapath without block-scaled inputs, and the
-choice between the generic kernel and its float32 fast path.
+choice of kernel (:func:`_route`): the general kernel, its float32 fast path, or the tiled
+kernels of :mod:`numsim._kernels.gemm_float` and :mod:`numsim._kernels.gemm_fused`.
 
 :func:`run` takes what :mod:`numsim.gemm` and :mod:`numsim.block_gemm` have checked: operand
 values of the datapath's formats and C already rounded into the format the running sum starts in.
@@ -14,10 +15,12 @@ import math
 import numpy as np
 
 from .._kernels import datapath as _k
+from .._kernels import gemm_float as _kf
+from .._kernels import gemm_fused as _kt
 from .._kernels import multipliers as _km
 from .._kernels.inputs import read_only
 from .._random_bits import stochastic_args
-from ..datapath import Chunked, Datapath, FixedAccumulator, FloatAccumulator, Kulisch, Pairwise, Sequential, Tree, ulp_exponent
+from ..datapath import Chunked, Datapath, FixedAccumulator, FloatAccumulator, FusedMultiTerm, Kulisch, Pairwise, Sequential, Tree, ulp_exponent
 from ..formats import FloatFormat, Format, significand_bits
 from ..multipliers import TABLE_MAX_CODES, Exact, Lookup
 from ..registry import get_format
@@ -32,6 +35,11 @@ _DUMMY_FIXED = fixed_spec(get_format("int8"))
 _NO_TABLE = np.zeros((0, 0), np.float32)
 _NO_VALUES_A, _NO_VALUES_B = np.zeros((0, 0), np.float32), np.zeros((0, 0, 0), np.float32)
 _NO_CODES_A, _NO_CODES_B = np.zeros((1, 1), np.uint8), np.zeros((1, 1, 1), np.uint8)
+
+#: Whether :func:`_route` may choose the tiled kernels; tests switch it off to compare them with
+#: the general kernel.
+_TILED = True
+GENERAL, NATIVE32, FLOAT_TILES, FUSED_TILES = "general", "native32", "float_tiles", "fused_tiles"
 
 
 def _exponents(values: np.ndarray, fmt: Format) -> np.ndarray:
@@ -68,6 +76,111 @@ def _fits_float32(a: Format, b: Format) -> bool:
         return False
     lo = math.log2(a.min_subnormal) + math.log2(b.min_subnormal)
     return lo >= -149 and a.max * b.max < 2.0**128
+
+
+def _route(dp: Datapath, table: np.ndarray | None = None, scaled: bool = False) -> str:
+    """Which kernel computes ``dp`` (``table``: the product table of :func:`_table_route`,
+    ``scaled``: outputs scaled by block scales): :data:`NATIVE32` (float32 arithmetic),
+    :data:`FLOAT_TILES` / :data:`FUSED_TILES` (the tiled kernels, where their exactness arguments
+    hold: :func:`_float_tiles_hold`, :func:`_fused_tiles_hold`) or :data:`GENERAL`."""
+    if isinstance(dp.accumulator, FloatAccumulator):
+        path = _float_path(dp, table)
+        if path == _k.NATIVE32 and not scaled:
+            return NATIVE32
+        if path == _k.RNE64 and _TILED and not scaled and _float_tiles_hold(dp):
+            return FLOAT_TILES
+    elif isinstance(dp.accumulator, FusedMultiTerm) and _TILED and not scaled and _fused_tiles_hold(dp):
+        return FUSED_TILES
+    return GENERAL
+
+
+def _plain_products(dp: Datapath) -> bool:
+    """Exact products of two float formats, not rounded, summed in k order."""
+    return (
+        isinstance(dp.multiplier, Exact)
+        and dp.product_format is None
+        and isinstance(dp.order, Sequential)
+        and isinstance(dp.a_format, FloatFormat)
+        and isinstance(dp.b_format, FloatFormat)
+    )
+
+
+def _genuine_ties(q: int, t: int) -> bool:
+    """Whether a float64 sum of a ``t``-bit accumulator value and a ``q``-bit addend that lands on
+    a midpoint of the accumulator format is exact unless the accumulator value is below
+    ``2^-52`` of the sum (the argument of :mod:`numsim._kernels.gemm_float`)."""
+    return max(q, t) + t + 1 <= 53
+
+
+def _float_tiles_hold(dp: Datapath) -> bool:
+    """:func:`numsim._kernels.gemm_float.float_gemm` computes ``dp`` (nearest-even float
+    accumulation, see :func:`_float_path`): exact float products in k order, a signed accumulator
+    format whose values, midpoints and rounding constants ``1.5 * 2^(e + 52 - man_bits)`` are
+    normal float64 numbers (formats have at most 32 bits, so ``man_bits <= 50`` always holds)."""
+    f = dp.accumulator.fmt
+    return _plain_products(dp) and f.signed and f.emin - 53 >= -1022 and f.emax + 54 <= 1023
+
+
+def _float32_tiles(dp: Datapath, A: np.ndarray, B: np.ndarray) -> bool:
+    """Whether :func:`numsim._kernels.gemm_float.float_gemm` may run in float32 tiles: the
+    accumulator format's values and midpoints are float32 numbers (at most 22 fraction bits,
+    exponents within float32's normal range) and every product of values of ``A`` and ``B`` is
+    exact in float32, which the formats guarantee (:func:`_fits_float32`) or the magnitudes present
+    do: products of at most 24 bits whose last bit is at least ``2^-149`` and that stay below
+    ``2^128``."""
+    f, a, b = dp.accumulator.fmt, dp.a_format, dp.b_format
+    if not (f.man_bits <= 22 and f.emin >= -126 and f.emax <= 127 and significand_bits(a) + significand_bits(b) <= 24):
+        return False
+    if _fits_float32(a, b):
+        return True
+    (a_lo, a_hi), (b_lo, b_hi) = (_kf.magnitude_range(read_only(X.reshape(-1))) for X in (A, B))
+    if a_hi == 0.0 or b_hi == 0.0:
+        return True  # every product is a zero or not finite
+    last_bit = math.floor(math.log2(a_lo)) - a.man_bits + math.floor(math.log2(b_lo)) - b.man_bits
+    return last_bit >= -149 and a_hi * b_hi < 2.0**128
+
+
+def _fused_tiles_hold(dp: Datapath) -> bool:
+    """:func:`numsim._kernels.gemm_fused.fused_gemm` computes ``dp``: exact float products anchored
+    at ``E_a + E_b`` in one chain of blocks, normalisation by truncation or nearest-even into an
+    IEEE-style format, float64 sums of at most ``n + 1`` aligned terms below ``2^(W + 2)`` that stay
+    exact integers, alignment scales ``2^(W - M)`` and ``2^(M - W)`` that are normal float64
+    numbers, and (``c_placement="after"``) an accumulator format of at most 26 bits."""
+    acc = dp.accumulator
+    f = acc.fmt
+    if not (_plain_products(dp) and acc.anchor == "product" and acc.rounding in (Rounding.TOWARD_ZERO, Rounding.NEAREST_EVEN)):
+        return False
+    if not (f.signed and f.has_inf and acc.window + 2 + math.ceil(math.log2(acc.n + 1)) <= 53):
+        return False
+    if acc.c_placement == "after" and f.precision > 26:
+        return False
+    lo, hi = _anchor_span(dp)  # 2^(M - W) and 2^(W - M) for lo <= M <= hi, and 2^lo (W >= 0)
+    return lo - acc.window >= -1022 and hi - acc.window <= 1022
+
+
+def _anchor_span(dp: Datapath) -> tuple[int, int]:
+    """``(floor, top)``: the anchor floor of :func:`numsim._kernels.gemm_fused.fused_gemm` (no
+    anchor is below it, and ``anchor_min`` if higher) and the largest possible alignment exponent."""
+    acc = dp.accumulator
+    a, b = dp.a_format, dp.b_format
+    inside = acc.c_placement == "inside"
+    lows = [a.emin + b.emin] + ([acc.fmt.emin] if inside else [])
+    highs = [math.floor(math.log2(a.max)) + math.floor(math.log2(b.max))] + ([acc.fmt.emax] if inside else [])
+    floor = min(lows) if acc.anchor_min is None else max(min(lows), acc.anchor_min)
+    return floor, max(max(highs), floor)
+
+
+def _values_embed(src, dst) -> bool:
+    """Whether every value of the float format ``src`` (infinities, NaN and -0 included) is a
+    value of ``dst``: rounding into ``dst`` then changes nothing."""
+    if src == dst:
+        return True
+    if not (isinstance(src, FloatFormat) and isinstance(dst, FloatFormat)):
+        return False
+    specials = (dst.has_inf or not src.has_inf) and (dst.has_nan or not src.has_nan) and (dst.has_negative_zero or not src.has_negative_zero)
+    smallest = src.min_subnormal if src.has_subnormals else src.min_normal
+    low = smallest >= dst.min_normal or (dst.has_subnormals and src.emin - src.man_bits >= dst.emin - dst.man_bits)
+    return specials and (dst.signed or not src.signed) and dst.man_bits >= src.man_bits and src.max <= dst.max and low
 
 
 def run(dp: Datapath, A, B, C, batch, M, K, N, seed, sr_bits, out_scale=None) -> np.ndarray:
@@ -187,18 +300,37 @@ def run(dp: Datapath, A, B, C, batch, M, K, N, seed, sr_bits, out_scale=None) ->
             cfg["float_path"] = _k.RNE64
     cfg_arr = np.array([cfg[name] for name in _k.CFG_FIELDS], np.int64)
     out = np.empty((R, N))
-    native_values = cfg["float_path"] == _k.NATIVE32 and table is None
-    WA = _NO_CODES_A if native_values else operand_words(A2, a_fmt, mkind)
-    WB = _NO_CODES_B if native_values else operand_words(B3, b_fmt, mkind)
-    if cfg["float_path"] == _k.NATIVE32:
-        acc32 = _native32(A2, B3, WA, WB, C2, M, None if table is None else _products_in_float32(dp.multiplier, a_fmt, b_fmt))
+    route = _route(dp, table, scale_parts is not None)
+    nonfinite = 0
+    if route in (FLOAT_TILES, FUSED_TILES):
+        sums = np.array(C2, np.float64)  # a private copy: the kernels accumulate in place
+        if route == FLOAT_TILES:
+            q = significand_bits(a_fmt) + significand_bits(b_fmt)
+            genuine = np.bool_(_genuine_ties(q, acc.fmt.precision))
+            A_t, B_t = (A2.astype(np.float32), B3.astype(np.float32)) if _float32_tiles(dp, A2, B3) else (A2, B3)
+            missing = _kf.float_gemm(*read_only(A_t, B_t), sums, np.int64(M), acc_spec, np.int64(acc.overflow.code), genuine)
+        else:
+            PA, PB = (np.where((X != 0) & np.isfinite(X), np.ldexp(1.0, E), 0.0) for X, E in ((A2, EA), (B3, EB)))
+            _kt.fused_gemm(cfg_arr, *read_only(A2, PA, B3, PB), sums, np.int64(M), acc_spec, blk_spec, np.int64(_anchor_span(dp)[0]))
+            missing = 0
+        if _values_embed(acc.fmt, out_fmt):
+            out = sums  # every accumulator value is a value of the output format
+        else:
+            missing += _k.store_rows(cfg_arr, read_only(sums), out, outf_spec, outx_spec)
+    elif route == NATIVE32:
+        if table is None:
+            acc32 = _native32(A2, B3, _NO_CODES_A, _NO_CODES_B, C2, M, None)
+        else:
+            WA, WB = operand_words(A2, a_fmt, mkind), operand_words(B3, b_fmt, mkind)
+            acc32 = _native32(A2, B3, WA, WB, C2, M, _products_in_float32(dp.multiplier, a_fmt, b_fmt))
         if out_fmt == _FP32:
             out[...] = acc32  # a float32 value needs no rounding into float32
             missing = 0
         else:
             missing = _k.store_rows(cfg_arr, read_only(acc32), out, outf_spec, outx_spec)
-        nonfinite = 0
     else:
+        WA = operand_words(A2, a_fmt, mkind)
+        WB = operand_words(B3, b_fmt, mkind)
         A2, WA, EA, B3, WB, EB, C2, mparams, mtable, dec_table, SM, SX = read_only(
             A2, WA, EA, B3, WB, EB, C2, np.asarray(mparams, np.int64), mtable, dec_table, SM, SX
         )

@@ -22,6 +22,9 @@ import numsim
 import numsim._kernels
 from numsim._kernels import codec as _codec
 from numsim._kernels import datapath as _datapath
+from numsim._kernels import rounding_fast as _rounding_fast
+from numsim._lower import codec as _lowered_codec
+from numsim.rounding import Overflow, Rounding
 from numsim._kernels.inputs import read_only
 
 KERNEL_MODULES = [importlib.import_module(f"numsim._kernels.{m.name}") for m in pkgutil.iter_modules(numsim._kernels.__path__)]
@@ -112,11 +115,22 @@ def test_matmul_kernel_has_one_specialization():
     assert len(_datapath.matmul_rows.signatures) == 1, _datapath.matmul_rows.signatures
 
 
-def test_quantize_kernel_has_one_specialization_per_input_dtype():
-    """Formats with a decode table (read-only, cached) and without one, writable and read-only inputs."""
+def _float64_to_float64(signatures, src, out):
+    return [sig for sig in signatures if str(sig[src].dtype) == "uint64" and str(sig[out].dtype) == "float64"]
+
+
+def test_quantize_kernels_have_one_specialization_per_input_and_output_dtype():
+    """Formats with a decode table (read-only, cached) and without one, writable and read-only
+    inputs, every rounding mode: the vectorised kernel and the general one (forced) compile once
+    for float64 inputs and float64 values."""
     x = np.linspace(-3.0, 3.0, 11)
     expected = numsim.quantize(x, "e5m2", "toward_zero")
     assert np.array_equal(numsim.quantize(read_only(x), "e5m2", "toward_zero"), expected)
-    numsim.quantize(x, "float32", "toward_zero")
-    float64_inputs = [sig for sig in _codec.quantize_float.signatures if str(sig[0].dtype) == "uint64"]
-    assert len(float64_inputs) == 1, float64_inputs
+    for mode in ("nearest_even", "stochastic_a", "to_odd"):
+        numsim.quantize(x, "float32", mode, seed=0)
+    assert len(_float64_to_float64(_rounding_fast.round_chunk.signatures, 2, 3)) == 1, _rounding_fast.round_chunk.signatures
+    for fmt in ("e5m2", "float32"):
+        for arr in (x, read_only(x)):
+            _lowered_codec.quantize(arr, numsim.get_format(fmt), np.dtype(np.float64), Rounding.TOWARD_ZERO, Overflow.SATURATE, 0, 0,
+                                    np.empty(0, np.uint64), False, fast=False)
+    assert len(_float64_to_float64(_codec.quantize_float.signatures, 0, 1)) == 1, _codec.quantize_float.signatures

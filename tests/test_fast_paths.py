@@ -267,3 +267,27 @@ def test_random_bit_patterns(u64, u32, fmt, mode, ftz):
     for ov in _policies(fmt):
         _assert_fast_equals_general(x64, fmt, mode, ov, ftz, sr_bits=11, seed=u32)
         _assert_fast_equals_general(x32, fmt, mode, ov, ftz, sr_bits=11, seed=u32)
+
+
+@pytest.mark.parametrize("fmt", ["float8_e4m3fn", "float8_e5m2", "float4_e2m1fn", "bfloat16"])
+@pytest.mark.parametrize("outsider", [np.nan, -np.inf, 1e30, 1e-44, -0.0])
+@pytest.mark.parametrize("ftz", [False, True])
+def test_nearest_even_blocks_inside_and_outside_the_narrower_formulas(fmt, outsider, ftz):
+    """Under nearest-even a block whose inputs all lie in the range of the nearest-even formulas
+    (:func:`numsim._kernels.nearest_fast.all_inside`) takes those; a block holding one input outside
+    (NaN, Inf, overflow, a binary32 subnormal, -0) takes the full kernel. Three blocks, the middle
+    one spoilt at its last element: both routes equal the general kernel."""
+    from numsim._kernels import nearest_fast
+
+    f = numsim.get_format(fmt)
+    x = (np.random.default_rng(8).standard_normal(3 * BLOCK) * 0.5).astype(np.float32)
+    x[np.abs(x) < max(2.0**-4, f.min_normal)] = f.min_normal  # every clean input in the formulas' range, even under ftz
+    spoilt = x.copy()
+    spoilt[2 * BLOCK - 1] = outsider
+    for ov in _policies(f):
+        ns = lowered._nearest_spec(f, 23, not ftz, ov in (Overflow.SATURATE, Overflow.SATURATE_KEEP_INF))
+        assert nearest_fast.all_inside(_bits(x[:BLOCK]), ns), "the clean block must take the narrower formulas"
+        inside = nearest_fast.all_inside(_bits(spoilt[BLOCK : 2 * BLOCK]), ns)
+        if not np.isfinite(outsider):
+            assert not inside, "NaN and Inf lie outside the narrower formulas' range"
+        _assert_fast_equals_general(spoilt, f, Rounding.NEAREST_EVEN, ov, ftz=ftz)

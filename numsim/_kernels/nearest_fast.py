@@ -14,8 +14,10 @@ follows from integer arithmetic on the input's bit pattern:
 The formulas are free of branches so LLVM vectorises the loops that use them; inputs outside
 ``[lo, hi]`` (:func:`_outside`: NaN/Inf, values beyond the range under non-saturating overflow,
 negatives for unsigned targets, inputs in a target's normal range below the input's normal range)
-take the general rule of :mod:`numsim._kernels.codec` instead. Scalar codecs use the formulas of
-:mod:`numsim._kernels.rounding_fast`, which cover every input and rounding mode.
+take the general rule of :mod:`numsim._kernels.codec` instead. Scalar codecs under nearest-even
+use them for blocks whose inputs all lie in ``[lo, hi]`` (:func:`all_inside`, a cheap scan) and
+the formulas of :mod:`numsim._kernels.rounding_fast`, which cover every input and rounding mode,
+for the other blocks.
 """
 
 from __future__ import annotations
@@ -87,6 +89,18 @@ def nearest_spec_of(s, in_man, subnormal_results, saturate):
     )
 
 
+def binary_bits(x):
+    """Bit pattern of a binary32/64 input as int64 (the array holds uint32/uint64 views)."""
+    raise NotImplementedError("only callable from Numba kernels")
+
+
+@overload(binary_bits, jit_options={"cache": JIT_CACHE})
+def _binary_bits_impl(x):
+    if x in (types.uint32, types.uint64):
+        return lambda x: np.int64(x)
+    return None
+
+
 def float_from_bits(bits, like):
     """The binary float whose bit pattern is ``bits``, of the width of ``like``'s elements, as float64."""
     raise NotImplementedError("only callable from Numba kernels")
@@ -152,3 +166,29 @@ def _value(u, f, like):
 def _outside(u, f):
     e = _magnitude(u, f) >> f.in_man
     return (e < f.lo) | (e > f.hi) | ((f.unsigned != 0) & _negative(u, f))
+
+
+@njit(cache=JIT_CACHE)
+def all_inside(src, f):
+    """Whether every input of ``src`` lies in the formulas' range ``[lo, hi]`` (a branch-free scan)."""
+    flags = np.int64(0)
+    for i in range(src.size):
+        u = binary_bits(src[i])
+        e = _magnitude(u, f) >> f.in_man
+        flags |= (e - f.lo) | (f.hi - e) | -(f.unsigned & np.int64(_negative(u, f)))
+    return flags >= 0
+
+
+@njit(cache=JIT_CACHE)
+def codes_inside(src, out, f):
+    """Codes of inputs that :func:`all_inside` admits."""
+    for i in range(src.size):
+        out[i] = _code(binary_bits(src[i]), f)
+
+
+@njit(cache=JIT_CACHE)
+def values_inside(src, out, f):
+    """Values of inputs that :func:`all_inside` admits: normal results are the input bits with the
+    low ``shift`` bits rounded away, subnormal results ``code * 2^(emin - M)``."""
+    for i in range(src.size):
+        out[i] = _value(binary_bits(src[i]), f, src)

@@ -13,6 +13,7 @@ from functools import lru_cache
 import numpy as np
 
 from .._kernels import codec as _k
+from .._kernels import nearest_fast as _nf
 from .._kernels import rounding_fast as _rf
 from .._kernels.inputs import read_only
 from .._threads import parallel_chunks
@@ -154,9 +155,20 @@ def _fast(fmt: Format, mode: Rounding, ov: Overflow, src: np.ndarray, ftz: bool,
     return fast_spec(fmt, mode, ov, ftz, nbits, values, keep_nan_bits)
 
 
-def _round_fast(src: np.ndarray, out: np.ndarray, spec: tuple[_rf.FastSpec, _rf.Results], key, explicit: np.ndarray) -> int:
+def _round_fast(src: np.ndarray, out: np.ndarray, spec: tuple[_rf.FastSpec, _rf.Results], fmt: FloatFormat, mode: Rounding, ov: Overflow,
+                ftz: bool, key, explicit: np.ndarray) -> int:
     """Run the vectorised kernel over ``src`` on all threads; returns the NaNs the format lacks."""
-    return sum(parallel_chunks(_rf.round_chunk, src.size, read_only(src), out, *spec, key, read_only(explicit), min_chunk=_rf.BLOCK))
+    ns = _nearest_spec(fmt, 23 if src.dtype == np.uint32 else 52, not ftz, ov in (Overflow.SATURATE, Overflow.SATURATE_KEEP_INF))
+    if mode is not Rounding.NEAREST_EVEN:
+        ns = ns._replace(lo=1, hi=0)
+    return sum(parallel_chunks(_rf.round_chunk, src.size, read_only(src), out, *spec, ns, key, read_only(explicit), min_chunk=_rf.BLOCK))
+
+
+@lru_cache(maxsize=None)
+def _nearest_spec(fmt: FloatFormat, in_man: int, subnormal_results: bool, saturate: bool) -> _nf.NearestSpec:
+    """Parameters of the nearest-even formulas (:func:`~numsim._kernels.nearest_fast.nearest_spec_of`)
+    from binary32 (``in_man=23``) or binary64 (``in_man=52``) inputs."""
+    return _nf.nearest_spec_of(float_spec(fmt), in_man, subnormal_results, saturate)
 
 
 def encode(arr: np.ndarray, fmt: Format, mode: Rounding, ov: Overflow, key, nbits: int, explicit: np.ndarray, ftz: bool,
@@ -167,7 +179,7 @@ def encode(arr: np.ndarray, fmt: Format, mode: Rounding, ov: Overflow, key, nbit
     src = kernel_input(arr).reshape(-1)
     out = np.empty(src.size, dtype=fmt.code_dtype)
     if (spec := _fast(fmt, mode, ov, src, ftz, nbits, False, True, fast)) is not None:
-        invalid = _round_fast(src, out, spec, key, explicit)
+        invalid = _round_fast(src, out, spec, fmt, mode, ov, ftz, key, explicit)
     elif isinstance(fmt, FloatFormat):
         invalid = _k.encode_float(read_only(src), out, float_spec(fmt), mode.code, ov.code, key, nbits, read_only(explicit), ftz)
     else:
@@ -183,7 +195,7 @@ def quantize(arr: np.ndarray, fmt: Format, out_dtype: np.dtype, mode: Rounding, 
     out = np.empty(src.size, dtype=out_dtype)
     has_table = fmt.bits <= TABLE_BITS
     if (spec := _fast(fmt, mode, ov, src, ftz, nbits, True, has_table or out_dtype == np.float64, fast)) is not None:
-        return out, _round_fast(src, out, spec, key, explicit)
+        return out, _round_fast(src, out, spec, fmt, mode, ov, ftz, key, explicit)
     table = value_table(fmt, out_dtype) if has_table else np.empty(0, out_dtype)
     out_bits = out.view(np.int64) if out_dtype == np.float64 else np.empty(0, np.int64)
     if isinstance(fmt, FloatFormat):

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 from numba.cpython.unsafe.numbers import trailing_zeros
 
 from .._config import JIT_CACHE
@@ -800,14 +800,14 @@ def _row(r, cfg, A, WA, EA, B, WB, EB, C, out, M, mparams, mtable, dec_table, in
     return bad, nonfinite
 
 
-@njit(parallel=True, cache=JIT_CACHE)
-def matmul_rows(cfg, A, WA, EA, B, WB, EB, C, out, M, mparams, mtable, dec_table, in_spec, scale, pf_spec, px_spec, acc_spec, blk_spec, outer_spec, outf_spec, outx_spec, key, SM, SX):
-    """Every output row of a (batched) matmul through the datapath ``cfg``: rows ``r`` of ``A``
-    (shape R x K, R = batch * M) against ``B[r // M]`` (K x N). Returns ``(missing NaNs,
-    non-finite products into a fixed register)``."""
+@njit(nogil=True, cache=JIT_CACHE)
+def matmul_rows(start, stop, cfg, A, WA, EA, B, WB, EB, C, out, M, mparams, mtable, dec_table, in_spec, scale, pf_spec, px_spec, acc_spec, blk_spec, outer_spec, outf_spec, outx_spec, key, SM, SX):
+    """Output rows ``start <= r < stop`` of a (batched) matmul through the datapath ``cfg``: rows
+    ``r`` of ``A`` (shape R x K, R = batch * M) against ``B[r // M]`` (K x N). Returns ``(missing
+    NaNs, non-finite products into a fixed register)``. Runs in :func:`numsim._threads.parallel_chunks`."""
     bad = 0
     nonfinite = 0
-    for r in prange(A.shape[0]):
+    for r in range(start, stop):
         b1, n1 = _row(np.int64(r), cfg, A, WA, EA, B, WB, EB, C, out, M, mparams, mtable, dec_table, in_spec, scale, pf_spec, px_spec, acc_spec, blk_spec, outer_spec, outf_spec, outx_spec, key, SM, SX)
         bad += b1
         nonfinite += n1
@@ -820,9 +820,10 @@ _ROW_BLOCK = 8  # output rows sharing each streamed row of B
 _COL_BLOCK = 256  # columns per tile: 8 x 256 float32 accumulators stay in L1
 
 
-@njit(parallel=True, cache=JIT_CACHE, fastmath={"contract"})
-def native32_matmul(A32, B32, T32, WA, WB, C, M, acc):
-    """``acc`` (R x N float32) = C + A @ B accumulated in float32 in k order, products either
+@njit(nogil=True, cache=JIT_CACHE, fastmath={"contract"})
+def native32_matmul(start, stop, A32, B32, T32, WA, WB, C, M, acc):
+    """Tiles ``start <= t < stop`` (8 rows each, counted over the batch; :func:`native32_tiles`) of
+    ``acc`` (R x N float32) = C + A @ B accumulated in float32 in k order, products either
     ``A32[r, k] * B32[b, k, j]`` or, when ``T32`` is non-empty, ``T32[WA[r, k], WB[b, k, j]]``.
 
     Bit-exact for an fp32 round-to-nearest-even sequential accumulator when every product is exact
@@ -832,10 +833,10 @@ def native32_matmul(A32, B32, T32, WA, WB, C, M, acc):
     into an FMA is harmless for the same reason (the product needs no rounding). Tiles of 8 rows
     x 256 columns reuse each row segment of B eight times from cache.
     """
-    R, N = acc.shape
+    N = acc.shape[1]
     K = WA.shape[1] if T32.size > 0 else A32.shape[1]
     blocks_per_batch = (M + _ROW_BLOCK - 1) // _ROW_BLOCK
-    for t in prange((R // M) * blocks_per_batch):
+    for t in range(start, stop):
         b = t // blocks_per_batch
         r0 = b * M + (t % blocks_per_batch) * _ROW_BLOCK
         r1 = min(r0 + _ROW_BLOCK, b * M + M)
@@ -865,11 +866,17 @@ def native32_matmul(A32, B32, T32, WA, WB, C, M, acc):
                     acc[r0 + i, j0 + j] = tile[i, j]
 
 
-@njit(parallel=True, cache=JIT_CACHE)
-def store_rows(cfg, values, out, outf_spec, outx_spec):
-    """``out`` = ``values`` rounded into the output format; returns the number of missing NaNs."""
+def native32_tiles(R, M):
+    """Number of row tiles of :func:`native32_matmul` over ``R = batch * M`` rows."""
+    return (R // M) * ((M + _ROW_BLOCK - 1) // _ROW_BLOCK) if M > 0 else 0
+
+
+@njit(nogil=True, cache=JIT_CACHE)
+def store_rows(start, stop, cfg, values, out, outf_spec, outx_spec):
+    """Rows ``start <= r < stop`` of ``out`` = ``values`` rounded into the output format; returns
+    the number of missing NaNs."""
     bad = 0
-    for r in prange(values.shape[0]):
+    for r in range(start, stop):
         for j in range(values.shape[1]):
             bad += not _store_value(cfg, out[r], j, np.float64(values[r, j]), outf_spec, outx_spec, _I1, _I0)
     return bad

@@ -19,6 +19,7 @@ from .._kernels import gemm_float as _kf
 from .._kernels import gemm_fused as _kt
 from .._kernels import multipliers as _km
 from .._kernels.inputs import read_only
+from .._threads import parallel_chunks
 from .._random_bits import stochastic_args
 from ..datapath import Chunked, Datapath, FixedAccumulator, FloatAccumulator, FusedMultiTerm, Kulisch, Pairwise, Sequential, Tree, ulp_exponent
 from ..formats import FloatFormat, Format, significand_bits
@@ -316,7 +317,7 @@ def run(dp: Datapath, A, B, C, batch, M, K, N, seed, sr_bits, out_scale=None) ->
         if _values_embed(acc.fmt, out_fmt):
             out = sums  # every accumulator value is a value of the output format
         else:
-            missing += _k.store_rows(cfg_arr, read_only(sums), out, outf_spec, outx_spec)
+            missing += _store_rows(cfg_arr, sums, out, outf_spec, outx_spec)
     elif route == NATIVE32:
         if table is None:
             acc32 = _native32(A2, B3, _NO_CODES_A, _NO_CODES_B, C2, M, None)
@@ -327,17 +328,18 @@ def run(dp: Datapath, A, B, C, batch, M, K, N, seed, sr_bits, out_scale=None) ->
             out[...] = acc32  # a float32 value needs no rounding into float32
             missing = 0
         else:
-            missing = _k.store_rows(cfg_arr, read_only(acc32), out, outf_spec, outx_spec)
+            missing = _store_rows(cfg_arr, acc32, out, outf_spec, outx_spec)
     else:
         WA = operand_words(A2, a_fmt, mkind)
         WB = operand_words(B3, b_fmt, mkind)
         A2, WA, EA, B3, WB, EB, C2, mparams, mtable, dec_table, SM, SX = read_only(
             A2, WA, EA, B3, WB, EB, C2, np.asarray(mparams, np.int64), mtable, dec_table, SM, SX
         )
-        missing, nonfinite = _k.matmul_rows(
-            cfg_arr, A2, WA, EA, B3, WB, EB, C2, out, M, mparams, mtable, dec_table, in_spec, scale,
+        counts = parallel_chunks(
+            _k.matmul_rows, R, cfg_arr, A2, WA, EA, B3, WB, EB, C2, out, M, mparams, mtable, dec_table, in_spec, scale,
             pf_spec, px_spec, acc_spec, blk_spec, outer_spec, outf_spec, outx_spec, key, SM, SX,
         )
+        missing, nonfinite = sum(c[0] for c in counts), sum(c[1] for c in counts)
     if nonfinite:
         raise ValueError(f"{nonfinite} product(s) are Inf or NaN, which the fixed-point accumulator {acc.name} cannot hold")
     if missing:
@@ -369,10 +371,17 @@ def _native32(A2, B3, WA, WB, C2, M, table32) -> np.ndarray:
     """The float32 fast path (see :func:`numsim._kernels.datapath.native32_matmul`)."""
     acc32 = np.empty(C2.shape, np.float32)
     if table32 is None:
-        _k.native32_matmul(*read_only(A2.astype(np.float32), B3.astype(np.float32), _NO_TABLE, _NO_CODES_A, _NO_CODES_B, C2), M, acc32)
+        operands = read_only(A2.astype(np.float32), B3.astype(np.float32), _NO_TABLE, _NO_CODES_A, _NO_CODES_B, C2)
     else:
-        _k.native32_matmul(*read_only(_NO_VALUES_A, _NO_VALUES_B, table32, WA.astype(np.uint8), WB.astype(np.uint8), C2), M, acc32)
+        operands = read_only(_NO_VALUES_A, _NO_VALUES_B, table32, WA.astype(np.uint8), WB.astype(np.uint8), C2)
+    parallel_chunks(_k.native32_matmul, _k.native32_tiles(C2.shape[0], M), *operands, M, acc32)
     return acc32
+
+
+def _store_rows(cfg_arr, values, out, outf_spec, outx_spec) -> int:
+    """``out`` = ``values`` rounded into the output format (:func:`numsim._kernels.datapath.store_rows`);
+    the number of results that needed a missing NaN."""
+    return sum(parallel_chunks(_k.store_rows, values.shape[0], cfg_arr, read_only(values), out, outf_spec, outx_spec))
 
 
 def _order_code(order, K: int) -> tuple[int, int]:

@@ -55,7 +55,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from .._config import JIT_CACHE
 from .datapath import sum_to_odd
@@ -64,9 +64,14 @@ _ROWS = 8  # output rows sharing each streamed row of B
 _COLS = 128  # columns per tile: 8 x 128 float64 sums (x2 when split) and float32 accumulators in L1
 
 
-@njit(parallel=True, cache=JIT_CACHE, fastmath={"contract"})
-def block_matmul_fp32(A, XA, B, XB, C32, M, kb, split, epilogue, alpha, C64, out):
-    """``out`` (R x N float64, R = batch x M) = fp32 accumulation over K-blocks of the exact block
+def row_tiles(R, M):
+    """Number of row tiles of :func:`block_matmul_fp32` over ``R = batch * M`` rows."""
+    return (R // M) * -(-M // _ROWS) if M > 0 else 0
+
+
+@njit(nogil=True, cache=JIT_CACHE, fastmath={"contract"})
+def block_matmul_fp32(start, stop, A, XA, B, XB, C32, M, kb, split, epilogue, alpha, C64, out):
+    """Row tiles ``start <= t < stop`` (:func:`row_tiles`) of ``out`` (R x N float64, R = batch x M) = fp32 accumulation over K-blocks of the exact block
     sums of element values ``A`` (R x K) and ``B[b]`` (K x N, b = row // M) times the block scales
     ``XA`` (R x K/kb) and ``XB[b]`` (K/kb x N), each rounded into fp32, started from ``C32``
     (R x N float32). ``split`` > 0: products of two elements of magnitude below ``split`` are summed
@@ -80,7 +85,7 @@ def block_matmul_fp32(A, XA, B, XB, C32, M, kb, split, epilogue, alpha, C64, out
     K = A.shape[1]
     nblk = K // kb
     tiles = (M + _ROWS - 1) // _ROWS
-    for t in prange((R // M) * tiles):
+    for t in range(start, stop):
         b = t // tiles
         r0 = b * M + (t % tiles) * _ROWS
         h = min(_ROWS, b * M + M - r0)

@@ -44,7 +44,7 @@ float32 bits, for sums below ``2^(127 - 23 + man_bits)`` where ``c`` stays finit
 >>> from numsim.registry import get_format
 >>> acc = np.zeros((1, 1))
 >>> A = np.array([[1.0, 2.0 ** -8]]); B = np.array([[[1.0], [1.0]]])  # 1 + 2^-8 ties to 1 in bf16
->>> int(float_gemm(A, B, acc, np.int64(1), float_spec(get_format("bf16")), np.int64(0), np.bool_(True))), acc.tolist()
+>>> int(float_gemm(0, 1, A, B, acc, np.int64(1), float_spec(get_format("bf16")), np.int64(0), np.bool_(True))), acc.tolist()
 (0, [[1.0]])
 """
 
@@ -53,7 +53,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange, types
+from numba import njit, types
 from numba.extending import overload
 
 from .._config import JIT_CACHE
@@ -172,6 +172,12 @@ def magnitude_range(X):
     return lo, hi
 
 
+def tile_count(R, M, N):
+    """Number of tiles of ``ROW_BLOCK`` rows x ``COL_BLOCK`` columns over ``R = batch * M`` rows
+    and ``N`` columns (tiles do not cross batches)."""
+    return (R // M) * -(-M // ROW_BLOCK) * -(-N // COL_BLOCK) if M > 0 else 0
+
+
 @njit(cache=JIT_CACHE)
 def tile_origin(t, M, nrb, ncb):
     """``(batch, first row, first column)`` of tile ``t``: row blocks vary fastest, so a thread's
@@ -183,9 +189,9 @@ def tile_origin(t, M, nrb, ncb):
     return b, b * M + rb * ROW_BLOCK, jb * COL_BLOCK
 
 
-@njit(parallel=True, cache=JIT_CACHE, fastmath={"contract"})
-def float_gemm(A, B, acc, M, spec, overflow, genuine_ties):
-    """``acc`` (R x N, C at entry) becomes ``C + A @ B`` accumulated in k order with one
+@njit(nogil=True, cache=JIT_CACHE, fastmath={"contract"})
+def float_gemm(start, stop, A, B, acc, M, spec, overflow, genuine_ties):
+    """Tiles ``start <= t < stop`` (:func:`tile_count`) of ``acc`` (R x N, C at entry) become ``C + A @ B`` accumulated in k order with one
     nearest-even rounding into ``spec`` per addition, in tiles of ``A``'s dtype: float64, or
     float32 when F's values and midpoints are float32 numbers and every product
     ``A[r, k] * B[r // M, k, j]`` is exact in float32 (the dispatcher checks). Returns the number
@@ -199,7 +205,7 @@ def float_gemm(A, B, acc, M, spec, overflow, genuine_ties):
     nrb = (M + ROW_BLOCK - 1) // ROW_BLOCK
     ncb = (N + COL_BLOCK - 1) // COL_BLOCK
     bad = 0
-    for t in prange((R // M) * nrb * ncb):
+    for t in range(start, stop):
         b, r0, j0 = tile_origin(np.int64(t), M, nrb, ncb)
         rows = min(ROW_BLOCK, (b + 1) * M - r0)
         w = min(COL_BLOCK, N - j0)

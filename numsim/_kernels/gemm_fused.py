@@ -30,7 +30,7 @@ Each block of ``n`` products runs in float64 over a tile of output columns:
 >>> cfg = np.zeros(64, np.int64); cfg[[F_N, F_WINDOW, F_EMIN, F_EMAX]] = [4, 25, -126, 127]
 >>> acc = np.zeros((1, 1)); fp32 = float_spec(get_format("float32"))
 >>> A = np.array([[1.0, 2.0 ** -30]]); B = np.array([[[1.0], [1.0]]])  # 2^-30 falls below W = 25
->>> fused_gemm(cfg, A, A, B, B, acc, np.int64(1), fp32, fp32, np.int64(-300)); acc.tolist()
+>>> fused_gemm(0, 1, cfg, A, A, B, B, acc, np.int64(1), fp32, fp32, np.int64(-300)); acc.tolist()
 [[1.0]]
 """
 
@@ -39,7 +39,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from .._config import JIT_CACHE
 from .codec import decode_float_element
@@ -86,9 +86,9 @@ def _block_consts(cfg, blk_spec):
     return sh, np.int64(0), np.int64(0), clear, lo, (cfg[F_EMAX] + np.int64(1024)) << 52
 
 
-@njit(parallel=True, cache=JIT_CACHE)
-def fused_gemm(cfg, A, PA, B, PB, acc, M, acc_spec, blk_spec, anchor_floor):
-    """``acc`` (R x N, C at entry) becomes the chain of block FMAs of ``cfg`` (the general
+@njit(nogil=True, cache=JIT_CACHE)
+def fused_gemm(start, stop, cfg, A, PA, B, PB, acc, M, acc_spec, blk_spec, anchor_floor):
+    """Tiles ``start <= t < stop`` (:func:`~numsim._kernels.gemm_float.tile_count`) of ``acc`` (R x N, C at entry) become the chain of block FMAs of ``cfg`` (the general
     kernel's configuration vector) over rows of ``A`` and ``B[r // M]``; ``PA``/``PB`` are the
     operands' anchor powers ``2^max(floor(log2|x|), emin)`` (0 for zeros); the tensor core's
     formats have NaN, so no result goes missing."""
@@ -107,7 +107,7 @@ def fused_gemm(cfg, A, PA, B, PB, acc, M, acc_spec, blk_spec, anchor_floor):
     unscale = W << 52
     nrb = (M + ROW_BLOCK - 1) // ROW_BLOCK
     ncb = (N + COL_BLOCK - 1) // COL_BLOCK
-    for t in prange((R // M) * nrb * ncb):
+    for t in range(start, stop):
         b, r0, j0 = tile_origin(np.int64(t), M, nrb, ncb)
         rows = min(ROW_BLOCK, (b + 1) * M - r0)
         w = min(COL_BLOCK, N - j0)

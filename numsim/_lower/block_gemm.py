@@ -26,6 +26,7 @@ import numpy as np
 
 from .._kernels import block_gemm as _k
 from .._kernels.inputs import read_only
+from .._threads import parallel_chunks
 from ..blocks import BlockFormat
 from ..datapath import Datapath, FloatAccumulator, Kulisch, Sequential
 from ..formats import FixedFormat, FloatFormat, Format, IntFormat, significand_bits
@@ -128,8 +129,8 @@ def run_fast(EA, XA, EB, XB, C32, batch, M, K, N, kb: int, split: float, alpha=N
     C64 = _NO_C if alpha is None or C is None else np.ascontiguousarray(np.broadcast_to(C, batch + (M, N)).reshape(R, N), np.float64)
     epilogue = 0 if alpha is None else (1 if C is None else 2)
     out = np.empty((R, N))
-    _k.block_matmul_fp32(
-        *read_only(A2, XA2, B3, XB3, C2), np.int64(M), np.int64(kb), np.float64(split),
+    parallel_chunks(
+        _k.block_matmul_fp32, _k.row_tiles(A2.shape[0], M), *read_only(A2, XA2, B3, XB3, C2), np.int64(M), np.int64(kb), np.float64(split),
         np.int64(epilogue), np.float64(0.0 if alpha is None else alpha), read_only(C64), out,
     )
     return out.reshape(batch + (M, N))

@@ -309,10 +309,12 @@ def run(dp: Datapath, A, B, C, batch, M, K, N, seed, sr_bits, out_scale=None) ->
             q = significand_bits(a_fmt) + significand_bits(b_fmt)
             genuine = np.bool_(_genuine_ties(q, acc.fmt.precision))
             A_t, B_t = (A2.astype(np.float32), B3.astype(np.float32)) if _float32_tiles(dp, A2, B3) else (A2, B3)
-            missing = _kf.float_gemm(*read_only(A_t, B_t), sums, np.int64(M), acc_spec, np.int64(acc.overflow.code), genuine)
+            missing = sum(parallel_chunks(_kf.float_gemm, _kf.tile_count(R, M, N), *read_only(A_t, B_t), sums, np.int64(M), acc_spec,
+                                          np.int64(acc.overflow.code), genuine))
         else:
             PA, PB = (np.where((X != 0) & np.isfinite(X), np.ldexp(1.0, E), 0.0) for X, E in ((A2, EA), (B3, EB)))
-            _kt.fused_gemm(cfg_arr, *read_only(A2, PA, B3, PB), sums, np.int64(M), acc_spec, blk_spec, np.int64(_anchor_span(dp)[0]))
+            parallel_chunks(_kt.fused_gemm, _kf.tile_count(R, M, N), cfg_arr, *read_only(A2, PA, B3, PB), sums, np.int64(M), acc_spec, blk_spec,
+                            np.int64(_anchor_span(dp)[0]))
             missing = 0
         if _values_embed(acc.fmt, out_fmt):
             out = sums  # every accumulator value is a value of the output format

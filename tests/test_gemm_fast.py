@@ -14,7 +14,7 @@ import pytest
 
 import datapath_reference as dref
 import numsim
-from numsim import Chunked, Datapath, FloatAccumulator, FloatFormat, FusedMultiTerm, Tree
+from numsim import Datapath, FloatAccumulator, FloatFormat, FusedMultiTerm, Tree
 from numsim._kernels import gemm_float, gemm_fused
 from numsim._lower import datapath as lowered
 from test_datapath import assert_same, random_values

@@ -81,7 +81,7 @@ def block_matmul_fp32(start, stop, A, XA, B, XB, C32, M, kb, split, epilogue, al
 
     Example: ``A = [[1, 2]]``, ``B = [[3], [4]]``, unit scales, ``kb = 2``: ``out = [[11.0]]``.
     """
-    R, N = out.shape
+    N = out.shape[1]
     K = A.shape[1]
     nblk = K // kb
     tiles = (M + _ROWS - 1) // _ROWS

@@ -199,7 +199,7 @@ def float_gemm(start, stop, A, B, acc, M, spec, overflow, genuine_ties):
 
     Contracting ``x + a * b`` into an FMA changes nothing: the product needs no rounding.
     """
-    R, N = acc.shape
+    N = acc.shape[1]
     K = A.shape[1]
     consts = step_consts(spec, A, genuine_ties)
     nrb = (M + ROW_BLOCK - 1) // ROW_BLOCK

@@ -92,7 +92,7 @@ def fused_gemm(start, stop, cfg, A, PA, B, PB, acc, M, acc_spec, blk_spec, ancho
     kernel's configuration vector) over rows of ``A`` and ``B[r // M]``; ``PA``/``PB`` are the
     operands' anchor powers ``2^max(floor(log2|x|), emin)`` (0 for zeros); the tensor core's
     formats have NaN, so no result goes missing."""
-    R, N = acc.shape
+    N = acc.shape[1]
     K = A.shape[1]
     n = cfg[F_N]
     W = cfg[F_WINDOW]

@@ -26,7 +26,7 @@ from ._lower.datapath import run
 from ._operands import initial_values, operand_values
 from .arithmetic import fma
 from .blocks import BlockFormat
-from .codecs import decode, decode_table, encode
+from .codecs import decode, decode_table, encode, quantize
 from .datapath import Datapath
 from .formats import TABLE_BITS
 from .registry import get_format
@@ -105,17 +105,50 @@ def _operand(x: np.ndarray, fmt, name: str, axis: int, quantize_inputs: bool, ro
         return values, np.ones(shape), None
     mode = rounding if quantize_inputs else Rounding.NEAREST_EVEN
     codes = encode(x, fmt, mode, axis=axis, nan_policy="zero")
-    if not quantize_inputs:
-        values = decode(codes, fmt, axis=axis)
-        bad = ~((values == x) | (np.isnan(values) & np.isnan(x)))
-        if bad.any():
-            raise ValueError(
-                f"{name} holds {int(bad.sum())} value(s) that {fmt.name} does not reproduce with the scales its rule picks "
-                f"(first: {x[bad].flat[0]!r}); pass quantize_inputs=True to quantize them"
-            )
     elements, scales = _values(codes[0], fmt.element), _values(codes[1], fmt.scale)
     tensor = None if fmt.tensor_scale is None else float(_values(codes[2], fmt.tensor_scale))
+    if not quantize_inputs:
+        elements, scales = _reproduced(x, fmt, name, axis, elements, scales, 1.0 if tensor is None else tensor)
     return elements, scales, tensor
+
+
+def _reproduced(x: np.ndarray, fmt: BlockFormat, name: str, axis: int, elements, scales, tensor: float):
+    """Element and scale values that reproduce ``x`` exactly: the scales the rule picks or, for a
+    block they do not reproduce under a power-of-two rule, half of them.
+
+    Quantizing can round a block's maximum up into the next binade (MXINT8's most negative code
+    -2 = -2^1), where the rule picks a scale twice as large as the one the block was quantized
+    with; the tensor that ``quantize`` returned is then held exactly by the smaller scale.
+
+    >>> import numpy as np, numsim
+    >>> q = numsim.quantize(np.array([-0.99609375, 0.8984375]), "mxint8")  # -1.0 = -2 x 2^-1
+    >>> e, s = _reproduced(q, numsim.get_format("mxint8"), "A", -1, np.array([-1.0, 0.90625]), np.array([1.0]), 1.0)
+    >>> e.tolist(), s.tolist()
+    ([-2.0, 1.796875], [0.5])
+    """
+    kb = x.shape[axis] // scales.shape[axis]
+    per_element = lambda s: np.repeat(s, kb, axis=axis)  # noqa: E731
+    bad = _unreproduced(x, elements * per_element(scales) * tensor)
+    if bad.any() and fmt.scale_rule.power_of_two:
+        half = scales / 2
+        retry = np.logical_or.reduceat(bad, np.arange(0, x.shape[axis], kb), axis=axis) & (quantize(half, fmt.scale) == half)
+        scales = np.where(retry, half, scales)
+        elements = np.where(per_element(retry), x / per_element(scales), elements)  # exact: a power of two
+        moved = per_element(retry)
+        held = elements.copy()
+        held[moved] = quantize(elements[moved], fmt.element)
+        bad = _unreproduced(x, held * per_element(scales))
+    if bad.any():
+        raise ValueError(
+            f"{name} holds {int(bad.sum())} value(s) that {fmt.name} does not reproduce with the scales its rule picks (or half of them) "
+            f"(first: {x[bad].flat[0]!r}); pass quantize_inputs=True to quantize them"
+        )
+    return elements, scales
+
+
+def _unreproduced(x: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Where ``values`` differ from ``x`` (NaN matches NaN)."""
+    return ~((values == x) | (np.isnan(values) & np.isnan(x)))
 
 
 def _values(codes: np.ndarray, fmt) -> np.ndarray:

@@ -156,6 +156,22 @@ def test_unrepresentable_block_inputs_raise_unless_quantized():
     assert_same(numsim.matmul(x, x.T, Datapath("mxfp4"), quantize_inputs=True), numsim.matmul(q, q.T, Datapath("mxfp4")), "quantized")
 
 
+def test_quantized_mxint8_inputs_are_taken_at_the_scale_they_were_quantized_with():
+    """MXINT8's code -2 lifts a quantized block's maximum a binade (see test_blocks): the rule then
+    picks twice the scale the block was quantized with, and the block is held exactly only by
+    the smaller one. With K = 32 (one block, integer block sums < 2^24) the result is exact."""
+    a = np.zeros((2, 32))
+    a[0, :2] = [-0.99609375, 0.8984375]  # quantizes to -1.0 = -2 x 2^-1 and 0.8984375 = 115/64 x 2^-1
+    a[1] = np.random.default_rng(11).standard_normal(32)
+    b = np.random.default_rng(12).standard_normal((32, 3))
+    A, B = numsim.quantize(a, "mxint8"), numsim.quantize(b, "mxint8", axis=0)
+    assert A[0, :2].tolist() == [-1.0, 0.8984375]
+    assert not np.array_equal(numsim.quantize(A, "mxint8"), A)  # the rule's scale alone would not do
+    assert_same(numsim.matmul(A, B, Datapath("mxint8")), A @ B, "quantized mxint8")
+    with pytest.raises(ValueError, match="does not reproduce"):
+        numsim.matmul(A + 2.0**-9, B, Datapath("mxint8"))
+
+
 @pytest.mark.parametrize(
     "build, error, match",
     [

@@ -157,6 +157,23 @@ def _chunks(points: list[dict], size: int) -> list[list[dict]]:
     return [points[i:i + size] for i in range(0, len(points), size)]
 
 
+def _spread(chunks: list, workers: int) -> list:
+    """``chunks`` reordered so that ``workers`` processes start in different regions of the sweep:
+    the list is cut into ``workers`` contiguous runs, taken in turn (runs 0, 1, .., 0, 1, ..).
+
+    Neighbouring points of a sweep usually share their kernels (one format, several
+    accumulators); workers that start on the same region would all compile the same kernels into
+    an empty cache, while workers in different regions compile different ones and later load the
+    others' from the on-disk cache.
+
+    >>> _spread([1, 2, 3, 4, 5], 2)
+    [1, 4, 2, 5, 3]
+    """
+    size = -(-len(chunks) // workers)
+    runs = [chunks[i:i + size] for i in range(0, len(chunks), size)]
+    return [run[i] for i in range(size) for run in runs if i < len(run)]
+
+
 def _run_serial(spec, chunks, _workers, _scheduler, _progress):
     for chunk in chunks:
         yield _evaluate_chunk(spec, chunk)
@@ -255,7 +272,7 @@ def run_sweep(spec, *, backend: str = "processes", out=None, workers: int | None
         from tqdm.auto import tqdm
 
         with tqdm(total=len(todo), desc=spec.name, unit="pt", disable=not progress) as bar:
-            for chunk_rows in _RUNNERS[backend](spec, _chunks(todo, chunk_size), workers, scheduler, progress):
+            for chunk_rows in _RUNNERS[backend](spec, _spread(_chunks(todo, chunk_size), parallel), workers, scheduler, progress):
                 if store:
                     store.write(chunk_rows)
                 else:

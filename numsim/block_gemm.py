@@ -1,9 +1,9 @@
 """``matmul`` with block-scaled inputs (MX, NVFP4, BFP): steps a-e of :mod:`numsim.datapath`.
 
-Datapaths with exact block sums, fp32 scaled sums and fp32 nearest-even sequential accumulation
-(the defaults: ``Datapath("mxfp8")``, ``"mxfp8_e5m2"``, ``"mxfp6_e2m3"``, ``"mxfp6_e3m2"``,
-``"mxfp4"``, ``"nvfp4"``, ...) run one kernel that sums each block exactly in float64 and
-accumulates in float32 (:mod:`numsim._lower.block_gemm` checks when that is bit-identical). Any
+Datapaths with exact block sums, fp32 scaled sums and nearest-even sequential accumulation in a
+float format (the defaults: ``Datapath("mxfp8")``, ``"mxfp8_e5m2"``, ``"mxfp6_e2m3"``,
+``"mxfp6_e3m2"``, ``"mxfp4"``, ``"nvfp4"``, ..., also with bf16 or TF32 accumulators) run one kernel that sums each block exactly in float64 and
+accumulates in that format (:mod:`numsim._lower.block_gemm` checks when that is bit-identical). Any
 other datapath runs the general kernels: the per-block sums run through
 :meth:`Datapath.inner_datapath` on the element values, batched over the blocks, and the kernel
 multiplies each exact block sum by ``X_A X_B`` (an odd integer times a power of two) before its
@@ -28,7 +28,7 @@ from .arithmetic import fma
 from .blocks import BlockFormat
 from .codecs import decode, decode_table, encode, quantize
 from .datapath import Datapath
-from .formats import TABLE_BITS
+from .formats import TABLE_BITS, FloatFormat
 from .registry import get_format
 from .rounding import Rounding
 
@@ -59,10 +59,12 @@ def block_matmul(dp: Datapath, A, B, C, batch, M, K, N, quantize_inputs: bool, s
     alpha = np.float32(1.0 if tA is None else tA) * np.float32(1.0 if tB is None else tB) if two_level else None
     if split is None:
         S = _general_sums(dp, outer, EA, XA, EB, XB, C_outer, batch, M, N, nblk, seed, sr_bits)
-    else:  # exact float64 block sums, fp32 accumulation (and an fp32 epilogue): one kernel
-        fused = two_level and dp.out_format == _FP32 and dp.out_rounding is Rounding.NEAREST_EVEN
+    else:  # exact float64 block sums, float accumulation (and a float epilogue): one kernel
+        # an epilogue in the kernel where the output's NaNs come only from NaN and invalid operations
+        # (IEEE-style formats overflow to Inf), as canonical NaNs on both paths
+        fused = two_level and isinstance(dp.out_format, FloatFormat) and dp.out_format.has_inf and dp.out_rounding is Rounding.NEAREST_EVEN
         start = None if C_outer is None else C_outer[..., 0]
-        S = run_fast(EA, XA, EB, XB, start, batch, M, K, N, kb, split, alpha if fused else None, C)
+        S = run_fast(dp, EA, XA, EB, XB, start, batch, M, K, N, split, alpha if fused else None, C)
         if fused:
             return S
     if not two_level:
@@ -126,7 +128,7 @@ def _reproduced(x: np.ndarray, fmt: BlockFormat, name: str, axis: int, elements,
     >>> e.tolist(), s.tolist()
     ([-2.0, 1.796875], [0.5])
     """
-    kb = x.shape[axis] // scales.shape[axis]
+    kb = x.shape[axis] // max(scales.shape[axis], 1)  # 0 blocks: nothing to repeat
     per_element = lambda s: np.repeat(s, kb, axis=axis)  # noqa: E731
     bad = _unreproduced(x, elements * per_element(scales) * tensor)
     if bad.any() and fmt.scale_rule.power_of_two:

@@ -29,6 +29,18 @@ FLOAT_DPS = [
     Datapath("e5m2", accumulator=FloatAccumulator("e4m3")),  # fn accumulator: overflow is NaN, no infinity
     Datapath("float16", accumulator=FloatAccumulator("bfloat16", overflow="saturate"), out_format="float16"),
     Datapath("bfloat16", accumulator=FloatAccumulator("e5m7"), out_format="e4m3"),
+    Datapath("int8", accumulator=FloatAccumulator("bfloat16")),  # integer products: exact, up to 2^14
+    Datapath("int4", "int8", accumulator=FloatAccumulator("e8m10")),
+    Datapath("fixed<8,6>", accumulator=FloatAccumulator("float16"), out_format="float32"),
+    Datapath("int16", accumulator=FloatAccumulator("float16")),  # 30-bit products: float64 tiles, overflow to Inf
+    Datapath("uint8", "e4m3", accumulator=FloatAccumulator("bfloat16")),
+    # approximate multipliers: the general kernel's products, accumulated in the tiles
+    Datapath("bfloat16", multiplier="lmul(3)", accumulator=FloatAccumulator("bfloat16")),
+    Datapath("bfloat16", multiplier="lmul(4)", accumulator=FloatAccumulator("e8m10")),
+    Datapath("float16", multiplier="mitchell", accumulator=FloatAccumulator("float16", overflow="saturate")),
+    Datapath("e4m3", multiplier="lmul", accumulator=FloatAccumulator("bfloat16")),  # 8-bit operands: the product table
+    Datapath("int8", multiplier="drum(4)", accumulator=FloatAccumulator("bfloat16")),
+    Datapath("int16", multiplier="truncated(vbl=6)", accumulator=FloatAccumulator("float16")),
 ]
 TENSOR_CORES = [
     numsim.tensor_core_datapath(gpu, fmt, out_format=out)
@@ -98,8 +110,7 @@ def test_benchmark_cases_take_the_tiled_kernels():
         Datapath("bfloat16", accumulator=FloatAccumulator("bfloat16", "stochastic")),
         Datapath("bfloat16", accumulator=FloatAccumulator("bfloat16"), order=Tree(4)),
         Datapath("bfloat16", accumulator=FloatAccumulator("bfloat16"), product_format="bfloat16"),
-        Datapath("e4m3", accumulator=FloatAccumulator("bfloat16"), multiplier=numsim.LMul()),
-        Datapath("int8", accumulator=FloatAccumulator("bfloat16")),
+        Datapath("e4m3", accumulator=FloatAccumulator("bfloat16"), multiplier=numsim.LMul(), product_format="e4m3"),
         Datapath("e4m3", accumulator=FloatAccumulator(FloatFormat(11, 4))),  # emin - 53 below float64's normal range
         numsim.tensor_core_datapath("h100", "e4m3", fast_accum=False),  # chunked order
         Datapath("float16", accumulator=FusedMultiTerm(8, 1, anchor="normalized")),
@@ -117,10 +128,11 @@ def test_the_general_kernel_keeps_what_the_arguments_do_not_cover(dp):
 def test_route_boundaries():
     """Each dispatcher condition at its last admitted case (the refused neighbour is above)."""
     assert lowered._route(Datapath("e4m3", accumulator=FloatAccumulator(FloatFormat(10, 4)))) == lowered.FLOAT_TILES
+    assert lowered._route(Datapath("int27", "int28", accumulator=FloatAccumulator("bfloat16"))) == lowered.FLOAT_TILES  # 26 + 27 = 53 bits (Datapath refuses more)
     assert lowered._route(Datapath("float16", accumulator=FusedMultiTerm(16, 23))) == lowered.FUSED_TILES  # W = 46: 46 + 2 + 5 = 53
     assert lowered._route(Datapath("float16", accumulator=FusedMultiTerm(4, 1, fmt=FloatFormat(5, 25), c_placement="after"))) == lowered.FUSED_TILES
-    assert lowered._genuine_ties(28, 24) and not lowered._genuine_ties(29, 24)  # max(q, t) + t + 1 = 53, 54
-    assert lowered._genuine_ties(16, 8) and lowered._genuine_ties(22, 11)  # bf16 and fp16 accumulation
+    assert lowered.genuine_ties(28, 24) and not lowered.genuine_ties(29, 24)  # max(q, t) + t + 1 = 53, 54
+    assert lowered.genuine_ties(16, 8) and lowered.genuine_ties(22, 11)  # bf16 and fp16 accumulation
 
 
 def test_kernel_docstring_examples():
@@ -137,8 +149,8 @@ def test_float_tiles_equal_the_general_kernel_on_random_values(dp, tiles):
     rng = _seed("float", dp.name)
     A = random_values(dp.a_format, (2, ROWS + 1, 70), rng)
     B = random_values(dp.b_format, (2, 70, COLS + 3), rng)
-    A[0, 0, :] = np.abs(A[0, 0, :])  # long same-sign runs overflow narrow accumulators
-    B[0, :, :5] = np.abs(B[0, :, :5])
+    A[0, 0, :] = np.minimum(np.abs(A[0, 0, :]), dp.a_format.max)  # long same-sign runs overflow narrow accumulators
+    B[0, :, :5] = np.minimum(np.abs(B[0, :, :5]), dp.b_format.max)  # (two's complement: |min| is not a value)
     C = random_values(dp.c_format, (ROWS + 1, COLS + 3), rng, zero_fraction=0.3)
     assert_fast_is_general(A, B, dp)
     assert_fast_is_general(A, B, dp, C, "with C")
@@ -187,6 +199,19 @@ def test_a_product_on_a_midpoint_plus_a_tiny_sum(c, expected, tiles):
     assert ours[0, 0] == expected
 
 
+@pytest.mark.parametrize("dp", [d for d in FLOAT_DPS if not isinstance(d.a_format, FloatFormat) and d.multiplier.name == "exact"], ids=lambda d: d.name)
+def test_integer_operands_against_the_reference(dp, tiles):
+    """Integer and fixed-point products in the float tiles, against the exact step-by-step
+    reference: extreme codes (two's complement minimum included) in long same-sign runs."""
+    rng = _seed("integer", dp.name)
+    A = random_values(dp.a_format, (3, 24), rng)
+    B = random_values(dp.b_format, (24, 4), rng)
+    A[0], B[:, 0] = dp.a_format.min, dp.b_format.min
+    A[1], B[:, 1] = dp.a_format.max, np.resize([dp.b_format.max, dp.b_format.min], 24)
+    C = random_values(dp.c_format, (3, 4), rng, zero_fraction=0.3)
+    assert_same(assert_fast_is_general(A, B, dp, C), dref.matmul(A, B, dp, C), "reference")
+
+
 def test_bf16_awkward_values_in_float32_tiles(tiles):
     """Overflowing sums (products up to 2^127), sums into bf16's subnormal range (products down to
     2^-149 in their last bit), cancellation, ties and specials, with float32 tiles."""
@@ -225,7 +250,7 @@ def test_without_the_bit_bound_every_midpoint_is_redone():
     sends every midpoint to the general addition, and still agrees with it."""
     rng = _seed("no bound")
     dp = Datapath(FloatFormat(5, 13), FloatFormat(5, 14), accumulator=FloatAccumulator(FloatFormat(8, 23), overflow="saturate"), out_format="float32")
-    assert not lowered._genuine_ties(29, 24)
+    assert not lowered.genuine_ties(29, 24)
     A = numsim.quantize(rng.standard_normal((9, 60)), dp.a_format)
     B = numsim.quantize(rng.standard_normal((60, 5)), dp.b_format)
     A[:, ::3] = 1.0

@@ -31,6 +31,12 @@ Why ``RN_F(RN64(S))`` is ``RN_F(S)`` for the exact sum ``S = x + p`` (``x`` a va
    keep IEEE signs (``x + (-x) = +0``, ``-0 + -0 = -0``) when F has a negative zero; subnormal,
    overflowing and special sums take the general addition.
 
+Approximate multipliers (L-Mul, Mitchell, DRUM, product tables): steps 1 and 3 hold for any
+addend ``p`` that is a float64 number, so the products come from the general kernel's
+:func:`~numsim._kernels.datapath.row_products` (the same values it accumulates) and are added
+with ``a = 1``; the tie bound of step 2 takes ``q`` from the multiplier (an L-Mul product is a
+code of the operand format plus half a unit: ``precision + 1`` bits) or is not used.
+
 Float32 tiles (bf16 or fp16 accumulation of products that are exact in float32, see the
 dispatcher): step 1 holds with float32 in place of float64 (F's midpoints have at most 24 bits),
 but the bound of step 2 does not (bf16: ``16 + 8 + 1 = 25 > 24``). Instead each step computes the
@@ -44,7 +50,7 @@ float32 bits, for sums below ``2^(127 - 23 + man_bits)`` where ``c`` stays finit
 >>> from numsim.registry import get_format
 >>> acc = np.zeros((1, 1))
 >>> A = np.array([[1.0, 2.0 ** -8]]); B = np.array([[[1.0], [1.0]]])  # 1 + 2^-8 ties to 1 in bf16
->>> int(float_gemm(0, 1, A, B, acc, np.int64(1), float_spec(get_format("bf16")), np.int64(0), np.bool_(True))), acc.tolist()
+>>> int(float_gemm(0, 1, A, B, acc, np.int64(1), float_spec(get_format("bf16")), np.int64(0), np.bool_(True), None)), acc.tolist()
 (0, [[1.0]])
 """
 
@@ -58,7 +64,7 @@ from numba.extending import overload
 
 from .._config import JIT_CACHE
 from .codec import decode_float_element
-from .datapath import float_add, pow2
+from .datapath import float_add, pow2, row_products
 from .rounding import NEAREST_EVEN
 
 ROW_BLOCK = 8  # output rows sharing each streamed row segment of B
@@ -159,6 +165,30 @@ def _nearest_step(x, a, b, consts):
     return _step32 if x == types.float32 else _step64
 
 
+def tile_products(A, B, b, r, k, j0, w, prods, mul):
+    """``(a, row)`` whose products ``a * row[j]`` (exact) are the multiplier's products of
+    ``A[r, k]`` and ``B[b, k, j0 + j]``, ``j < w``: the operands themselves for exact products
+    (``mul`` None), else ``(1, prods)`` with ``prods`` filled by the general kernel's
+    :func:`~numsim._kernels.datapath.row_products` (``mul``: its arguments ``(cfg, WA, WB,
+    mparams, mtable, dec_table, in_spec, scale)``, operand words indexed like ``A`` and ``B``)."""
+
+
+def _operand_products(A, B, b, r, k, j0, w, prods, mul):
+    return A[r, k], B[b, k, j0 : j0 + w]
+
+
+def _multiplier_products(A, B, b, r, k, j0, w, prods, mul):
+    cfg, WA, WB, mparams, mtable, dec_table, in_spec, scale = mul
+    row = prods[:w]
+    row_products(cfg, A[r, k], WA[r, k], B[b, k, j0 : j0 + w], WB[b, k, j0 : j0 + w], mparams, mtable, dec_table, in_spec, scale, row)
+    return np.float64(1.0), row
+
+
+@overload(tile_products, jit_options={"cache": JIT_CACHE})
+def _tile_products(A, B, b, r, k, j0, w, prods, mul):
+    return _operand_products if isinstance(mul, types.NoneType) else _multiplier_products
+
+
 @njit(cache=JIT_CACHE)
 def magnitude_range(X):
     """``(smallest nonzero, largest)`` finite magnitude in ``X`` (``(inf, 0)`` when none)."""
@@ -189,13 +219,36 @@ def tile_origin(t, M, nrb, ncb):
     return b, b * M + rb * ROW_BLOCK, jb * COL_BLOCK
 
 
+@njit(cache=JIT_CACHE, inline="always")
+def accumulate_row(row, a, brow, w, consts, redo, spec, overflow):
+    """``row[j] = RN_F(row[j] + a * brow[j])`` for ``j < w`` (exact products): the vectorised
+    :func:`nearest_step`, then the general addition for the elements it leaves undecided
+    (``redo``: scratch of at least ``w`` flags). Returns the number of results that need a NaN F lacks."""
+    anyredo = False
+    for j in range(w):
+        x = row[j]
+        r, ok = nearest_step(x, a, brow[j], consts)
+        row[j] = r if ok else x
+        redo[j] = not ok
+        anyredo |= not ok
+    bad = 0
+    if anyredo:
+        for j in range(w):
+            if redo[j]:
+                v, good = float_add(np.float64(row[j]), np.float64(a) * np.float64(brow[j]), spec, _NEAREST_EVEN, overflow, _I0, _I0)
+                row[j] = v
+                bad += not good
+    return bad
+
+
 @njit(nogil=True, cache=JIT_CACHE, fastmath={"contract"})
-def float_gemm(start, stop, A, B, acc, M, spec, overflow, genuine_ties):
+def float_gemm(start, stop, A, B, acc, M, spec, overflow, genuine_ties, mul):
     """Tiles ``start <= t < stop`` (:func:`tile_count`) of ``acc`` (R x N, C at entry) become ``C + A @ B`` accumulated in k order with one
     nearest-even rounding into ``spec`` per addition, in tiles of ``A``'s dtype: float64, or
     float32 when F's values and midpoints are float32 numbers and every product
-    ``A[r, k] * B[r // M, k, j]`` is exact in float32 (the dispatcher checks). Returns the number
-    of results that need a NaN ``spec`` lacks.
+    ``A[r, k] * B[r // M, k, j]`` is exact in float32 (the dispatcher checks). The products are
+    exact (``mul`` None) or an approximate multiplier's (``mul``: see :func:`tile_products`;
+    float64 tiles). Returns the number of results that need a NaN ``spec`` lacks.
 
     Contracting ``x + a * b`` into an FMA changes nothing: the product needs no rounding.
     """
@@ -211,27 +264,14 @@ def float_gemm(start, stop, A, B, acc, M, spec, overflow, genuine_ties):
         w = min(COL_BLOCK, N - j0)
         tile = np.empty((ROW_BLOCK, COL_BLOCK), A.dtype)  # private: no aliasing with B
         redo = np.empty(COL_BLOCK, np.bool_)
+        prods = np.empty(COL_BLOCK)
         for i in range(rows):
             for j in range(w):
                 tile[i, j] = acc[r0 + i, j0 + j]
         for k in range(K):
-            brow = B[b, k, j0 : j0 + w]
             for i in range(rows):
-                a = A[r0 + i, k]
-                row = tile[i]
-                anyredo = False
-                for j in range(w):
-                    x = row[j]
-                    r, ok = nearest_step(x, a, brow[j], consts)
-                    row[j] = r if ok else x
-                    redo[j] = not ok
-                    anyredo |= not ok
-                if anyredo:
-                    for j in range(w):
-                        if redo[j]:
-                            v, good = float_add(np.float64(row[j]), np.float64(a) * np.float64(brow[j]), spec, _NEAREST_EVEN, overflow, _I0, _I0)
-                            row[j] = v
-                            bad += not good
+                a, brow = tile_products(A, B, b, r0 + i, k, j0, w, prods, mul)
+                bad += accumulate_row(tile[i], a, brow, w, consts, redo, spec, overflow)
         for i in range(rows):
             for j in range(w):
                 acc[r0 + i, j0 + j] = tile[i, j]

@@ -4,16 +4,19 @@ float64 block sums reproduce bit for bit, and the call.
 :func:`fast_plan` checks the kernel's exactness argument (module docstring of the kernel) on the
 datapath's description: exact products summed exactly per block (a Kulisch block accumulator),
 block sums that fit float64's 53 bits in one sum or, with power-of-two scales, in two sums split
-at a magnitude threshold, scaled sums exact in float64, and fp32 nearest-even rounding and
-sequential accumulation after them. Anything else returns None and :mod:`numsim.block_gemm`
-runs the general per-block kernels.
+at a magnitude threshold, scaled sums exact in float64, their fp32 nearest-even rounding, and
+nearest-even sequential accumulation after them in a float format whose values the output
+format holds. Anything else returns None and :mod:`numsim.block_gemm` runs the general
+per-block kernels.
 
 >>> import numsim
 >>> fast_plan(numsim.Datapath("mxfp8"))  # E4M3: one float64 sum per block
 0.0
 >>> fast_plan(numsim.Datapath("mxfp8_e5m2"))  # E5M2: two sums split at 2^5
 32.0
->>> fast_plan(numsim.Datapath("mxfp8", accumulator="bf16")) is None
+>>> fast_plan(numsim.Datapath("mxfp8", accumulator="bf16"))  # bf16 accumulation, bf16 output
+0.0
+>>> fast_plan(numsim.Datapath("mxfp8", accumulator="bf16", out_format="e4m3")) is None  # output rounding
 True
 """
 
@@ -32,7 +35,9 @@ from ..datapath import Datapath, FloatAccumulator, Kulisch, Sequential
 from ..formats import FixedFormat, FloatFormat, Format, IntFormat, significand_bits
 from ..multipliers import Exact
 from ..registry import get_format
-from ..rounding import Overflow, Rounding
+from ..rounding import Rounding
+from .datapath import genuine_ties, nearest_tiles_hold, raise_missing_nan, values_embed
+from .specs import float_spec
 
 _FP32 = get_format("float32")
 _MANTISSA = 53  # float64 significand bits
@@ -40,7 +45,7 @@ _NO_C = np.zeros((1, 1))
 
 
 def fast_plan(dp: Datapath) -> float | None:
-    """The ``split`` argument of :func:`numsim._kernels.block_gemm.block_matmul_fp32` for ``dp``:
+    """The ``split`` argument of :func:`numsim._kernels.block_gemm.block_matmul` for ``dp``:
     0.0 when one float64 sum holds every block sum exactly, a power of two ``2^t`` when two sums
     split at ``2^t`` do, and None when the kernel does not reproduce ``dp`` (see the module
     docstring)."""
@@ -53,11 +58,10 @@ def fast_plan(dp: Datapath) -> float | None:
         and dp.scale_format == _FP32
         and dp.scale_rounding is Rounding.NEAREST_EVEN
         and isinstance(acc, FloatAccumulator)
-        and acc.fmt == _FP32
         and acc.rounding is Rounding.NEAREST_EVEN
-        and acc.overflow is Overflow.NON_SATURATING
+        and nearest_tiles_hold(acc.fmt)
         and isinstance(dp.order, Sequential)
-        and (two_level or dp.out_format == _FP32)  # a value of fp32 needs no output rounding
+        and (acc.fmt.precision + significand_bits(_FP32) <= _MANTISSA if two_level else values_embed(acc.fmt, dp.out_format))
     ):
         return None
     a, b, kb = dp.a_element, dp.b_element, dp.block_size
@@ -112,12 +116,15 @@ def _scale_range(f: Format) -> tuple[int, Fraction, Fraction]:
     return 2 ** significand_bits(f.scale) - 1, Fraction(f.scale.min_subnormal), Fraction(f.scale.max)
 
 
-def run_fast(EA, XA, EB, XB, C32, batch, M, K, N, kb: int, split: float, alpha=None, C=None) -> np.ndarray:
-    """Steps b-d of a datapath that :func:`fast_plan` admits, shape ``batch + (M, N)``: element
-    values ``EA`` (``batch + (M, K)``) and ``EB`` (``batch + (K, N)``), block scales ``XA``
-    (``batch + (M, K/kb)``) and ``XB`` (``batch + (K/kb, N)``), fp32 start values ``C32``
-    (``batch + (M, N)``, or None for +0). With ``alpha`` (a float32 value; only for an fp32
-    nearest-even output) step e as well: ``fp32(alpha S + C)``, ``C`` float64 values or None (+0)."""
+def run_fast(dp: Datapath, EA, XA, EB, XB, C0, batch, M, K, N, split: float, alpha=None, C=None) -> np.ndarray:
+    """Steps b-d of a datapath ``dp`` that :func:`fast_plan` admits (``split`` its answer), shape
+    ``batch + (M, N)``: element values ``EA`` (``batch + (M, K)``) and ``EB`` (``batch + (K, N)``),
+    block scales ``XA`` (``batch + (M, K/kb)``) and ``XB`` (``batch + (K/kb, N)``), start values
+    ``C0`` of the accumulator format (``batch + (M, N)``, or None for +0). With ``alpha`` (a
+    float32 value; only for a nearest-even float output) step e as well: ``alpha S + C`` rounded
+    once into ``dp.out_format``, ``C`` float64 values or None (+0)."""
+    acc = dp.accumulator
+    kb = dp.block_size
     nb = int(np.prod(batch)) if batch else 1
     R = nb * M
     nblk = K // kb
@@ -125,12 +132,15 @@ def run_fast(EA, XA, EB, XB, C32, batch, M, K, N, kb: int, split: float, alpha=N
     XA2 = np.ascontiguousarray(np.broadcast_to(XA, batch + (M, nblk)).reshape(R, nblk), np.float64)
     B3 = np.ascontiguousarray(np.broadcast_to(EB, batch + (K, N)).reshape(nb, K, N), np.float64)
     XB3 = np.ascontiguousarray(np.broadcast_to(XB, batch + (nblk, N)).reshape(nb, nblk, N), np.float64)
-    C2 = np.zeros((R, N), np.float32) if C32 is None else np.ascontiguousarray(C32.reshape(R, N), np.float32)
+    C2 = np.zeros((R, N)) if C0 is None else np.ascontiguousarray(C0.reshape(R, N), np.float64)
     C64 = _NO_C if alpha is None or C is None else np.ascontiguousarray(np.broadcast_to(C, batch + (M, N)).reshape(R, N), np.float64)
     epilogue = 0 if alpha is None else (1 if C is None else 2)
     out = np.empty((R, N))
-    parallel_chunks(
-        _k.block_matmul_fp32, _k.row_tiles(A2.shape[0], M), *read_only(A2, XA2, B3, XB3, C2), np.int64(M), np.int64(kb), np.float64(split),
-        np.int64(epilogue), np.float64(0.0 if alpha is None else alpha), read_only(C64), out,
-    )
+    missing = sum(parallel_chunks(
+        _k.block_matmul, _k.row_tiles(A2.shape[0], M), *read_only(A2, XA2, B3, XB3, C2), np.int64(M), np.int64(kb), np.float64(split),
+        float_spec(acc.fmt), np.int64(acc.overflow.code), np.bool_(genuine_ties(significand_bits(_FP32), acc.fmt.precision)),
+        np.int64(epilogue), np.float64(0.0 if alpha is None else alpha), read_only(C64),
+        float_spec(dp.out_format if alpha is not None else acc.fmt), np.int64(dp.out_format.default_overflow.code), out,
+    ))
+    raise_missing_nan(missing, dp)
     return out.reshape(batch + (M, N))

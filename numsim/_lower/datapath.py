@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import math
+from fractions import Fraction
 
 import numpy as np
 
@@ -22,7 +23,7 @@ from .._kernels.inputs import read_only
 from .._threads import parallel_chunks
 from .._random_bits import stochastic_args
 from ..datapath import Chunked, Datapath, FixedAccumulator, FloatAccumulator, FusedMultiTerm, Kulisch, Pairwise, Sequential, Tree, ulp_exponent
-from ..formats import FloatFormat, Format, significand_bits
+from ..formats import FixedFormat, FloatFormat, Format, IntFormat, significand_bits
 from ..multipliers import TABLE_MAX_CODES, Exact, Lookup
 from ..registry import get_format
 from ..rounding import Overflow, Rounding
@@ -73,10 +74,17 @@ def _float_path(dp: Datapath, table: np.ndarray | None) -> int:
 
 def _fits_float32(a: Format, b: Format) -> bool:
     """Whether every product of ``a`` and ``b`` values is exact in float32."""
-    if significand_bits(a) + significand_bits(b) > 24:
+    return _products_fit(a, b, 24, -149, 128)
+
+
+def _products_fit(a: Format, b: Format, precision: int, last_bit: int, top: int) -> bool:
+    """Whether every product of ``a`` and ``b`` values (float, integer or fixed point) is a number
+    of a binary format with ``precision`` significant bits, smallest quantum ``2^last_bit`` and
+    magnitudes below ``2^top``."""
+    if significand_bits(a) + significand_bits(b) > precision:
         return False
     lo = math.log2(a.min_subnormal) + math.log2(b.min_subnormal)
-    return lo >= -149 and a.max * b.max < 2.0**128
+    return lo >= last_bit and Fraction(max(-a.min, a.max)) * Fraction(max(-b.min, b.max)) < Fraction(2) ** top
 
 
 def _route(dp: Datapath, table: np.ndarray | None = None, scaled: bool = False) -> str:
@@ -96,17 +104,19 @@ def _route(dp: Datapath, table: np.ndarray | None = None, scaled: bool = False) 
 
 
 def _plain_products(dp: Datapath) -> bool:
-    """Exact products of two float formats, not rounded, summed in k order."""
+    """Exact products, not rounded, summed in k order, of two float, integer or fixed-point formats
+    whose products are all float64 numbers."""
+    a, b = dp.a_format, dp.b_format
     return (
         isinstance(dp.multiplier, Exact)
         and dp.product_format is None
         and isinstance(dp.order, Sequential)
-        and isinstance(dp.a_format, FloatFormat)
-        and isinstance(dp.b_format, FloatFormat)
+        and all(isinstance(f, (FloatFormat, IntFormat, FixedFormat)) for f in (a, b))
+        and _products_fit(a, b, 53, -1074, 1024)
     )
 
 
-def _genuine_ties(q: int, t: int) -> bool:
+def genuine_ties(q: int, t: int) -> bool:
     """Whether a float64 sum of a ``t``-bit accumulator value and a ``q``-bit addend that lands on
     a midpoint of the accumulator format is exact unless the accumulator value is below
     ``2^-52`` of the sum (the argument of :mod:`numsim._kernels.gemm_float`)."""
@@ -115,11 +125,30 @@ def _genuine_ties(q: int, t: int) -> bool:
 
 def _float_tiles_hold(dp: Datapath) -> bool:
     """:func:`numsim._kernels.gemm_float.float_gemm` computes ``dp`` (nearest-even float
-    accumulation, see :func:`_float_path`): exact float products in k order, a signed accumulator
+    accumulation, see :func:`_float_path`): exact products, or an approximate multiplier's
+    products (float64 numbers the general kernel's product function makes), not rounded, in k
+    order into an accumulator format :func:`nearest_tiles_hold` admits."""
+    approximate = not isinstance(dp.multiplier, Exact) and dp.product_format is None and isinstance(dp.order, Sequential)
+    return (approximate or _plain_products(dp)) and nearest_tiles_hold(dp.accumulator.fmt)
+
+
+def _product_bits(dp: Datapath, mkind: int) -> int:
+    """Significant bits every product has at most, for :func:`genuine_ties`: the operands' for
+    exact products, a code of the operand format plus a half unit for the integer-adder (L-Mul,
+    float Mitchell) products, and 53 (no bound) for the others."""
+    a, b = dp.a_format, dp.b_format
+    if mkind == _km.EXACT:
+        return significand_bits(a) + significand_bits(b)
+    if mkind == _km.LOGADD:
+        return max(significand_bits(a), significand_bits(b)) + 1
+    return 53
+
+
+def nearest_tiles_hold(f: Format) -> bool:
+    """Whether :func:`numsim._kernels.gemm_float.accumulate_row` rounds into ``f``: a signed float
     format whose values, midpoints and rounding constants ``1.5 * 2^(e + 52 - man_bits)`` are
     normal float64 numbers (formats have at most 32 bits, so ``man_bits <= 50`` always holds)."""
-    f = dp.accumulator.fmt
-    return _plain_products(dp) and f.signed and f.emin - 53 >= -1022 and f.emax + 54 <= 1023
+    return isinstance(f, FloatFormat) and f.signed and f.emin - 53 >= -1022 and f.emax + 54 <= 1023
 
 
 def _float32_tiles(dp: Datapath, A: np.ndarray, B: np.ndarray) -> bool:
@@ -134,6 +163,8 @@ def _float32_tiles(dp: Datapath, A: np.ndarray, B: np.ndarray) -> bool:
         return False
     if _fits_float32(a, b):
         return True
+    if not (isinstance(a, FloatFormat) and isinstance(b, FloatFormat)):
+        return False
     (a_lo, a_hi), (b_lo, b_hi) = (_kf.magnitude_range(read_only(X.reshape(-1))) for X in (A, B))
     if a_hi == 0.0 or b_hi == 0.0:
         return True  # every product is a zero or not finite
@@ -171,7 +202,7 @@ def _anchor_span(dp: Datapath) -> tuple[int, int]:
     return floor, max(max(highs), floor)
 
 
-def _values_embed(src, dst) -> bool:
+def values_embed(src, dst) -> bool:
     """Whether every value of the float format ``src`` (infinities, NaN and -0 included) is a
     value of ``dst``: rounding into ``dst`` then changes nothing."""
     if src == dst:
@@ -306,17 +337,20 @@ def run(dp: Datapath, A, B, C, batch, M, K, N, seed, sr_bits, out_scale=None) ->
     if route in (FLOAT_TILES, FUSED_TILES):
         sums = np.array(C2, np.float64)  # a private copy: the kernels accumulate in place
         if route == FLOAT_TILES:
-            q = significand_bits(a_fmt) + significand_bits(b_fmt)
-            genuine = np.bool_(_genuine_ties(q, acc.fmt.precision))
-            A_t, B_t = (A2.astype(np.float32), B3.astype(np.float32)) if _float32_tiles(dp, A2, B3) else (A2, B3)
+            genuine = np.bool_(genuine_ties(_product_bits(dp, mkind), acc.fmt.precision))
+            mul = None
+            if mkind != _km.EXACT:  # the general kernel's product function, on operand words
+                WA, WB = operand_words(A2, a_fmt, mkind), operand_words(B3, b_fmt, mkind)
+                mul = (cfg_arr, *read_only(WA, WB, np.asarray(mparams, np.int64), mtable, dec_table), in_spec, scale)
+            A_t, B_t = (A2.astype(np.float32), B3.astype(np.float32)) if mul is None and _float32_tiles(dp, A2, B3) else (A2, B3)
             missing = sum(parallel_chunks(_kf.float_gemm, _kf.tile_count(R, M, N), *read_only(A_t, B_t), sums, np.int64(M), acc_spec,
-                                          np.int64(acc.overflow.code), genuine))
+                                          np.int64(acc.overflow.code), genuine, mul))
         else:
             PA, PB = (np.where((X != 0) & np.isfinite(X), np.ldexp(1.0, E), 0.0) for X, E in ((A2, EA), (B3, EB)))
             parallel_chunks(_kt.fused_gemm, _kf.tile_count(R, M, N), cfg_arr, *read_only(A2, PA, B3, PB), sums, np.int64(M), acc_spec, blk_spec,
                             np.int64(_anchor_span(dp)[0]))
             missing = 0
-        if _values_embed(acc.fmt, out_fmt):
+        if values_embed(acc.fmt, out_fmt):
             out = sums  # every accumulator value is a value of the output format
         else:
             missing += _store_rows(cfg_arr, sums, out, outf_spec, outx_spec)
@@ -344,12 +378,17 @@ def run(dp: Datapath, A, B, C, batch, M, K, N, seed, sr_bits, out_scale=None) ->
         missing, nonfinite = sum(c[0] for c in counts), sum(c[1] for c in counts)
     if nonfinite:
         raise ValueError(f"{nonfinite} product(s) are Inf or NaN, which the fixed-point accumulator {acc.name} cannot hold")
+    raise_missing_nan(missing, dp)
+    return out
+
+
+def raise_missing_nan(missing: int, dp: Datapath) -> None:
+    """The error for ``missing`` results of ``dp`` that need a NaN their format lacks (none: no error)."""
     if missing:
         raise ValueError(
             f"{missing} result(s) of the datapath need a NaN (NaN inputs or invalid operations such as Inf - Inf or 0 * Inf) "
             f"in a format that has none ({dp.name})"
         )
-    return out
 
 
 def _table_route(dp: Datapath) -> bool:

@@ -379,10 +379,17 @@ def _thresholds_span(xs, src, out, b, h, w0, n, s, t):
     return pending, inexact
 
 
+@njit(cache=JIT_CACHE)
+def _span_any(xs, src, out, b, h, w0, n, s, t):
+    """:func:`_thresholds_span` compiled once for any length (ragged tiles, uncommon widths)."""
+    return _thresholds_span(xs, src, out, b, h, w0, n, s, t)
+
+
 @njit(cache=JIT_CACHE, inline="always")
 def _thresholds_tiles(xs, src, out, b, h, tile_values, cols, t):
-    """:func:`_thresholds_span` over the full tiles of a row (inlined with a literal ``cols``, the
-    span has a fixed trip count that LLVM unrolls and vectorises) and its ragged end."""
+    """:func:`_thresholds_span` over the full tiles of a row, inlined with the literal ``cols``
+    (a fixed trip count that LLVM unrolls and vectorises), and :func:`_span_any` over its ragged
+    end."""
     W = xs.shape[2]
     n_full = W // cols
     pending = 0
@@ -392,7 +399,7 @@ def _thresholds_tiles(xs, src, out, b, h, tile_values, cols, t):
         pending += p
         inexact += i
     if n_full * cols < W:
-        p, i = _thresholds_span(xs, src, out, b, h, n_full * cols, W - n_full * cols, tile_values[n_full], t)
+        p, i = _span_any(xs, src, out, b, h, n_full * cols, W - n_full * cols, tile_values[n_full], t)
         pending += p
         inexact += i
     return pending, inexact
@@ -401,12 +408,19 @@ def _thresholds_tiles(xs, src, out, b, h, tile_values, cols, t):
 @njit(cache=JIT_CACHE)
 def _thresholds_row(xs, src, out, b, h, tile_values, cols, t):
     """Nearest-even along one row by thresholds, tile by tile, scales read from ``tile_values``:
-    the common widths 16 and 32 get fixed-length tile loops."""
+    the common widths 16 and 32 get fixed-length tile loops, others :func:`_span_any`."""
     if cols == 16:
         return _thresholds_tiles(xs, src, out, b, h, tile_values, 16, t)
     if cols == 32:
         return _thresholds_tiles(xs, src, out, b, h, tile_values, 32, t)
-    return _thresholds_tiles(xs, src, out, b, h, tile_values, cols, t)
+    W = xs.shape[2]
+    pending = 0
+    inexact = 0
+    for w0 in range(0, W, cols):
+        p, i = _span_any(xs, src, out, b, h, w0, min(cols, W - w0), tile_values[w0 // cols], t)
+        pending += p
+        inexact += i
+    return pending, inexact
 
 
 # ---- dispatch on the pass --------------------------------------------------------------------

@@ -240,7 +240,7 @@ def _store_impl(out, i, result):
     return values
 
 
-@njit(cache=JIT_CACHE, inline="always")
+@njit(cache=JIT_CACHE)
 def _round_into(src, out, f, o, rb, stochastic):
     """Round ``src`` into ``out`` (``rb``: the random integers when ``stochastic``); returns the
     number of NaNs the format lacks."""
@@ -297,16 +297,14 @@ def round_chunk(start, stop, src, out, f, o, ns, key, explicit):
         hi = min(lo + BLOCK, stop)
         if not stochastic and _uniform(src[lo:hi]):  # one result, copied (deterministic: a function of the input)
             invalid += _round_into(src[lo : lo + 1], out[lo : lo + 1], f, o, NO_RANDOM, False) * (hi - lo)
-            out[lo + 1 : hi] = out[lo]
+            for i in range(lo + 1, hi):
+                out[i] = out[lo]
             continue
         if not stochastic:
             if not _nearest_inside(src[lo:hi], out[lo:hi], ns):
                 invalid += _round_into(src[lo:hi], out[lo:hi], f, o, NO_RANDOM, False)
             continue
-        if explicit.size > 0:
-            rb[: hi - lo] = explicit[lo:hi]
-        else:
-            for i in range(lo, hi):
-                rb[i - lo] = random_bits(key, i, f.nbits, NO_BITS)
+        for i in range(lo, hi):  # element loops, not slice copies: no shape checks to compile
+            rb[i - lo] = explicit[i] if explicit.size > 0 else random_bits(key, i, f.nbits, NO_BITS)
         invalid += _round_into(src[lo:hi], out[lo:hi], f, o, rb, True)
     return invalid

@@ -12,7 +12,11 @@ from __future__ import annotations
 import ast
 import importlib
 import inspect
+import os
 import pkgutil
+import subprocess
+import sys
+import tempfile
 
 import numpy as np
 import pytest
@@ -102,11 +106,12 @@ def test_read_only_views_share_memory():
 
 def test_matmul_kernel_has_one_specialization():
     """Plain, block-scaled (scaled outputs) and L-Mul (read-only decode table) datapaths and
-    read-only operands all run the one compiled generic kernel."""
+    read-only operands all run the one compiled generic kernel (toward-zero accumulation: the
+    tiled kernels take nearest-even)."""
     rng = np.random.default_rng(0)
     a = numsim.quantize(rng.normal(size=(4, 32)), "e4m3")
     b = numsim.quantize(rng.normal(size=(32, 3)), "e4m3")
-    bf16 = numsim.FloatAccumulator("bf16")
+    bf16 = numsim.FloatAccumulator("bf16", "toward_zero")
     plain = numsim.matmul(a, b, numsim.Datapath("e4m3", accumulator=bf16))
     a_ro, b_ro = read_only(a, b)
     assert np.array_equal(numsim.matmul(a_ro, b_ro, numsim.Datapath("e4m3", accumulator=bf16), read_only(np.zeros((4, 3)))), plain)
@@ -115,22 +120,44 @@ def test_matmul_kernel_has_one_specialization():
     assert len(_datapath.matmul_rows.signatures) == 1, _datapath.matmul_rows.signatures
 
 
-def _float64_to_float64(signatures, src, out):
-    return [sig for sig in signatures if str(sig[src].dtype) == "uint64" and str(sig[out].dtype) == "float64"]
+def _float64_to(signatures, src, out, dtype="float64"):
+    return [sig for sig in signatures if str(sig[src].dtype) == "uint64" and str(sig[out].dtype) == dtype]
 
 
 def test_quantize_kernels_have_one_specialization_per_input_and_output_dtype():
     """Formats with a decode table (read-only, cached) and without one, writable and read-only
-    inputs, every rounding mode: the vectorised kernel and the general one (forced) compile once
-    for float64 inputs and float64 values."""
+    inputs, every rounding mode, codes of every width and float64 values: the vectorised rounding
+    loops compile once for float64 inputs (their uint64 output holds codes and the bits of values;
+    the light block loop around them once per output dtype), the general kernel (forced) once for
+    float64 inputs and float64 values."""
     x = np.linspace(-3.0, 3.0, 11)
     expected = numsim.quantize(x, "e5m2", "toward_zero")
     assert np.array_equal(numsim.quantize(read_only(x), "e5m2", "toward_zero"), expected)
     for mode in ("nearest_even", "stochastic_a", "to_odd"):
         numsim.quantize(x, "float32", mode, seed=0)
-    assert len(_float64_to_float64(_rounding_fast.round_chunk.signatures, 2, 3)) == 1, _rounding_fast.round_chunk.signatures
+    for fmt in ("e4m3", "bf16", "e2m1", "float32"):
+        numsim.encode(x, fmt)
+    outputs = sorted(str(sig[3].dtype) for sig in _rounding_fast.round_chunk.signatures)  # the block loop: one per output
+    assert outputs == ["float64", "uint16", "uint32", "uint8"], outputs
     for fmt in ("e5m2", "float32"):
         for arr in (x, read_only(x)):
             _lowered_codec.quantize(arr, numsim.get_format(fmt), np.dtype(np.float64), Rounding.TOWARD_ZERO, Overflow.SATURATE, 0, 0,
                                     np.empty(0, np.uint64), False, fast=False)
-    assert len(_float64_to_float64(_codec.quantize_float.signatures, 0, 1)) == 1, _codec.quantize_float.signatures
+    assert len(_float64_to(_codec.quantize_float.signatures, 0, 1)) == 1, _codec.quantize_float.signatures
+
+
+def test_rounding_loops_compile_once_for_codes_and_values():
+    """In a fresh process with an empty kernel cache (a cached caller would not compile its
+    callees): codes of three widths, float64 values and a stochastic mode compile each rounding
+    loop of the vectorised kernel once, with a uint64 output."""
+    script = (
+        "import numpy as np, numsim\n"
+        "from numsim._kernels import rounding_fast as rf\n"
+        "x = np.linspace(-3, 3, 7)\n"
+        "numsim.quantize(x, 'e4m3'); numsim.quantize(x, 'e4m3', 'stochastic_a', seed=1)\n"
+        "[numsim.encode(x, f) for f in ('e4m3', 'bf16', 'float32')]\n"
+        "print([[str(s[1].dtype) for s in loop.signatures] for loop in (rf._round_deterministic, rf._round_stochastic)])\n"
+    )
+    with tempfile.TemporaryDirectory() as cache:
+        done = subprocess.run([sys.executable, "-c", script], env=dict(os.environ, NUMBA_CACHE_DIR=cache), capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[['uint64'], ['uint64']]", done.stdout + done.stderr

@@ -54,11 +54,11 @@ from numba import njit, types
 from numba.extending import overload
 
 from .._config import JIT_CACHE
-from .block_rows import holds_values
 from .nearest_fast import all_inside, codes_inside, values_inside
 from .rounding import STOCHASTIC_A, STOCHASTIC_B, STOCHASTIC_C, random_bits
 
 BLOCK = 1 << 14
+NO_BITS = np.empty(0, np.uint64)  # no explicit random bits
 _MAN_MASK = np.int64((1 << 52) - 1)
 QUIET_NAN = 0x7FF8000000000000  # binary64 canonical quiet NaN's bits
 
@@ -109,10 +109,9 @@ class FastSpec(NamedTuple):
     bias64: int  # (1023 - bias) << 52: a normal code << (52 - M) plus this is its binary64 pattern
     subnormal_limit: int  # codes below it are subnormal, worth code * sub_quantum
     sub_quantum: float
+    values: int  # -1: results are the binary64 bits of values; 0: codes
 
 
-NO_BITS = np.empty(0, np.uint64)  # random_bits from the keyed stream (no explicit bits)
-NO_RANDOM = np.empty(0, np.int64)  # the deterministic modes read no random integers
 
 
 def widened(x):
@@ -182,11 +181,12 @@ def _signed(sign, pos, neg):
 
 
 @njit(cache=JIT_CACHE, inline="always")
-def _element(bits, r, f, o, stochastic, values):
-    """``(result, invalid)``: the code (or with ``values`` the binary64 bits of the value) of the
+def _element(bits, r, f, o, stochastic):
+    """``(result, invalid)``: the code (or, ``f.values``, the binary64 bits of the value) of the
     binary64 value ``bits`` by the general rule, special cases from the :class:`Results` ``o``,
-    and -1 if it needed a NaN the format lacks (else 0; the result is then code 0's). ``r`` is the random integer when
-    ``stochastic``; ``stochastic`` and ``values`` are compile-time constants."""
+    and -1 if it needed a NaN the format lacks (else 0; the result is then code 0's). ``r`` is the
+    random integer when ``stochastic`` (a compile-time constant). Both results are computed and
+    one picked, so one compiled loop serves codes and values."""
     sign = bits >> 63  # 0/-1
     a = bits & np.int64(0x7FFFFFFFFFFFFFFF)
     e = a >> 52
@@ -200,12 +200,10 @@ def _element(bits, r, f, o, stochastic, values):
     up = _stochastic_up(rem, S, r, f) if stochastic else _deterministic_up(rem, Sc, code_t & 1, sign, f)
     code = code_t + (-up & _pick(below, f.below_step, np.int64(1)))
 
-    if values:
-        subnormal = (code - f.subnormal_limit) >> 63
-        result = _pick(subnormal, np.float64(float(code) * f.sub_quantum).view(np.int64), (code << f.shift) + f.bias64)
-        result |= bits & np.int64(-0x7FFFFFFFFFFFFFFF - 1)
-    else:
-        result = code | (sign & f.sign_bit)
+    subnormal = (code - f.subnormal_limit) >> 63
+    value = _pick(subnormal, np.float64(float(code) * f.sub_quantum).view(np.int64), (code << f.shift) + f.bias64)
+    value |= bits & np.int64(-0x7FFFFFFFFFFFFFFF - 1)
+    result = _pick(f.values, value, code | (sign & f.sign_bit))
     # beyond the largest code, or negative in an unsigned format (over_neg is then the invalid code)
     big = (f.max_mag - code - (sign & f.unsigned_big)) >> 63
     result = _pick(big, _signed(sign, o.over_pos, o.over_neg), result)
@@ -220,8 +218,8 @@ def _element(bits, r, f, o, stochastic, values):
 
 
 def store(out, i, result):
-    """``out[i] =`` the code ``result``, or for a float ``out`` the value whose binary64 bits are
-    ``result``; whether :func:`_element` computes values is a compile-time constant of ``out``."""
+    """``out[i] =`` the result bits (uint64 ``out``), or for a float32 ``out`` the value whose
+    binary64 bits are ``result``."""
     raise NotImplementedError("only callable from Numba kernels")
 
 
@@ -229,28 +227,89 @@ def store(out, i, result):
 def _store_impl(out, i, result):
     if isinstance(out.dtype, types.Integer):
 
-        def codes(out, i, result):
+        def bits(out, i, result):
             out[i] = result
 
-        return codes
+        return bits
 
-    def values(out, i, result):
+    def float32_value(out, i, result):
         out[i] = np.int64(result).view(np.float64)
 
-    return values
+    return float32_value
 
 
-@njit(cache=JIT_CACHE)
-def _round_into(src, out, f, o, rb, stochastic):
-    """Round ``src`` into ``out`` (``rb``: the random integers when ``stochastic``); returns the
-    number of NaNs the format lacks."""
+def value_view(out):
+    """``out`` as float values: uint64 as the float64 values its bits are, float32 itself."""
+    raise NotImplementedError("only callable from Numba kernels")
+
+
+@overload(value_view, jit_options={"cache": JIT_CACHE})
+def _value_view_impl(out):
+    if isinstance(out.dtype, types.Integer):
+        return lambda out: out.view(np.float64)
+    return lambda out: out
+
+
+def block_target(out, buf, lo, hi):
+    """Where :func:`round_chunk` writes the results of ``lo:hi``: ``out`` itself (uint64 codes,
+    float32 values, or the uint64 bits of float64 values) or, for narrower codes, the uint64
+    scratch ``buf``, which :func:`block_store` then copies into ``out``."""
+    raise NotImplementedError("only callable from Numba kernels")
+
+
+@overload(block_target, jit_options={"cache": JIT_CACHE})
+def _block_target_impl(out, buf, lo, hi):
+    if out.dtype == types.uint64:
+        return lambda out, buf, lo, hi: out[lo:hi]
+    if out.dtype == types.float64:
+        return lambda out, buf, lo, hi: out[lo:hi].view(np.uint64)
+    if out.dtype == types.float32:
+        return lambda out, buf, lo, hi: out[lo:hi]
+    return lambda out, buf, lo, hi: buf[: hi - lo]
+
+
+def block_store(out, target, lo, hi):
+    """``out[lo:hi]`` from the codes in ``target`` where :func:`block_target` gave the scratch."""
+    raise NotImplementedError("only callable from Numba kernels")
+
+
+@overload(block_store, jit_options={"cache": JIT_CACHE})
+def _block_store_impl(out, target, lo, hi):
+    if out.dtype in (types.uint64, types.float64, types.float32):
+        return lambda out, target, lo, hi: None
+
+    def narrower_codes(out, target, lo, hi):
+        for i in range(lo, hi):
+            out[i] = target[i - lo]
+
+    return narrower_codes
+
+
+@njit(cache=JIT_CACHE, inline="always")
+def _round_into(src, out, f, o, key, base, explicit, stochastic):
+    """Round ``src`` into ``out`` (uint64: codes or the bits of float64 values; or float32 values); returns the number of NaNs the format lacks. ``stochastic``
+    (a compile-time constant): element ``i`` draws the random integer of index ``base + i``
+    (:func:`~numsim._kernels.rounding.random_bits` of ``key``, or ``explicit`` when not empty)."""
     invalid = 0
-    values = holds_values(out)
     for i in range(src.size):
-        result, bad = _element(widened(src[i]), rb[i] if stochastic else np.int64(0), f, o, stochastic, values)
+        r = random_bits(key, base + i, f.nbits, explicit) if stochastic else np.int64(0)
+        result, bad = _element(widened(src[i]), r, f, o, stochastic)
         invalid -= bad
         store(out, i, result)
     return invalid
+
+
+@njit(cache=JIT_CACHE)
+def _round_deterministic(src, out, f, o):
+    """:func:`_round_into` under the deterministic modes (compiled once per signature, called for
+    whole blocks and for one element of a uniform block)."""
+    return _round_into(src, out, f, o, np.uint64(0), 0, NO_BITS, False)
+
+
+@njit(cache=JIT_CACHE)
+def _round_stochastic(src, out, f, o, key, base, explicit):
+    """:func:`_round_into` under the stochastic modes, elements numbered from ``base``."""
+    return _round_into(src, out, f, o, key, base, explicit, True)
 
 
 @njit(cache=JIT_CACHE)
@@ -267,14 +326,14 @@ def _uniform(src):
 
 
 @njit(cache=JIT_CACHE)
-def _nearest_inside(src, out, ns):
+def _nearest_inside(src, out, ns, values):
     """Round ``src`` by the narrower nearest-even formulas of :mod:`numsim._kernels.nearest_fast`
     (fewer operations per element) when every input lies in their range; returns whether it did.
     ``ns.lo > ns.hi`` (other modes, or no input in range) declines at once."""
     if ns.lo > ns.hi or not all_inside(src, ns):
         return False
-    if holds_values(out):
-        values_inside(src, out, ns)
+    if values:
+        values_inside(src, value_view(out), ns)
     else:
         codes_inside(src, out, ns)
     return True
@@ -282,29 +341,29 @@ def _nearest_inside(src, out, ns):
 
 @njit(nogil=True, cache=JIT_CACHE)
 def round_chunk(start, stop, src, out, f, o, ns, key, explicit):
-    """Codes (integer ``out``) or values (float ``out``) of the inputs ``start:stop`` (``src`` holds
-    binary32/64 bits) rounded into the format of ``f`` (special results ``o``), a block of
+    """Codes or values (``f.values``; ``out`` of any code dtype, float64 or float32) of the inputs ``start:stop`` (``src`` holds binary32/64 bits) rounded into the format of ``f`` (special results ``o``), a block of
     :data:`BLOCK` at a time; returns the number of NaNs the format lacks (their codes are 0).
-    Stochastic modes first draw a block's random bits (element ``i`` keyed by ``i``) into a buffer;
-    under the deterministic modes a block of equal inputs (all zeros, say) rounds one of them, and
+    Stochastic modes draw element ``i``'s random bits keyed by ``i`` as they round it; under the
+    deterministic modes a block of equal inputs (all zeros, say) rounds one of them, and
     under nearest-even a block whose inputs all lie in the range of the nearest-even formulas
-    ``ns`` (a NearestSpec) takes those.
+    ``ns`` (a NearestSpec) takes those. The rounding loops write uint64 for codes of every width
+    and for float64 values (:func:`block_target`), so one compiled loop per input width serves
+    them all; float32 values have their own.
     Runs in :func:`numsim._threads.parallel_chunks`."""
     invalid = 0
     stochastic = f.mode >= STOCHASTIC_A
-    rb = np.empty(BLOCK if stochastic else 0, np.int64)
+    buf = np.empty(BLOCK, np.uint64)
     for lo in range(start, stop, BLOCK):
         hi = min(lo + BLOCK, stop)
-        if not stochastic and _uniform(src[lo:hi]):  # one result, copied (deterministic: a function of the input)
-            invalid += _round_into(src[lo : lo + 1], out[lo : lo + 1], f, o, NO_RANDOM, False) * (hi - lo)
-            for i in range(lo + 1, hi):
-                out[i] = out[lo]
-            continue
-        if not stochastic:
-            if not _nearest_inside(src[lo:hi], out[lo:hi], ns):
-                invalid += _round_into(src[lo:hi], out[lo:hi], f, o, NO_RANDOM, False)
-            continue
-        for i in range(lo, hi):  # element loops, not slice copies: no shape checks to compile
-            rb[i - lo] = explicit[i] if explicit.size > 0 else random_bits(key, i, f.nbits, NO_BITS)
-        invalid += _round_into(src[lo:hi], out[lo:hi], f, o, rb, True)
+        target = block_target(out, buf, lo, hi)
+        if stochastic:
+            invalid += _round_stochastic(src[lo:hi], target, f, o, key, lo, explicit)
+        elif _uniform(src[lo:hi]):  # one result, copied (deterministic: a function of the input)
+            invalid += _round_deterministic(src[lo : lo + 1], target[:1], f, o) * (hi - lo)
+            for i in range(1, hi - lo):  # an element loop, not a slice copy: no shape checks to compile
+                target[i] = target[0]
+        elif not _nearest_inside(src[lo:hi], target, ns, f.values != 0):
+            invalid += _round_deterministic(src[lo:hi], target, f, o)
+        block_store(out, target, lo, hi)
     return invalid
+

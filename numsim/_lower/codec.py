@@ -113,6 +113,7 @@ def fast_spec(fmt: FloatFormat, mode: Rounding, ov: Overflow, ftz: bool, nbits: 
         bias64=(1023 - s.bias) << 52,
         subnormal_limit=0 if s.no_zero else 1 << M,
         sub_quantum=2.0 ** (s.emin - M) if s.subnormals else 0.0,
+        values=-int(values),
     ), codes
 
 

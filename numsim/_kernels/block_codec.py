@@ -424,7 +424,9 @@ def block_kernel(t0, t1, xs, src, out, scales, maxima, espec, fast, sspec, sfast
                 if needs_nan:
                     if sspec.nan_pos >= 0:
                         scales[b, th, tw] = sspec.nan_pos
-                        out[b, h0:h1, w0:w1] = np.nan if values else 0
+                        for h in range(h0, h1):  # element loops, not a slice fill: no shape checks to compile
+                            for w in range(w0, w1):
+                                out[b, h, w] = np.nan if values else 0
                     else:
                         bad += needs_nan
         invalid += bad

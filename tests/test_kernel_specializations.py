@@ -24,11 +24,7 @@ from numba.core.registry import CPUDispatcher
 
 import numsim
 import numsim._kernels
-from numsim._kernels import codec as _codec
 from numsim._kernels import datapath as _datapath
-from numsim._kernels import rounding_fast as _rounding_fast
-from numsim._lower import codec as _lowered_codec
-from numsim.rounding import Overflow, Rounding
 from numsim._kernels.inputs import read_only
 
 KERNEL_MODULES = [importlib.import_module(f"numsim._kernels.{m.name}") for m in pkgutil.iter_modules(numsim._kernels.__path__)]
@@ -120,44 +116,37 @@ def test_matmul_kernel_has_one_specialization():
     assert len(_datapath.matmul_rows.signatures) == 1, _datapath.matmul_rows.signatures
 
 
-def _float64_to(signatures, src, out, dtype="float64"):
-    return [sig for sig in signatures if str(sig[src].dtype) == "uint64" and str(sig[out].dtype) == dtype]
+_SPECIALISATIONS = """
+import numpy as np, numsim
+from numsim._kernels import codec, rounding_fast as rf
+from numsim._kernels.inputs import read_only
+from numsim._lower import codec as lowered
+x = np.linspace(-3.0, 3.0, 11)
+expected = numsim.quantize(x, "e5m2", "toward_zero")
+assert np.array_equal(numsim.quantize(read_only(x), "e5m2", "toward_zero"), expected)
+for mode in ("nearest_even", "stochastic_a", "to_odd"):
+    numsim.quantize(x, "float32", mode, seed=0)
+for fmt in ("e4m3", "bf16", "e2m1", "float32"):
+    numsim.encode(x, fmt)
+for fmt in ("e5m2", "float32"):
+    for arr in (x, read_only(x)):
+        lowered.quantize(arr, numsim.get_format(fmt), np.dtype(np.float64), Rounding.TOWARD_ZERO, Overflow.SATURATE, 0, 0,
+                         np.empty(0, np.uint64), False, fast=False)
+dtypes = lambda kernel, *args: sorted(tuple(str(sig[i].dtype) for i in args) for sig in kernel.signatures)
+print(dtypes(rf.round_chunk, 2, 3), dtypes(rf._round_deterministic, 0, 1), dtypes(rf._round_stochastic, 0, 1), dtypes(codec.quantize_float, 0, 1))
+"""
 
 
 def test_quantize_kernels_have_one_specialization_per_input_and_output_dtype():
-    """Formats with a decode table (read-only, cached) and without one, writable and read-only
-    inputs, every rounding mode, codes of every width and float64 values: the vectorised rounding
-    loops compile once for float64 inputs (their uint64 output holds codes and the bits of values;
-    the light block loop around them once per output dtype), the general kernel (forced) once for
-    float64 inputs and float64 values."""
-    x = np.linspace(-3.0, 3.0, 11)
-    expected = numsim.quantize(x, "e5m2", "toward_zero")
-    assert np.array_equal(numsim.quantize(read_only(x), "e5m2", "toward_zero"), expected)
-    for mode in ("nearest_even", "stochastic_a", "to_odd"):
-        numsim.quantize(x, "float32", mode, seed=0)
-    for fmt in ("e4m3", "bf16", "e2m1", "float32"):
-        numsim.encode(x, fmt)
-    outputs = sorted(str(sig[3].dtype) for sig in _rounding_fast.round_chunk.signatures)  # the block loop: one per output
-    assert outputs == ["float64", "uint16", "uint32", "uint8"], outputs
-    for fmt in ("e5m2", "float32"):
-        for arr in (x, read_only(x)):
-            _lowered_codec.quantize(arr, numsim.get_format(fmt), np.dtype(np.float64), Rounding.TOWARD_ZERO, Overflow.SATURATE, 0, 0,
-                                    np.empty(0, np.uint64), False, fast=False)
-    assert len(_float64_to(_codec.quantize_float.signatures, 0, 1)) == 1, _codec.quantize_float.signatures
-
-
-def test_rounding_loops_compile_once_for_codes_and_values():
     """In a fresh process with an empty kernel cache (a cached caller would not compile its
-    callees): codes of three widths, float64 values and a stochastic mode compile each rounding
-    loop of the vectorised kernel once, with a uint64 output."""
-    script = (
-        "import numpy as np, numsim\n"
-        "from numsim._kernels import rounding_fast as rf\n"
-        "x = np.linspace(-3, 3, 7)\n"
-        "numsim.quantize(x, 'e4m3'); numsim.quantize(x, 'e4m3', 'stochastic_a', seed=1)\n"
-        "[numsim.encode(x, f) for f in ('e4m3', 'bf16', 'float32')]\n"
-        "print([[str(s[1].dtype) for s in loop.signatures] for loop in (rf._round_deterministic, rf._round_stochastic)])\n"
-    )
+    callees, and other tests add signatures of their own): formats with a decode table (read-only,
+    cached) and without one, writable and read-only inputs, every rounding mode, codes of every
+    width and float64 values. The vectorised rounding loops compile once for float64 inputs (their
+    uint64 output holds codes and the bits of values), the light block loop around them once per
+    output dtype, and the general kernel (forced) once for float64 inputs and float64 values."""
     with tempfile.TemporaryDirectory() as cache:
-        done = subprocess.run([sys.executable, "-c", script], env=dict(os.environ, NUMBA_CACHE_DIR=cache), capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "[['uint64'], ['uint64']]", done.stdout + done.stderr
+        done = subprocess.run([sys.executable, "-c", _SPECIALISATIONS], env=dict(os.environ, NUMBA_CACHE_DIR=cache),
+                              capture_output=True, text=True, check=True)
+    blocks = [("uint64", out) for out in ("float64", "uint16", "uint32", "uint8")]
+    loops = [("uint64", "uint64")]
+    assert done.stdout.strip() == f"{blocks} {loops} {loops} {[('uint64', 'float64')]}", done.stdout + done.stderr

@@ -121,6 +121,7 @@ import numpy as np, numsim
 from numsim._kernels import codec, rounding_fast as rf
 from numsim._kernels.inputs import read_only
 from numsim._lower import codec as lowered
+from numsim.rounding import Overflow, Rounding
 x = np.linspace(-3.0, 3.0, 11)
 expected = numsim.quantize(x, "e5m2", "toward_zero")
 assert np.array_equal(numsim.quantize(read_only(x), "e5m2", "toward_zero"), expected)

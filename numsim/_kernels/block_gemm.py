@@ -79,7 +79,7 @@ def row_tiles(R, M):
 
 
 @njit(nogil=True, cache=JIT_CACHE, fastmath={"contract"})
-def block_matmul(start, stop, A, XA, B, XB, C0, M, kb, split, spec, overflow, genuine_ties, epilogue, alpha, C64, out_spec, out_overflow, out):
+def block_matmul(start, stop, A, XA, B, XB, C0, M, kb, split, spec, overflow, genuine_ties, epilogue, alpha, C64, out_spec, out_overflow, out_fp32, out):
     """Row tiles ``start <= t < stop`` (:func:`row_tiles`) of ``out`` (R x N float64, R = batch x M):
     nearest-even accumulation into the float format ``spec`` (overflow policy ``overflow``), over
     K-blocks, of the exact block sums of element values ``A`` (R x K) and ``B[b]`` (K x N,
@@ -90,7 +90,7 @@ def block_matmul(start, stop, A, XA, B, XB, C0, M, kb, split, spec, overflow, ge
     :mod:`numsim._kernels.gemm_float` holds for fp32 terms and ``spec``. ``epilogue`` (two-level
     formats; step 6 of the module docstring): 0 none, 1 each sum ``S`` becomes ``alpha S``,
     2 ``alpha S + C64``, rounded to nearest-even into ``out_spec`` (overflow policy
-    ``out_overflow``). Returns the number of results that need a NaN ``spec`` or ``out_spec``
+    ``out_overflow``; ``out_fp32``: binary32 with overflow to Inf, by a float32 conversion). Returns the number of results that need a NaN ``spec`` or ``out_spec``
     lacks.
 
     Example: ``A = [[1, 2]]``, ``B = [[3], [4]]``, unit scales, ``kb = 2``: ``out = [[11.0]]``.
@@ -146,7 +146,9 @@ def block_matmul(start, stop, A, XA, B, XB, C0, M, kb, split, spec, overflow, ge
             for i in range(h):
                 for j in range(w):
                     v = acc[i, j]
-                    if epilogue > 0:  # c = +0 for epilogue 1: a -0 product gives +0
+                    if epilogue > 0 and out_fp32:  # binary32 rounding of the round-to-odd sum (c = +0: a -0 product gives +0)
+                        v = np.float64(np.float32(sum_to_odd(alpha * v, C64[r0 + i, j0 + j]) if epilogue == 2 else alpha * v + 0.0))
+                    elif epilogue > 0:
                         v, good = float_add(alpha * v, C64[r0 + i, j0 + j] if epilogue == 2 else 0.0, out_spec, _NEAREST_EVEN, out_overflow, _I0, _I0)
                         bad += not good
                     out[r0 + i, j0 + j] = np.nan if math.isnan(v) else v

@@ -35,7 +35,7 @@ from ..datapath import Datapath, FloatAccumulator, Kulisch, Sequential
 from ..formats import FixedFormat, FloatFormat, Format, IntFormat, significand_bits
 from ..multipliers import Exact
 from ..registry import get_format
-from ..rounding import Rounding
+from ..rounding import Overflow, Rounding
 from .datapath import genuine_ties, nearest_tiles_hold, raise_missing_nan, values_embed
 from .specs import float_spec
 
@@ -140,7 +140,8 @@ def run_fast(dp: Datapath, EA, XA, EB, XB, C0, batch, M, K, N, split: float, alp
         _k.block_matmul, _k.row_tiles(A2.shape[0], M), *read_only(A2, XA2, B3, XB3, C2), np.int64(M), np.int64(kb), np.float64(split),
         float_spec(acc.fmt), np.int64(acc.overflow.code), np.bool_(genuine_ties(significand_bits(_FP32), acc.fmt.precision)),
         np.int64(epilogue), np.float64(0.0 if alpha is None else alpha), read_only(C64),
-        float_spec(dp.out_format if alpha is not None else acc.fmt), np.int64(dp.out_format.default_overflow.code), out,
+        float_spec(dp.out_format if alpha is not None else acc.fmt), np.int64(dp.out_format.default_overflow.code),
+        np.bool_(dp.out_format == _FP32 and dp.out_format.default_overflow is Overflow.NON_SATURATING), out,
     ))
     raise_missing_nan(missing, dp)
     return out.reshape(batch + (M, N))

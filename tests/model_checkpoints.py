@@ -180,7 +180,12 @@ def reference_llama(config: dict, t: dict[str, np.ndarray], tokens) -> np.ndarra
     """float64 logits of a Llama/Mistral/Qwen2 checkpoint's tensors ``t`` (Hugging Face keys)."""
     d, heads, kv = config["hidden_size"], config["num_attention_heads"], config["num_key_value_heads"]
     hd = config.get("head_dim") or d // heads
-    eps, theta, scaling = config["rms_norm_eps"], config.get("rope_theta", 10000.0), config.get("rope_scaling")
+    eps = config["rms_norm_eps"]
+    rope = config.get("rope_parameters") or config   # newer configs keep theta and scaling together
+    theta = rope.get("rope_theta", 10000.0)
+    scaling = config.get("rope_parameters") or config.get("rope_scaling")
+    if scaling is not None and scaling.get("rope_type", scaling.get("type")) == "default":
+        scaling = None
     window = config.get("sliding_window") if config["model_type"] == "mistral" else None
     T = len(tokens)
     x = np.array([t["model.embed_tokens.weight"][tok] for tok in tokens])

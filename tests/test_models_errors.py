@@ -47,7 +47,7 @@ def test_an_unsupported_architecture_names_the_file_and_the_value(tmp_path):
 @pytest.mark.parametrize("change, message", [
     ({"num_hidden_layers": None}, "config.json: num_hidden_layers must be an integer, got None"),
     ({"hidden_act": "relu"}, "config.json: hidden_act must be one of silu, gelu_new, gelu_pytorch_tanh, gelu, got 'relu'"),
-    ({"rope_scaling": {"rope_type": "yarn", "factor": 4.0}}, "config.json: rope_scaling type must be one of default, linear, llama3, got 'yarn'"),
+    ({"rope_scaling": {"rope_type": "yarn", "factor": 4.0}}, "config.json rope_scaling: type must be one of default, linear, llama3, got 'yarn'"),
     ({"num_key_value_heads": 3}, "config.json: num_heads=4 must be a multiple of num_kv_heads=3"),
     ({"model_type": "qwen2", "use_sliding_window": True}, "config.json: use_sliding_window=True is not supported (only False)"),
 ])

@@ -27,6 +27,9 @@ LLAMA_CASES = {
     "llama3_rope_scaling": llama_config("llama", rope_theta=500000.0, max_position_embeddings=32, rope_scaling={
         "rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0, "original_max_position_embeddings": 16}),
     "llama_linear_rope": llama_config("llama", rope_scaling={"type": "linear", "factor": 2.0}),
+    "llama_rope_parameters": {k: v for k, v in llama_config("llama").items() if k != "rope_theta"} | {"rope_parameters": {
+        "rope_type": "llama3", "rope_theta": 500000.0, "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+        "original_max_position_embeddings": 16}},
     "mistral_window": llama_config("mistral", sliding_window=5, head_dim=16),
     "qwen2_tied": llama_config("qwen2", tie_word_embeddings=True, rope_theta=1000000.0, use_sliding_window=False),
 }

@@ -4,7 +4,8 @@ names of the matmuls a forward pass runs, and where each weight lies in a checkp
 Supported ``model_type`` values (:data:`MODEL_TYPES`) and their family:
 
 * ``llama``, ``mistral``, ``qwen2`` (family ``llama``): RMSNorm, rotary position embeddings with
-  ``rope_theta`` and ``rope_scaling`` of type ``linear`` or ``llama3``, SwiGLU MLP, grouped-query
+  ``rope_theta`` and ``rope_scaling`` of type ``linear`` or ``llama3`` (or both in the
+  ``rope_parameters`` table of newer configs), SwiGLU MLP, grouped-query
   attention (``num_key_value_heads``), an explicit ``head_dim`` where given, Qwen2's q/k/v biases
   (Llama's ``attention_bias`` adds them to o_proj too; ``mlp_bias`` to the MLP), Mistral's
   ``sliding_window``, and ``tie_word_embeddings``. Keys ``model.embed_tokens.weight``,
@@ -236,7 +237,7 @@ def _llama_fields(read: _Reader, model_type: str) -> dict:
         num_kv_heads=read.int("num_key_value_heads", heads), head_dim=read.int("head_dim", hidden // heads),
         intermediate_size=read.int("intermediate_size"), context=read.int("max_position_embeddings"),
         norm_eps=read.float("rms_norm_eps", 1e-6), activation=read.activation("hidden_act", "silu"),
-        rope_theta=read.float("rope_theta", 10000.0), rope_scaling=_rope_scaling(read),
+        **_rope(read),
         sliding_window=sliding, tie_word_embeddings=bool(read.get("tie_word_embeddings", False)),
         qkv_bias=attention_bias or model_type == "qwen2", o_bias=attention_bias, mlp_bias=bool(read.get("mlp_bias", False)),
     )
@@ -254,22 +255,27 @@ def _gpt2_fields(read: _Reader) -> dict:
     )
 
 
-def _rope_scaling(read: _Reader) -> RopeScaling | None:
-    table = read.get("rope_scaling", None)
-    if table is None:
-        return None
-    if not isinstance(table, dict):
-        raise ValueError(f"{read.path}: rope_scaling must be an object, got {table!r}")
-    kind = table.get("rope_type", table.get("type"))
+def _rope(read: _Reader) -> dict:
+    """``rope_theta`` and ``rope_scaling``, or the ``rope_parameters`` table that holds both in
+    newer configs."""
+    key = "rope_parameters" if read.get("rope_parameters", None) is not None else "rope_scaling"
+    table = read.get(key, None)
+    if table is not None and not isinstance(table, dict):
+        raise ValueError(f"{read.path}: {key} must be an object, got {table!r}")
+    theta = (_Reader(table, f"{read.path} {key}") if key == "rope_parameters" else read).float("rope_theta", 10000.0)
+    return {"rope_theta": theta, "rope_scaling": None if table is None else _rope_scaling(_Reader(table, f"{read.path} {key}"))}
+
+
+def _rope_scaling(table: _Reader) -> RopeScaling | None:
+    kind = table.config.get("rope_type", table.config.get("type", "default"))
     if kind not in ROPE_TYPES:
-        raise ValueError(f"{read.path}: rope_scaling type must be one of {', '.join(ROPE_TYPES)}, got {kind!r}")
+        raise ValueError(f"{table.path}: type must be one of {', '.join(ROPE_TYPES)}, got {kind!r}")
     if kind == "default":
         return None
-    sub = _Reader(table, f"{read.path} rope_scaling")
     if kind == "linear":
-        return RopeScaling(kind=kind, factor=sub.float("factor"))
-    return RopeScaling(kind=kind, factor=sub.float("factor"), low_freq_factor=sub.float("low_freq_factor"),
-                       high_freq_factor=sub.float("high_freq_factor"), original_context=sub.int("original_max_position_embeddings"))
+        return RopeScaling(kind=kind, factor=table.float("factor"))
+    return RopeScaling(kind=kind, factor=table.float("factor"), low_freq_factor=table.float("low_freq_factor"),
+                       high_freq_factor=table.float("high_freq_factor"), original_context=table.int("original_max_position_embeddings"))
 
 
 # ---- checkpoint layout -------------------------------------------------------------------------

@@ -18,7 +18,9 @@ ops is described in :mod:`experiments.models.emulation`; the fields are:
 ==================  ==============================================================================
 ``datapath``        the datapath of the op (``"e4m3 -> acc fp32"``, ``"mxfp4"``, ``"bf16"``)
 ``a_scaling``       scales of A, the activations: ``auto`` (default), ``none``, ``tensor``, ``token``
+                    (one per row: a token; per head for Q and P)
 ``b_scaling``       scales of B (a weight, K^T or V): ``auto``, ``none``, ``tensor``, ``channel``
+                    (one per column: an output channel of a weight, a key of K^T, a channel of V)
 ``scale``           the scales' recipe (:class:`ScaleRecipe`): a scale format (``"e8m0"``) or a
                     table ``{format = "fp32", rounding = "toward_positive", power_of_two = false}``
 ``weight_format``   weight-only quantization: the format the weights are stored in (``"int4"``,

@@ -17,6 +17,10 @@ from .packing import pack, unpack
 from .registry import aliases, get_format, p3109_format, registered_block_formats, registered_formats
 from .reorder import channel_magnitudes, reorder_channels, restore_channels
 from .rounding import Overflow, Rounding
+from .scaling import (
+    apply_scales, block_scales, channel_scales, scale_from_amax, scaled_dequantize, scaled_matmul, scaled_quantize, tensor_scale,
+    token_scales,
+)
 
 __version__ = "0.1.0"
 
@@ -69,8 +73,11 @@ __all__ = [
     "Specials",
     "add",
     "aliases",
+    "apply_scales",
     "bfp",
+    "block_scales",
     "channel_magnitudes",
+    "channel_scales",
     "decode",
     "div",
     "decode_table",
@@ -90,7 +97,13 @@ __all__ = [
     "registered_formats",
     "reorder_channels",
     "restore_channels",
+    "scale_from_amax",
+    "scaled_dequantize",
+    "scaled_matmul",
+    "scaled_quantize",
     "sqrt",
     "sub",
+    "tensor_scale",
+    "token_scales",
     "unpack",
 ]

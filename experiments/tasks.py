@@ -127,9 +127,13 @@ def _read_only(*arrays: np.ndarray) -> tuple[np.ndarray, ...]:
 UNSCALED_FLOAT_BITS = 16  # float formats this wide or wider are used without a software scale
 
 
-def _carries_scale(fmt) -> bool:
-    """Integer, fixed-point and narrow float formats get a software scale; block formats have
-    their own and wide floats need none."""
+def carries_scale(fmt) -> bool:
+    """Whether ``auto`` scaling scales ``fmt``: integers, fixed point and floats under 16 bits do;
+    block formats (their own scales) and wider floats do not.
+
+    >>> carries_scale(numsim.get_format("e4m3")), carries_scale(numsim.get_format("bf16")), carries_scale(numsim.get_format("mxfp4"))
+    (True, False, False)
+    """
     if isinstance(fmt, numsim.BlockFormat):
         return False
     return not isinstance(fmt, numsim.FloatFormat) or fmt.bits < UNSCALED_FLOAT_BITS
@@ -138,7 +142,7 @@ def _carries_scale(fmt) -> bool:
 def _scale(x: np.ndarray, fmt, scaling: str, k_axis: int) -> np.ndarray | float:
     """``s`` with ``amax(s x) = fmt.max`` per tensor or per slice along ``k_axis``; 1 for block
     formats, floats of 16 bits or more and ``scaling="none"``."""
-    if scaling == "none" or not _carries_scale(fmt):
+    if scaling == "none" or not carries_scale(fmt):
         return 1.0
     axis = None if scaling == "tensor" else k_axis
     amax = np.max(np.abs(x), axis=axis, keepdims=True, where=np.isfinite(x), initial=0.0)

@@ -63,9 +63,10 @@ import sys
 from dataclasses import dataclass, field, fields
 
 import numsim
-from numsim import BlockFormat, Datapath, FloatFormat
+from numsim import BlockFormat, Datapath
 
 from .. import _checks
+from ..tasks import carries_scale
 from .architectures import is_attention_product
 
 if sys.version_info >= (3, 11):
@@ -77,21 +78,8 @@ A_SCALINGS = ("auto", "none", "tensor", "token")
 B_SCALINGS = ("auto", "none", "tensor", "channel")
 KV_SCALINGS = ("auto", "none", "tensor", "token")
 WEIGHT_SCALINGS = ("auto", "tensor", "channel", "block(N)")
-UNSCALED_FLOAT_BITS = 16  # float formats this wide or wider take no software scale under "auto"
 POLICY_KEYS = ("default", "rules", "kv_cache", "hadamard_seed")
 _BLOCK_SCALING = re.compile(r"block\((\d+)\)")
-
-
-def carries_scale(fmt) -> bool:
-    """Whether ``auto`` scales ``fmt``: integers, fixed point and floats under 16 bits do; block
-    formats (their own scales) and wider floats do not.
-
-    >>> carries_scale(numsim.get_format("e4m3")), carries_scale(numsim.get_format("bf16")), carries_scale(numsim.get_format("mxfp4"))
-    (True, False, False)
-    """
-    if isinstance(fmt, BlockFormat):
-        return False
-    return not isinstance(fmt, FloatFormat) or fmt.bits < UNSCALED_FLOAT_BITS
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

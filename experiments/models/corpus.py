@@ -6,8 +6,9 @@ order and yields the module, class and function docstrings in source order, each
 :func:`inspect.cleandoc` does. :func:`write_corpus` writes them as UTF-8 text, documents
 separated by a blank line, into ``train.txt`` and ``heldout.txt``: a module goes to the held-out
 text when the CRC-32 of its name falls in the held-out share, as long as that text stays within
-its byte budget, so the split is the same on every run and machine with the same sources. Docstrings differ between Python versions, so a held-out text that results are reported
-on is committed with them.
+its byte budget, so the split is the same on every run and machine with the same sources.
+Docstrings differ between Python versions, so a held-out text that results are reported on is
+committed with them.
 
 Usage::
 

@@ -416,11 +416,7 @@ class SweepSpec:
     def from_toml(cls, path) -> "SweepSpec":
         """Read a TOML sweep config."""
         path = pathlib.Path(path)
-        try:
-            table = tomllib.loads(path.read_text())
-        except tomllib.TOMLDecodeError as exc:
-            raise ValueError(f"{path}: not valid TOML: {exc}") from None
-        return cls.from_dict(table, source=str(path))
+        return cls.from_dict(read_toml(path), source=str(path))
 
     def to_dict(self) -> dict:
         """The spec as a TOML-like table (what :meth:`from_dict` reads back)."""
@@ -458,6 +454,17 @@ def _evaluation(source: str, i: int, table: dict) -> Evaluation:
 def builtin_configs() -> dict[str, pathlib.Path]:
     """The built-in sweep configs by name (files in ``experiments/configs``)."""
     return {p.stem: p for p in sorted(CONFIG_DIR.glob("*.toml"))}
+
+
+def read_toml(path: pathlib.Path) -> dict:
+    """The table of the TOML file ``path`` (ValueError naming the file when it is not TOML).
+
+    Example: ``read_toml(pathlib.Path("experiments/configs/quickstart.toml"))["name"]`` is ``"quickstart"``.
+    """
+    try:
+        return tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{path}: not valid TOML: {exc}") from None
 
 
 def load_spec(config) -> SweepSpec:

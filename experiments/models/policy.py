@@ -59,20 +59,16 @@ import fnmatch
 import numbers
 import pathlib
 import re
-import sys
 from dataclasses import dataclass, field, fields
 
 import numsim
 from numsim import BlockFormat, Datapath
 
 from .. import _checks
+from ..spec import read_toml
 from ..tasks import carries_scale
 from .architectures import is_attention_product
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 A_SCALINGS = ("auto", "none", "tensor", "token")
 B_SCALINGS = ("auto", "none", "tensor", "channel")
@@ -297,11 +293,7 @@ def load_policy(source) -> Policy:
         path = pathlib.Path(source)
         if not path.is_file():
             raise FileNotFoundError(f"policy file {path} not found")
-        try:
-            table = tomllib.loads(path.read_text())
-        except tomllib.TOMLDecodeError as exc:
-            raise ValueError(f"{path}: not valid TOML: {exc}") from None
-        return Policy.from_table(table, str(path))
+        return Policy.from_table(read_toml(path), str(path))
     raise TypeError(f"policy must be a Policy, a dict or the path of a TOML file, got {type(source).__name__}")
 
 

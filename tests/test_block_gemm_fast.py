@@ -1,5 +1,5 @@
 """The fast route of block-scaled matmul (numsim._kernels.block_gemm: exact float64 block sums,
-fp32 accumulation) against the general per-block kernels and the exact Fraction reference.
+nearest-even float accumulation) against the general per-block kernels and the exact Fraction reference.
 
 Every comparison is bit for bit (float64 bytes, so signed zeros and the NaN pattern count). The
 general path is forced through ``numsim.block_gemm._FAST_ROUTE``; the fast route is checked to

@@ -70,7 +70,7 @@ from .rounding import NEAREST_EVEN
 _NEAREST_EVEN = np.int64(NEAREST_EVEN)
 _I0 = np.int64(0)
 _ROWS = 8  # output rows sharing each streamed row of B
-_COLS = 128  # columns per tile: 8 x 128 float64 sums (x2 when split) and float32 accumulators in L1
+_COLS = 128  # columns per tile: 8 x 128 float64 sums (x2 when split) and float64 accumulators in L1
 
 
 def row_tiles(R, M):
